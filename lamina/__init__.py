@@ -1,0 +1,1 @@
+"""lamina: the Keras layer system on PyTorch."""

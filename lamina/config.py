@@ -1,0 +1,157 @@
+"""Global settings, read from ``keras.json`` like Keras does.
+
+The file is ``$KERAS_HOME/keras.json`` when ``KERAS_HOME`` is set, else
+``~/.keras/keras.json`` (``/tmp/.keras`` when the home directory is not writable).
+Unlike Keras, lamina never writes that file: reading settings has no side effects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+
+_FLOATX_CHOICES = ("bfloat16", "float16", "float32", "float64")
+_FORMAT_CHOICES = ("channels_last", "channels_first")
+
+_floatx = "float32"
+_epsilon = 1e-7
+_image_data_format = "channels_last"
+_device: torch.device | None = None
+_dtype_policy = None
+_unsafe_deserialization = False
+
+
+def keras_dir() -> str:
+    if "KERAS_HOME" in os.environ:
+        return os.path.expanduser(os.environ["KERAS_HOME"])
+    base = os.path.expanduser("~")
+    if not os.access(base, os.W_OK):
+        base = "/tmp"
+    return os.path.join(base, ".keras")
+
+
+def load_keras_json(path: str | None = None) -> dict:
+    """Apply the settings of ``keras.json`` (absent keys keep their defaults).
+
+    A file that is not valid JSON is ignored, as Keras does; a file with a bad value
+    raises, naming the file, the key and the allowed values.
+    """
+    global _floatx, _epsilon, _image_data_format
+    path = path or os.path.join(keras_dir(), "keras.json")
+    if not os.path.exists(path):
+        return {}
+    try:
+        with open(path) as f:
+            settings = json.load(f)
+    except (ValueError, OSError):
+        return {}
+    if not isinstance(settings, dict):
+        return {}
+    floatx_value = settings.get("floatx", _floatx)
+    fmt = settings.get("image_data_format", _image_data_format)
+    eps = settings.get("epsilon", _epsilon)
+    if floatx_value not in _FLOATX_CHOICES:
+        raise ValueError(f"{path}: `floatx` must be one of {_FLOATX_CHOICES}; "
+                         f"got floatx={floatx_value!r}.")
+    if fmt not in _FORMAT_CHOICES:
+        raise ValueError(f"{path}: `image_data_format` must be one of {_FORMAT_CHOICES}; "
+                         f"got image_data_format={fmt!r}.")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)):
+        raise ValueError(f"{path}: `epsilon` must be a number; got epsilon={eps!r}.")
+    _floatx, _image_data_format, _epsilon = floatx_value, fmt, float(eps)
+    return settings
+
+
+def backend() -> str:
+    """The backend name; lamina always runs on torch."""
+    return "torch"
+
+
+def floatx() -> str:
+    """Default float type of weights and inputs, e.g. ``'float32'``."""
+    return _floatx
+
+
+def set_floatx(value: str) -> None:
+    global _floatx
+    if value not in _FLOATX_CHOICES:
+        raise ValueError(f"set_floatx: `value` must be one of {_FLOATX_CHOICES}; "
+                         f"got value={value!r}.")
+    _floatx = str(value)
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions (default 1e-7)."""
+    return _epsilon
+
+
+def set_epsilon(value: float) -> None:
+    global _epsilon
+    _epsilon = float(value)
+
+
+def image_data_format() -> str:
+    """``'channels_last'`` (default) or ``'channels_first'``."""
+    return _image_data_format
+
+
+def set_image_data_format(data_format: str) -> None:
+    global _image_data_format
+    value = str(data_format).lower()
+    if value not in _FORMAT_CHOICES:
+        raise ValueError(f"set_image_data_format: `data_format` must be one of "
+                         f"{_FORMAT_CHOICES}; got data_format={data_format!r}.")
+    _image_data_format = value
+
+
+def standardize_data_format(data_format: str | None) -> str:
+    if data_format is None:
+        return _image_data_format
+    value = str(data_format).lower()
+    if value not in _FORMAT_CHOICES:
+        raise ValueError(f"`data_format` must be one of {_FORMAT_CHOICES}; "
+                         f"got data_format={data_format!r}.")
+    return value
+
+
+def get_device() -> torch.device:
+    """Where new weights live: the device set by ``set_device``, else CUDA if present."""
+    global _device
+    if _device is None:
+        _device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return _device
+
+
+def set_device(device: str | torch.device | None) -> None:
+    """Choose the device for weights created from now on (``None``: automatic)."""
+    global _device
+    _device = None if device is None else torch.device(device)
+
+
+def dtype_policy():
+    """The global dtype policy (a ``DTypePolicy``; defaults to ``floatx()``)."""
+    from lamina.dtype_policies import DTypePolicy
+
+    return _dtype_policy or DTypePolicy(_floatx)
+
+
+def set_dtype_policy(policy) -> None:
+    global _dtype_policy
+    from lamina.dtype_policies import get as get_policy
+
+    _dtype_policy = None if policy is None else get_policy(policy)
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allow deserializing Python bytecode (Lambda); off by default."""
+    global _unsafe_deserialization
+    _unsafe_deserialization = True
+
+
+def is_unsafe_deserialization_enabled() -> bool:
+    return _unsafe_deserialization
+
+
+load_keras_json()

@@ -1,0 +1,138 @@
+"""Keras 3 object serialization: ``{"module", "class_name", "config", "registered_name"}``.
+
+Deserialization only looks names up in tables lamina owns (a module's public objects,
+the custom-object registry, ``custom_objects=``); it never imports a module named in
+a config, so a config cannot reach arbitrary code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
+_GLOBAL_CUSTOM_NAMES: dict[Any, str] = {}
+_SCOPE = threading.local()
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
+    """Decorator registering a class or function under ``"package>name"``."""
+
+    def decorator(obj):
+        registered = f"{package}>{name or obj.__name__}"
+        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
+            raise ValueError(
+                f"Cannot register {obj.__name__!r}: a serializable class must define "
+                "`get_config()`."
+            )
+        _GLOBAL_CUSTOM_OBJECTS[registered] = obj
+        _GLOBAL_CUSTOM_NAMES[obj] = registered
+        return obj
+
+    return decorator
+
+
+def get_registered_name(obj) -> str:
+    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """Find ``name`` in scoped, explicit, registered and module objects, in that order."""
+    for table in (_scoped_objects(), custom_objects, _GLOBAL_CUSTOM_OBJECTS, module_objects):
+        if table and name in table:
+            return table[name]
+    return None
+
+
+def get_custom_objects() -> dict[str, Any]:
+    """The global registry (mutable, like ``keras.saving.get_custom_objects()``)."""
+    return _GLOBAL_CUSTOM_OBJECTS
+
+
+@contextlib.contextmanager
+def custom_object_scope(*scopes: Mapping[str, Any]):
+    """Make objects resolvable by name inside the ``with`` block."""
+    previous = getattr(_SCOPE, "objects", None)
+    merged = dict(previous or {})
+    for scope in scopes:
+        merged.update(scope or {})
+    _SCOPE.objects = merged
+    try:
+        yield merged
+    finally:
+        _SCOPE.objects = previous
+
+
+CustomObjectScope = custom_object_scope
+
+
+def _scoped_objects():
+    return getattr(_SCOPE, "objects", None)
+
+
+def serialize_keras_object(obj: Any) -> Any:
+    """Keras 3 dict for objects with ``get_config``; names for functions; plain data as is."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        return _GLOBAL_CUSTOM_NAMES.get(obj, obj.__name__)
+    if not hasattr(obj, "get_config"):
+        raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config()` method.")
+    cls = type(obj)
+    registered = _GLOBAL_CUSTOM_NAMES.get(cls)
+    return {
+        "module": None if registered else getattr(cls, "_keras_module", cls.__module__),
+        "class_name": getattr(cls, "_keras_class_name", cls.__name__),
+        "config": obj.get_config(),
+        "registered_name": registered,
+    }
+
+
+def deserialize_keras_object(
+    config: Any,
+    module_objects: Mapping[str, Any] | None = None,
+    custom_objects: Mapping[str, Any] | None = None,
+    printable_module_name: str = "object",
+    instantiate_strings: bool = True,
+) -> Any:
+    """Rebuild an object from a name or a Keras (2 or 3) serialization dict."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        obj = get_registered_object(config, custom_objects, module_objects)
+        if obj is None:
+            raise _unknown(config, printable_module_name, module_objects)
+        return obj() if instantiate_strings and inspect.isclass(obj) else obj
+    if not isinstance(config, Mapping) or "class_name" not in config:
+        raise ValueError(
+            f"Cannot deserialize {printable_module_name}: expected a name or a dict with "
+            f"'class_name' and 'config'; got {config!r}."
+        )
+    class_name = config["class_name"]
+    key = config.get("registered_name") or class_name
+    obj = get_registered_object(key, custom_objects, module_objects)
+    if obj is None and key != class_name:
+        obj = get_registered_object(class_name, custom_objects, module_objects)
+    if obj is None:
+        raise _unknown(class_name, printable_module_name, module_objects)
+    inner = config.get("config", {})
+    if inspect.isclass(obj):
+        from_config: Callable = getattr(obj, "from_config", None) or (lambda c: obj(**c))
+        return from_config(dict(inner) if isinstance(inner, Mapping) else inner)
+    return obj
+
+
+def _unknown(name, printable_module_name, module_objects):
+    known = sorted(k for k in (module_objects or {}) if not k.startswith("_"))
+    hint = f" Known names: {', '.join(known)}." if known else ""
+    return ValueError(
+        f"Unknown {printable_module_name}: {name!r}. Register custom objects with "
+        f"`lamina.saving.register_keras_serializable` or pass `custom_objects`.{hint}"
+    )
