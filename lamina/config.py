@@ -53,11 +53,15 @@ def load_keras_json(path: str | None = None) -> dict:
     fmt = settings.get("image_data_format", _image_data_format)
     eps = settings.get("epsilon", _epsilon)
     if floatx_value not in _FLOATX_CHOICES:
-        raise ValueError(f"{path}: `floatx` must be one of {_FLOATX_CHOICES}; "
-                         f"got floatx={floatx_value!r}.")
+        raise ValueError(
+            f"{path}: `floatx` must be one of {_FLOATX_CHOICES}; "
+            f"got floatx={floatx_value!r}."
+        )
     if fmt not in _FORMAT_CHOICES:
-        raise ValueError(f"{path}: `image_data_format` must be one of {_FORMAT_CHOICES}; "
-                         f"got image_data_format={fmt!r}.")
+        raise ValueError(
+            f"{path}: `image_data_format` must be one of {_FORMAT_CHOICES}; "
+            f"got image_data_format={fmt!r}."
+        )
     if isinstance(eps, bool) or not isinstance(eps, (int, float)):
         raise ValueError(f"{path}: `epsilon` must be a number; got epsilon={eps!r}.")
     _floatx, _image_data_format, _epsilon = floatx_value, fmt, float(eps)
@@ -77,8 +81,10 @@ def floatx() -> str:
 def set_floatx(value: str) -> None:
     global _floatx
     if value not in _FLOATX_CHOICES:
-        raise ValueError(f"set_floatx: `value` must be one of {_FLOATX_CHOICES}; "
-                         f"got value={value!r}.")
+        raise ValueError(
+            f"set_floatx: `value` must be one of {_FLOATX_CHOICES}; "
+            f"got value={value!r}."
+        )
     _floatx = str(value)
 
 
@@ -101,8 +107,10 @@ def set_image_data_format(data_format: str) -> None:
     global _image_data_format
     value = str(data_format).lower()
     if value not in _FORMAT_CHOICES:
-        raise ValueError(f"set_image_data_format: `data_format` must be one of "
-                         f"{_FORMAT_CHOICES}; got data_format={data_format!r}.")
+        raise ValueError(
+            f"set_image_data_format: `data_format` must be one of "
+            f"{_FORMAT_CHOICES}; got data_format={data_format!r}."
+        )
     _image_data_format = value
 
 
@@ -111,8 +119,10 @@ def standardize_data_format(data_format: str | None) -> str:
         return _image_data_format
     value = str(data_format).lower()
     if value not in _FORMAT_CHOICES:
-        raise ValueError(f"`data_format` must be one of {_FORMAT_CHOICES}; "
-                         f"got data_format={data_format!r}.")
+        raise ValueError(
+            f"`data_format` must be one of {_FORMAT_CHOICES}; "
+            f"got data_format={data_format!r}."
+        )
     return value
 
 
@@ -152,6 +162,11 @@ def enable_unsafe_deserialization() -> None:
 
 def is_unsafe_deserialization_enabled() -> bool:
     return _unsafe_deserialization
+
+
+def in_safe_mode() -> bool:
+    """Whether deserialization refuses Python bytecode right now."""
+    return not _unsafe_deserialization
 
 
 load_keras_json()

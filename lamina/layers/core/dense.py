@@ -1,0 +1,124 @@
+"""Dense: ``activation(inputs @ kernel + bias)`` over the last axis."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from lamina import activations, constraints, initializers, regularizers
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
+from lamina.saving.serialization import serialize_keras_object as serialize
+from lamina.utils.validation import check_int
+
+
+class Dense(Layer):
+    """Densely-connected layer: ``output = activation(dot(input, kernel) + bias)``.
+
+    Args:
+        units: positive int, size of the last output axis.
+        activation: activation name or function (default: none, i.e. linear).
+        use_bias: whether to add ``bias``.
+        kernel_initializer, bias_initializer: default ``glorot_uniform``, ``zeros``.
+        kernel_regularizer, bias_regularizer, activity_regularizer: optional.
+        kernel_constraint, bias_constraint: optional, applied after updates.
+
+    Input shape:
+        N-D ``(batch_size, ..., input_dim)``, N >= 2.
+
+    Output shape:
+        ``(batch_size, ..., units)``: the last axis is replaced.
+
+    Weights:
+        ``kernel`` ``(input_dim, units)``, then ``bias`` ``(units,)`` if ``use_bias``.
+
+    Raises:
+        ValueError: ``units`` not a positive int; input of rank < 2; input whose
+            last axis differs from the one the layer was built for.
+
+    Example:
+    >>> import lamina as keras
+    >>> layer = keras.layers.Dense(32)
+    >>> tuple(layer(keras.ops.ones((4, 16))).shape)
+    (4, 32)
+    """
+
+    def __init__(
+        self,
+        units,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        quantization_config=None,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = check_int(self, "units", units, minimum=1)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        if quantization_config is not None:
+            raise ValueError(
+                f"Dense '{self.name}': quantization is not supported; "
+                f"`quantization_config` must be None; got "
+                f"quantization_config={quantization_config!r}."
+            )
+        self._linear = activations.get(None) is self.activation
+        self.input_spec = InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.kernel = self.add_weight(
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def call(self, inputs):
+        if inputs.ndim == 2 and self.bias is not None:  # addmm: one fused kernel
+            outputs = torch.addmm(self.bias, inputs, self.kernel)
+        else:
+            outputs = F.linear(inputs, self.kernel.T, self.bias)
+        return outputs if self._linear else self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape)[:-1], self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
+            "quantization_config": None,
+        }

@@ -1,0 +1,931 @@
+"""``Layer``: the Keras layer contract on a ``torch.nn.Module``.
+
+A layer is built on its first call (``build(input_shape)`` creates weights in Keras
+layout), computes in ``call``, and can be called on real tensors (eager) or on
+KerasTensors (symbolic: records a ``Node`` and infers the output shape by running
+``call`` on fake, meta-backed tensors, see ``_infer_symbolic_outputs``).
+
+The eager path is the hot path: after the first call it converts inputs only when
+they are not tensors, checks the ``input_spec`` only when the input shape changes,
+resolves ``training`` and masks, and hands over to ``torch.nn.Module.__call__`` so
+hooks, ``torch.compile`` and friends behave as for any module.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+
+from lamina import config
+from lamina import dtype_policies as policies
+from lamina.layers.input_spec import assert_input_compatibility
+from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
+from lamina.saving import serialization
+from lamina.utils import naming, tree
+from lamina.utils.validation import describe
+from lamina.variables import Variable
+
+_module_call = torch.nn.Module.__call__
+_torch_module = torch.nn.modules.module
+
+
+def _global_hooks_active() -> bool:
+    """Whether torch-wide module hooks, JIT tracing or compiled calls need the full
+    ``nn.Module.__call__`` (then lamina takes it; otherwise it calls ``call``)."""
+    return bool(
+        _torch_module._global_forward_hooks
+        or _torch_module._global_forward_pre_hooks
+        or _torch_module._global_backward_hooks
+        or _torch_module._global_backward_pre_hooks
+        or torch._C._get_tracing_state()
+    )
+
+
+class _CallContext:
+    """State shared by nested calls: the resolved ``training`` flag (None outside any
+    call), whether we are inferring shapes (no losses then), and whether any layer
+    has ever added a loss (so loss bookkeeping costs nothing until it is used)."""
+
+    training: bool | None = None
+    symbolic: bool = False
+    losses_used: bool = False
+
+
+_ctx = _CallContext()
+
+
+class _CallInfo(NamedTuple):
+    has_training: bool
+    has_mask: bool
+    computes_mask: bool  # the class overrides compute_mask
+    plain_forward: bool  # forward is Layer.forward (it only calls `call`)
+
+
+_call_info_cache: dict[type, _CallInfo] = {}
+
+
+def _call_info(cls) -> _CallInfo:
+    info = _call_info_cache.get(cls)
+    if info is None:
+        params = inspect.signature(cls.call).parameters
+        info = _CallInfo(
+            "training" in params,
+            "mask" in params,
+            cls.compute_mask is not Layer.compute_mask,
+            cls.forward is Layer.forward,
+        )
+        _call_info_cache[cls] = info
+    return info
+
+
+def _input_mask(inputs):
+    """The mask(s) attached to ``inputs`` (None when there are none)."""
+    if isinstance(inputs, torch.Tensor):
+        return getattr(inputs, "_keras_mask", None)
+    if isinstance(inputs, (list, tuple)):
+        masks = [getattr(x, "_keras_mask", None) for x in inputs]
+        return masks if any(m is not None for m in masks) else None
+    return None
+
+
+class Layer(torch.nn.Module):
+    """Base class of all layers: a ``torch.nn.Module`` that follows Keras's contract.
+
+    Args:
+        activity_regularizer: regularizer applied to the layer's outputs; its value
+            divided by the batch size is added to ``losses`` on each call.
+        trainable: whether the layer's weights are updated in training.
+        dtype: a dtype name (``"float32"``), a ``DTypePolicy`` or its name
+            (``"mixed_bfloat16"``). Default: the global policy.
+        autocast: cast floating inputs to the compute dtype (default True).
+        name: unique name; default derived from the class name (``dense_1``).
+        input_shape / input_dim / batch_input_shape / batch_size: Sequential's
+            first layer may declare its input this way (Keras 2 style).
+        weights: initial weights, set right after the layer is built.
+    """
+
+    _keras_module = "keras.layers"
+
+    def __new__(cls, *args, **kwargs):
+        instance = super().__new__(cls)
+        # Kept for the automatic ``get_config`` of layers that define none.
+        object.__setattr__(instance, "_init_arguments", (args, kwargs))
+        return instance
+
+    def __init__(
+        self,
+        *,
+        activity_regularizer=None,
+        trainable=True,
+        dtype=None,
+        autocast=True,
+        name=None,
+        **kwargs,
+    ):
+        super().__init__()
+        self.training = False  # Keras semantics: inference unless told otherwise.
+        self._pop_input_shape_kwargs(kwargs)
+        self._initial_weights = kwargs.pop("weights", None)
+        if kwargs:
+            raise ValueError(
+                f"{type(self).__name__}: unrecognized keyword argument(s) "
+                f"{sorted(kwargs)}; see the signature of {type(self).__name__}."
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(
+                f"{type(self).__name__}: `name` must be a non-empty string; "
+                f"got name={name!r}."
+            )
+        self.name = name or naming.auto_name(type(self).__name__)
+        self.dtype_policy = dtype
+        self.autocast = bool(autocast)
+        from lamina import regularizers
+
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = not _is_default(type(self), "compute_mask")
+        self._trainable = bool(trainable)
+        self._trainable_params: list[Variable] = []
+        self._non_trainable_params: list[Variable] = []
+        self._weight_regularizers: list[tuple[Variable, Any]] = []
+        self._losses: list[torch.Tensor] = []
+        self._inbound_nodes: list[Node] = []
+        self._outbound_nodes: list[Node] = []
+        self._build_shapes = None
+        self._build_depth = 0
+        self._spec_checked_shape = None
+        self._call_info = _call_info(type(self))
+
+    # ------------------------------------------------------------------ set-up
+    def _pop_input_shape_kwargs(self, kwargs) -> None:
+        batch_size = kwargs.pop("batch_size", None)
+        shape = None
+        if "batch_input_shape" in kwargs:
+            shape = tuple(kwargs.pop("batch_input_shape"))
+        elif "batch_shape" in kwargs:
+            shape = tuple(kwargs.pop("batch_shape"))
+        else:
+            input_shape = kwargs.pop("input_shape", None)
+            input_dim = kwargs.pop("input_dim", None)
+            if input_shape is None and input_dim is not None:
+                input_shape = (input_dim,)
+            if input_shape is not None:
+                if isinstance(input_shape, int):
+                    input_shape = (input_shape,)
+                shape = (batch_size, *tuple(input_shape))
+        self._batch_input_shape = shape
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__:
+            cls.build = _track_build(cls.__dict__["build"])
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        # Keras tracks layers held in lists/dicts; torch only tracks direct attributes.
+        if isinstance(value, (list, tuple)) and not name.startswith("_"):
+            for i, item in enumerate(value):
+                if isinstance(item, torch.nn.Module):
+                    self.add_module(f"{name}_{i}", item)
+        elif isinstance(value, dict) and not name.startswith("_"):
+            for key, item in value.items():
+                if isinstance(item, torch.nn.Module):
+                    self.add_module(f"{name}_{key}", item)
+
+    # ---------------------------------------------------------------- dtypes
+    @property
+    def dtype_policy(self) -> policies.DTypePolicy:
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        policy = policies.get(value)
+        self._dtype_policy = policy
+        self._compute_torch_dtype = policies.to_torch_dtype(policy.compute_dtype)
+        self._autocast_context = policy.is_mixed
+
+    @property
+    def dtype(self) -> str:
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype_policy.variable_dtype
+
+    # ------------------------------------------------------------- weights
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
+    ):
+        """Create a weight (a ``Variable``, i.e. a ``torch.nn.Parameter``) in Keras
+        layout. ``initializer`` defaults to glorot_uniform for floats, zeros else."""
+        from lamina import constraints, initializers, regularizers
+
+        if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape, ...)
+            name, shape, initializer = shape, initializer, None
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = policies.to_torch_dtype(dtype or self.variable_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
+        name = name or "variable"
+        value = self._initial_value(initializers, initializer, shape, dtype, name)
+        variable = Variable(value, requires_grad=bool(trainable) and self._trainable)
+        variable.name = name
+        variable.path = f"{self.name}/{name}"
+        variable.__dict__["_keras_trainable"] = bool(trainable)
+        variable.__dict__["regularizer"] = regularizers.get(regularizer)
+        variable.__dict__["constraint"] = constraints.get(constraint)
+        self.register_parameter(self._free_parameter_key(name), variable)
+        (self._trainable_params if trainable else self._non_trainable_params).append(
+            variable
+        )
+        if variable.regularizer is not None:
+            self._weight_regularizers.append((variable, variable.regularizer))
+        return variable
+
+    add_variable = add_weight
+
+    def _initial_value(self, initializers, initializer, shape, dtype, name):
+        if isinstance(initializer, (np.ndarray, torch.Tensor, list, float, int)):
+            value = torch.as_tensor(np.asarray(initializer), dtype=dtype)
+        else:
+            init = initializers.get(initializer)
+            value = torch.as_tensor(init(shape, dtype=dtype), dtype=dtype)
+        if tuple(value.shape) != shape:
+            raise ValueError(
+                f"{describe(self)}: initializer of weight '{name}' produced "
+                f"shape {tuple(value.shape)}, expected {shape}."
+            )
+        return value.to(config.get_device())
+
+    def _free_parameter_key(self, name: str) -> str:
+        key = name.replace(".", "_").replace("/", "_") or "variable"
+        base, i = key, 1
+        while key in self._parameters or key in self._modules or key in self.__dict__:
+            key, i = f"{base}_{i}", i + 1
+        return key
+
+    def _free_module_key(self, name: str) -> str:
+        """A key for ``add_module`` that clashes with no attribute (a layer may well
+        be called 'output' or 'layers')."""
+        base = name.replace(".", "_") or "layer"
+        key, i = base, 1
+        while (
+            key in self._modules
+            or key in self._parameters
+            or key in self.__dict__
+            or hasattr(type(self), key)
+        ):
+            key, i = f"{base}_{i}", i + 1
+        return key
+
+    def _own_weights(self) -> list[Variable]:
+        return self._trainable_params + self._non_trainable_params
+
+    def _sublayers(self) -> list[Layer]:
+        seen, layers = set(), []
+        for module in self._modules.values():
+            if isinstance(module, Layer) and id(module) not in seen:
+                seen.add(id(module))
+                layers.append(module)
+        return layers
+
+    @property
+    def layers(self) -> list[Layer]:
+        return self._sublayers()
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights in Keras order: own trainable, own non-trainable, sublayers'."""
+        weights, seen = [], set()
+        for w in self._own_weights() + [
+            w for layer in self._sublayers() for w in layer.weights
+        ]:
+            if id(w) not in seen:
+                seen.add(id(w))
+                weights.append(w)
+        return weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self._trainable:
+            return []
+        return [w for w in self.weights if w.trainable and w.requires_grad]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self._trainable:
+            return self.weights
+        return [w for w in self.weights if not (w.trainable and w.requires_grad)]
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self._trainable = value
+        for w in self._trainable_params:
+            w.requires_grad_(value and w.trainable)
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy copies, in ``weights`` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set all weights from NumPy arrays in ``weights`` order (shapes must match)."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"{describe(self)}: set_weights expected a list of {len(own)} arrays "
+                f"({', '.join(w.name for w in own) or 'no weights'}), got "
+                f"{len(weights)} arrays."
+            )
+        values = []
+        for variable, value in zip(own, weights):
+            value = torch.as_tensor(np.asarray(value), dtype=variable.dtype)
+            if tuple(value.shape) != tuple(variable.shape):
+                raise ValueError(
+                    f"{describe(self)}: weight '{variable.path}' has shape "
+                    f"{tuple(variable.shape)}, but set_weights was given an array of "
+                    f"shape {tuple(value.shape)}."
+                )
+            values.append(value)
+        with torch.no_grad():
+            for variable, value in zip(own, values):
+                variable.copy_(value)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"{describe(self)}: count_params() needs the layer built; call it on "
+                "data, on an Input, or build it with `layer.build(input_shape)` first."
+            )
+        return int(sum(w.numel() for w in self.weights))
+
+    # ---------------------------------------------------------------- losses
+    def add_loss(self, loss) -> None:
+        if _ctx.symbolic:
+            return
+        _ctx.losses_used = True
+        self._losses.append(torch.as_tensor(loss))
+
+    @property
+    def losses(self) -> list[torch.Tensor]:
+        """Losses added during the last call plus weight-regularization penalties."""
+        losses = list(self._losses)
+        losses += [reg(w) for w, reg in self._weight_regularizers]
+        for layer in self._sublayers():
+            losses += layer.losses
+        return losses
+
+    def _clear_losses(self) -> None:
+        self._losses = []
+        for layer in self._sublayers():
+            layer._clear_losses()
+
+    # ----------------------------------------------------------------- build
+    def build(self, input_shape) -> None:
+        """Create weights for inputs of ``input_shape``. Override in layers with
+        weights; the base version only marks the layer built."""
+        self.built = True
+
+    def _build_for(self, inputs) -> None:
+        """Check the input spec and build from the shapes of ``inputs``."""
+        assert_input_compatibility(self.input_spec, inputs, self)
+        shapes = _shapes_of(inputs)
+        self.build(shapes)
+        self._mark_built(shapes)
+
+    def _mark_built(self, shapes) -> None:
+        self.built = True
+        if self._build_shapes is None:
+            self._build_shapes = shapes
+        if self._initial_weights is not None:
+            initial, self._initial_weights = self._initial_weights, None
+            self.set_weights(initial)
+
+    def get_build_config(self):
+        if self._build_shapes is None:
+            return None
+        return {"input_shape": _shape_to_config(self._build_shapes)}
+
+    def build_from_config(self, build_config) -> None:
+        if build_config and "input_shape" in build_config and not self.built:
+            shapes = _shape_from_config(build_config["input_shape"])
+            self.build(shapes)
+            self._mark_built(shapes)
+
+    # ------------------------------------------------------------------ call
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(
+            f"{describe(self)}: a Layer subclass must implement `call(self, inputs)`."
+        )
+
+    def forward(self, *args, **kwargs):
+        return self.call(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        if args:
+            if isinstance(args[0], torch.Tensor):
+                return self._eager_call(args, kwargs)
+        elif "inputs" in kwargs:
+            args = (kwargs.pop("inputs"),)
+        else:
+            raise TypeError(f"{describe(self)}: called without inputs.")
+        if any_symbolic(args[0]):
+            return self._symbolic_call(args, kwargs)
+        return self._eager_call(args, kwargs)
+
+    def _eager_call(self, args, kwargs):
+        inputs = args[0]
+        if isinstance(inputs, torch.Tensor):
+            if (
+                inputs.dtype is not self._compute_torch_dtype
+                and self.autocast
+                and inputs.is_floating_point()
+            ):
+                inputs = _cast_keeping_mask(inputs, self._compute_torch_dtype)
+                args = (inputs, *args[1:])
+            previous_mask = getattr(inputs, "_keras_mask", None)
+        else:
+            inputs = self._convert_inputs(inputs)
+            args = (inputs, *args[1:])
+            previous_mask = _input_mask(inputs)
+        if not self.built:
+            self._build_for(inputs)
+        elif self.input_spec is not None:
+            self._check_spec(inputs)
+        info = self._call_info
+        outer_training = _ctx.training
+        training = kwargs.get("training") if kwargs else None
+        if training is None:
+            training = outer_training if outer_training is not None else self.training
+        if info.has_training:
+            kwargs["training"] = training
+        if info.has_mask:
+            explicit_mask = kwargs.get("mask")
+            if explicit_mask is not None:
+                previous_mask = explicit_mask
+            elif previous_mask is not None:
+                kwargs["mask"] = previous_mask
+        if outer_training is None and _ctx.losses_used:
+            self._clear_losses()
+        _ctx.training = training
+        try:
+            if self._autocast_context:
+                device = (
+                    inputs.device.type if isinstance(inputs, torch.Tensor) else "cpu"
+                )
+                with torch.autocast(device, dtype=self._compute_torch_dtype):
+                    outputs = _module_call(self, *args, **kwargs)
+            elif (
+                self._forward_hooks
+                or self._forward_pre_hooks
+                or self._backward_hooks
+                or self._backward_pre_hooks
+                or _global_hooks_active()
+                or not info.plain_forward
+            ):
+                outputs = _module_call(self, *args, **kwargs)
+            else:  # what nn.Module.__call__ would do with no hooks, minus two frames
+                outputs = self.call(*args, **kwargs)
+        finally:
+            _ctx.training = outer_training
+        if self.activity_regularizer is not None and not _ctx.symbolic:
+            self._add_activity_loss(outputs)
+        if previous_mask is not None or info.computes_mask:
+            if self.supports_masking:
+                self._attach_output_mask(inputs, outputs, previous_mask)
+            elif previous_mask is not None:
+                warnings.warn(
+                    f"{describe(self)} was passed an input with a mask, but it does not "
+                    "support masking: downstream layers will not see the mask.",
+                    stacklevel=3,
+                )
+        return outputs
+
+    def _convert_inputs(self, inputs):
+        device = config.get_device()
+
+        def convert(x):
+            if x is None or isinstance(x, torch.Tensor):
+                return x
+            array = np.asarray(x)
+            if array.dtype.kind == "f" and self.autocast:
+                return torch.as_tensor(
+                    array, dtype=self._compute_torch_dtype, device=device
+                )
+            if array.dtype == np.float64:
+                array = array.astype(np.float32)
+            return torch.as_tensor(array, device=device)
+
+        if isinstance(inputs, (list, tuple, dict)):
+            return tree.map_structure(convert, inputs)
+        return convert(inputs)
+
+    def _check_spec(self, inputs) -> None:
+        shape = getattr(inputs, "shape", None)
+        if shape is None or shape != self._spec_checked_shape:
+            assert_input_compatibility(self.input_spec, inputs, self)
+            self._spec_checked_shape = shape
+
+    def _add_activity_loss(self, outputs) -> None:
+        for output in tree.flatten(outputs):
+            if isinstance(output, torch.Tensor):
+                loss = self.activity_regularizer(output)
+                if output.ndim > 0 and output.shape[0] > 0:
+                    loss = loss / output.shape[0]
+                self.add_loss(loss)
+
+    def _attach_output_mask(self, inputs, outputs, previous_mask) -> None:
+        flat_outputs = tree.flatten(outputs)
+        if all(getattr(o, "_keras_mask", None) is not None for o in flat_outputs):
+            return
+        if previous_mask is None and _is_default(type(self), "compute_mask"):
+            return
+        output_mask = self.compute_mask(inputs, previous_mask)
+        if output_mask is None:
+            return
+        masks = tree.flatten(output_mask) if len(flat_outputs) > 1 else [output_mask]
+        for output, mask in zip(flat_outputs, masks):
+            if (
+                isinstance(output, torch.Tensor)
+                and mask is not None
+                and getattr(output, "_keras_mask", None) is None
+            ):
+                output._keras_mask = mask
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the outputs; by default the input mask passes through."""
+        return previous_mask if self.supports_masking else None
+
+    # ------------------------------------------------------------- symbolic
+    def _symbolic_call(self, args, kwargs):
+        inputs = args[0]
+        if not self.built:
+            self._build_for(inputs)
+        else:
+            assert_input_compatibility(self.input_spec, inputs, self)
+        outputs = _infer_symbolic_outputs(self, args, kwargs)
+        Node(self, args, kwargs, outputs)
+        return outputs
+
+    def compute_output_spec(self, *args, **kwargs):
+        """KerasTensor(s) describing the output for KerasTensor inputs (no node)."""
+        if not self.built:
+            self._build_for(args[0])
+        return _infer_symbolic_outputs(self, args, kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape`` (tuples with None), from ``call`` itself."""
+        spec = self.compute_output_spec(
+            _symbolic_from_shapes(input_shape, self.compute_dtype)
+        )
+        return tree.map_structure(lambda t: t.shape, spec)
+
+    # ----------------------------------------------------------------- nodes
+    @property
+    def inbound_nodes(self) -> list[Node]:
+        return self._inbound_nodes
+
+    @property
+    def outbound_nodes(self) -> list[Node]:
+        return self._outbound_nodes
+
+    def _node_at(self, node_index: int, what: str) -> Node:
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise ValueError(
+                f"{describe(self)} has never been called on a symbolic input "
+                f"(Input or another layer's output), so it has no {what}."
+            )
+        if not isinstance(node_index, int) or not -len(nodes) <= node_index < len(
+            nodes
+        ):
+            raise ValueError(
+                f"{describe(self)}: `node_index` must be in [0, {len(nodes) - 1}] (the "
+                f"layer has {len(nodes)} inbound node(s)); got node_index={node_index!r}."
+            )
+        return nodes[node_index]
+
+    def _single_node(self, what: str) -> Node:
+        node = self._node_at(0, what)
+        if len(self._inbound_nodes) > 1:
+            raise ValueError(
+                f"{describe(self)} has been called {len(self._inbound_nodes)} times "
+                f"(it has {len(self._inbound_nodes)} inbound nodes), so its `{what}` is "
+                f"ambiguous. Use `get_{what}_at(node_index)` instead."
+            )
+        return node
+
+    def _common_shape(self, what: str, shape_of_node):
+        node = self._node_at(0, what)
+        shapes = [shape_of_node(n) for n in self._inbound_nodes]
+        if any(s != shapes[0] for s in shapes):
+            raise ValueError(
+                f"{describe(self)} has {len(shapes)} inbound nodes with different "
+                f"{what}s ({', '.join(map(str, shapes))}), so `{what}` is ambiguous. "
+                f"Use `get_{what}_at(node_index)` instead."
+            )
+        return shape_of_node(node)
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's only call (Keras 2 semantics)."""
+        node = self._single_node("input")
+        return node.input_structure if not node.is_input else node.outputs
+
+    @property
+    def output(self):
+        return self._single_node("output").outputs
+
+    @property
+    def input_shape(self):
+        return self._common_shape("input_shape", lambda n: n.input_shapes)
+
+    @property
+    def output_shape(self):
+        return self._common_shape("output_shape", lambda n: n.output_shapes)
+
+    def get_input_at(self, node_index: int):
+        node = self._node_at(node_index, "input")
+        return node.input_structure if not node.is_input else node.outputs
+
+    def get_output_at(self, node_index: int):
+        return self._node_at(node_index, "output").outputs
+
+    def get_input_shape_at(self, node_index: int):
+        return self._node_at(node_index, "input_shape").input_shapes
+
+    def get_output_shape_at(self, node_index: int):
+        return self._node_at(node_index, "output_shape").output_shapes
+
+    def get_input_mask_at(self, node_index: int):
+        node = self._node_at(node_index, "input_mask")
+        return tree.map_structure(
+            lambda t: getattr(t, "_keras_mask", None), node.input_structure
+        )
+
+    def get_output_mask_at(self, node_index: int):
+        node = self._node_at(node_index, "output_mask")
+        return tree.map_structure(
+            lambda t: getattr(t, "_keras_mask", None), node.outputs
+        )
+
+    # ---------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        """Keras 3 config: ``name``, ``trainable``, ``dtype`` and the layer's arguments."""
+        config_dict = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": policies.serialize(self.dtype_policy),
+        }
+        if self.activity_regularizer is not None:
+            config_dict["activity_regularizer"] = serialization.serialize_keras_object(
+                self.activity_regularizer
+            )
+        if _is_default(type(self), "get_config") and type(self) is not Layer:
+            config_dict.update(self._auto_config())
+        return config_dict
+
+    def _auto_config(self) -> dict:
+        args, kwargs = self._init_arguments
+        try:
+            bound = inspect.signature(type(self).__init__).bind(None, *args, **kwargs)
+        except TypeError:
+            return {}
+        auto = {}
+        for key, value in bound.arguments.items():
+            if key == "self" or key in ("name", "dtype", "trainable"):
+                continue
+            if (
+                inspect.signature(type(self).__init__).parameters[key].kind
+                is inspect.Parameter.VAR_KEYWORD
+            ):
+                auto.update(
+                    {
+                        k: v
+                        for k, v in value.items()
+                        if k not in ("name", "dtype", "trainable")
+                    }
+                )
+                continue
+            auto[key] = value
+        try:
+            import json
+
+            json.dumps(auto)
+        except TypeError:
+            raise NotImplementedError(
+                f"{describe(self)}: its constructor arguments are not JSON-serializable, "
+                "so the layer needs its own `get_config()`."
+            ) from None
+        return auto
+
+    @classmethod
+    def from_config(cls, config_dict: dict):
+        return cls(**config_dict)
+
+    def extra_repr(self) -> str:
+        return f"name={self.name!r}, built={self.built}"
+
+
+# ----------------------------------------------------------------- helpers
+def _is_default(cls, method: str) -> bool:
+    return getattr(cls, method) is getattr(Layer, method)
+
+
+def _track_build(build):
+    """Wrap a subclass's ``build`` so a manual ``layer.build(shape)`` marks it built."""
+
+    @functools.wraps(build)
+    def wrapper(self, *args, **kwargs):
+        self._build_depth += 1
+        try:
+            result = build(self, *args, **kwargs)
+        finally:
+            self._build_depth -= 1
+        if self._build_depth == 0:
+            shapes = args[0] if args else kwargs.get("input_shape")
+            self._mark_built(shapes)
+        return result
+
+    return wrapper
+
+
+def _shapes_of(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return [_shapes_of(x) for x in inputs]
+    if isinstance(inputs, dict):
+        return {k: _shapes_of(v) for k, v in inputs.items()}
+    if inputs is None:
+        return None
+    return tuple(inputs.shape)
+
+
+def _shape_to_config(shapes):
+    if isinstance(shapes, tuple):
+        return list(shapes)
+    if isinstance(shapes, list):
+        return [_shape_to_config(s) for s in shapes]
+    if isinstance(shapes, dict):
+        return {k: _shape_to_config(v) for k, v in shapes.items()}
+    return shapes
+
+
+def _shape_from_config(shapes):
+    if isinstance(shapes, (list, tuple)) and all(
+        d is None or isinstance(d, int) for d in shapes
+    ):
+        return tuple(shapes)
+    if isinstance(shapes, (list, tuple)):
+        return [_shape_from_config(s) for s in shapes]
+    if isinstance(shapes, dict):
+        return {k: _shape_from_config(v) for k, v in shapes.items()}
+    return shapes
+
+
+def _symbolic_from_shapes(shapes, dtype):
+    if isinstance(shapes, tuple) and all(
+        d is None or isinstance(d, int) for d in shapes
+    ):
+        return KerasTensor(shapes, dtype=dtype)
+    if isinstance(shapes, (list, tuple)):
+        return [_symbolic_from_shapes(s, dtype) for s in shapes]
+    if isinstance(shapes, dict):
+        return {k: _symbolic_from_shapes(v, dtype) for k, v in shapes.items()}
+    return KerasTensor(tuple(shapes), dtype=dtype)
+
+
+def _cast_keeping_mask(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    mask = getattr(x, "_keras_mask", None)
+    x = x.to(dtype)
+    if mask is not None:
+        x._keras_mask = mask
+    return x
+
+
+# ------------------------------------------------------- shape inference
+# Unknown sizes are replaced by two different sizes; an output size that follows the
+# substitution is unknown (None) too. Both are multiples of 2, 3, 4 and 6 so layers
+# that split or reshape an unknown axis still see a legal size.
+_PROBE_SIZES = (60, 84)
+_FALLBACK_SIZES = (12, 24)
+_fake_mode = None
+
+
+def _get_fake_mode():
+    global _fake_mode
+    if _fake_mode is None:
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        _fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+    return _fake_mode
+
+
+def _has_unknown(structure) -> bool:
+    return any(
+        isinstance(t, KerasTensor) and None in t.shape for t in tree.flatten(structure)
+    )
+
+
+def _materialize(structure, size: int, factory):
+    def convert(x):
+        if not isinstance(x, KerasTensor):
+            return x
+        tensor = factory(tuple(size if d is None else d for d in x.shape), x.dtype)
+        if x._keras_mask is not None:
+            tensor._keras_mask = convert(x._keras_mask)
+        return tensor
+
+    return tree.map_structure(convert, structure)
+
+
+def _run_probe(layer, args, kwargs, size: int, fake: bool):
+    device = config.get_device()
+
+    def factory(shape, dtype):
+        return torch.zeros(shape, dtype=policies.to_torch_dtype(dtype), device=device)
+
+    previous = _ctx.symbolic
+    _ctx.symbolic = True
+    try:
+        if fake:
+            with _get_fake_mode():
+                probe_args = _materialize(args, size, factory)
+                probe_kwargs = _materialize(kwargs, size, factory)
+                return layer._eager_call(probe_args, dict(probe_kwargs))
+        probe_args = _materialize(args, size, factory)
+        probe_kwargs = _materialize(kwargs, size, factory)
+        with torch.no_grad():
+            return layer._eager_call(probe_args, dict(probe_kwargs))
+    finally:
+        _ctx.symbolic = previous
+
+
+def _infer_symbolic_outputs(layer, args, kwargs):
+    """Run ``layer`` on stand-in tensors to learn its output shapes, dtypes and masks."""
+    two_runs = _has_unknown((args, kwargs))
+    try:
+        sizes = _PROBE_SIZES if two_runs else _PROBE_SIZES[:1]
+        runs = [_run_probe(layer, args, kwargs, s, fake=True) for s in sizes]
+    except (ValueError, TypeError, NotImplementedError):
+        raise
+    except Exception:  # an op fake tensors cannot run (data-dependent shape, ...)
+        sizes = _FALLBACK_SIZES if two_runs else _FALLBACK_SIZES[:1]
+        runs = [_run_probe(layer, args, kwargs, s, fake=False) for s in sizes]
+    return _to_keras_tensors(runs)
+
+
+def _merge_shape(tensors) -> tuple:
+    shapes = [tuple(t.shape) for t in tensors]
+    return tuple(
+        d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])
+    )
+
+
+def _to_keras_tensors(runs):
+    flat_runs = [tree.flatten(r) for r in runs]
+
+    def symbolic(tensors):
+        first = tensors[0]
+        if not isinstance(first, torch.Tensor):
+            return first
+        kt = KerasTensor(_merge_shape(tensors), dtype=policies.dtype_name(first.dtype))
+        masks = [getattr(t, "_keras_mask", None) for t in tensors]
+        if all(isinstance(m, torch.Tensor) for m in masks):
+            kt._keras_mask = KerasTensor(
+                _merge_shape(masks), dtype=policies.dtype_name(masks[0].dtype)
+            )
+        return kt
+
+    flat = [symbolic(list(group)) for group in zip(*flat_runs)]
+    return tree.pack_sequence_as(runs[0], flat)

@@ -1,0 +1,286 @@
+"""Functional models: a graph of layer calls, found by walking nodes back from outputs.
+
+The graph is compiled once into a flat plan of ``(layer, input slots, output
+slots)`` steps over a list of value slots, so running it costs one Python loop
+over layers with no dictionary lookups by tensor.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import torch
+
+from lamina import dtype_policies as policies
+from lamina.layers.input_layer import InputLayer
+from lamina.layers.keras_tensor import KerasTensor, Node
+from lamina.layers.layer import Layer
+from lamina.models.model import Model
+from lamina.utils import tree
+from lamina.utils.validation import describe
+
+
+class GraphMap(NamedTuple):
+    nodes: list[Node]  # execution order (inputs first)
+    layers: list[Layer]  # Keras order: decreasing depth, then traversal order
+
+
+def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> GraphMap:
+    """The nodes between ``inputs`` and ``outputs`` and the layers in Keras's order."""
+    input_ids = {id(t) for t in inputs}
+    finished: set[int] = set()
+    in_progress: set[int] = set()
+    ordered: list[Node] = []  # parents before children
+    layer_index: dict[int, int] = {}
+    layers_by_id: dict[int, Layer] = {}
+
+    def visit(tensor: KerasTensor) -> None:
+        history = tensor._keras_history
+        if history is None:
+            raise ValueError(
+                f"Model outputs must come from layers called on the model's Input(s); "
+                f"tensor {tensor.name} (shape {tensor.shape}) was not produced by a layer."
+            )
+        node = history.layer._inbound_nodes[history.node_index]
+        if id(node) in finished:
+            return
+        if id(tensor) in input_ids and not node.is_input:
+            finished.add(id(node))
+            return
+        if id(node) in in_progress:
+            raise ValueError(f"Layer '{node.layer.name}' is part of a cycle.")
+        layer_index.setdefault(id(node.layer), len(layer_index))
+        layers_by_id[id(node.layer)] = node.layer
+        in_progress.add(id(node))
+        if not (node.is_input or id(tensor) in input_ids):
+            for parent_tensor in node.input_tensors:
+                visit(parent_tensor)
+        finished.add(id(node))
+        in_progress.discard(id(node))
+        ordered.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    _check_inputs_reached(inputs, ordered)
+
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(ordered):
+        depth = max(
+            node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0)
+        )
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
+    for tensor in inputs:  # inputs that no output depends on
+        layer = tensor._keras_history.layer
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)], layer_index[id(layer)] = 0, -1
+            layers_by_id[id(layer)] = layer
+    layers = sorted(
+        layers_by_id.values(),
+        key=lambda layer: (-layer_depth[id(layer)], layer_index[id(layer)]),
+    )
+    position = {id(n): i for i, n in enumerate(ordered)}
+    nodes = sorted(ordered, key=lambda n: (-node_depth[id(n)], position[id(n)]))
+    return GraphMap(nodes, layers)
+
+
+def _check_inputs_reached(inputs, ordered) -> None:
+    produced = {id(t) for node in ordered for t in node.output_tensors}
+    for node in ordered:
+        for t in node.input_tensors:
+            if id(t) not in produced and t not in inputs:
+                raise ValueError(
+                    f"Graph disconnected: layer '{node.layer.name}' needs tensor "
+                    f"{t.name} (shape {t.shape}), which cannot be computed from the "
+                    f"model inputs {[i.name for i in inputs]}."
+                )
+
+
+class _Step(NamedTuple):
+    layer: Layer
+    single_slot: int | None  # fast path: one positional tensor, no kwargs
+    template: Any  # (args, kwargs) with slot markers, when not the fast path
+    out_slots: tuple[int, ...]
+
+
+class _Slot(NamedTuple):
+    index: int
+
+
+def _fill(template, values):
+    def fill(x):
+        return values[x.index] if isinstance(x, _Slot) else x
+
+    if isinstance(template, _Slot):
+        return values[template.index]
+    if isinstance(template, (list, tuple)):
+        return type(template)(_fill(t, values) for t in template)
+    if isinstance(template, dict):
+        return {k: _fill(v, values) for k, v in template.items()}
+    return fill(template)
+
+
+class Functional(Model):
+    """A model defined by ``Model(inputs, outputs)``: several inputs and outputs,
+    shared layers and nested models are all supported."""
+
+    _keras_module = "keras.src.models.functional"
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs) -> None:
+        if isinstance(inputs, KerasTensor) or isinstance(inputs, dict):
+            self._inputs_struct = inputs
+        else:
+            self._inputs_struct = list(inputs)
+        self._outputs_struct = (
+            outputs if not isinstance(outputs, tuple) else list(outputs)
+        )
+        flat_inputs = tree.flatten(self._inputs_struct)
+        flat_outputs = tree.flatten(self._outputs_struct)
+        for t in flat_inputs + flat_outputs:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    f"{describe(self)}: inputs and outputs must be KerasTensors (from "
+                    f"`Input(...)` and layer calls); got {type(t).__name__}."
+                )
+        graph = map_graph(flat_inputs, flat_outputs)
+        self._graph_layers = graph.layers
+        self._graph_node_ids = {id(n) for n in graph.nodes}
+        self._input_tensors = flat_inputs
+        self._output_tensors = flat_outputs
+        names = set()
+        for layer in graph.layers:
+            if layer.name in names:
+                raise ValueError(
+                    f"{describe(self)}: all layers in a model need unique names; "
+                    f"'{layer.name}' is used more than once."
+                )
+            names.add(layer.name)
+            if not isinstance(layer, InputLayer):
+                self.add_module(self._free_module_key(layer.name), layer)
+        self._compile_plan(graph.nodes, flat_inputs, flat_outputs)
+        self._input_dtypes = [policies.to_torch_dtype(t.dtype) for t in flat_inputs]
+        self.built = True
+        self._build_shapes = self._shapes_of_struct(self._inputs_struct)
+        # Keras 2: node 0 of a model is its own graph (inputs -> outputs). It does not
+        # rewrite the outputs' history, so the same tensors can build other models.
+        self._inbound_nodes.append(_OwnGraphNode(self))
+
+    @staticmethod
+    def _shapes_of_struct(struct):
+        return (
+            tree.map_structure(lambda t: t.shape, struct)
+            if not isinstance(struct, KerasTensor)
+            else struct.shape
+        )
+
+    def _compile_plan(self, nodes, flat_inputs, flat_outputs) -> None:
+        slots: dict[int, int] = {}
+
+        def slot_of(t: KerasTensor) -> int:
+            return slots.setdefault(id(t), len(slots))
+
+        self._input_slots = [slot_of(t) for t in flat_inputs]
+        steps = []
+        for node in nodes:
+            if node.is_input:
+                continue
+            if (
+                len(node.call_args) == 1
+                and not node.call_kwargs
+                and isinstance(node.call_args[0], KerasTensor)
+            ):
+                single, template = slot_of(node.call_args[0]), None
+            else:
+                single = None
+                template = tree.map_structure(
+                    lambda x: _Slot(slot_of(x)) if isinstance(x, KerasTensor) else x,
+                    (list(node.call_args), node.call_kwargs),
+                )
+            out_slots = tuple(slot_of(t) for t in node.output_tensors)
+            steps.append(_Step(node.layer, single, template, out_slots))
+        self._plan = steps
+        self._output_slots = [slot_of(t) for t in flat_outputs]
+        self._n_slots = len(slots)
+
+    # --------------------------------------------------------------- running
+    def call(self, inputs, training=None, mask=None):
+        flat = tree.flatten(inputs)
+        if len(flat) != len(self._input_slots):
+            raise ValueError(
+                f"{describe(self)}: expected {len(self._input_slots)} input(s) "
+                f"{[t.shape for t in self._input_tensors]}, got {len(flat)}."
+            )
+        masks = tree.flatten(mask) if mask is not None else [None] * len(flat)
+        values: list = [None] * self._n_slots
+        for slot, x, dtype, m in zip(
+            self._input_slots, flat, self._input_dtypes, masks
+        ):
+            if x is not None and not isinstance(x, torch.Tensor):
+                x = torch.as_tensor(x)
+            if x is not None and x.dtype is not dtype:
+                x = x.to(dtype)
+            if m is not None:
+                x._keras_mask = m
+            values[slot] = x
+        for step in self._plan:
+            if step.single_slot is not None:
+                out = step.layer(values[step.single_slot])
+            else:
+                args, kwargs = _fill(step.template, values)
+                out = step.layer(*args, **kwargs)
+            if len(step.out_slots) == 1:
+                values[step.out_slots[0]] = out
+            else:
+                for slot, value in zip(step.out_slots, tree.flatten(out)):
+                    values[slot] = value
+        flat_out = [values[s] for s in self._output_slots]
+        return tree.pack_sequence_as(self._outputs_struct, flat_out)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        return None  # outputs carry the masks their own layers attached
+
+    # ---------------------------------------------------------------- graph
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._graph_layers)
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return list(self._input_tensors)
+
+    @property
+    def outputs(self) -> list[KerasTensor]:
+        return list(self._output_tensors)
+
+    @property
+    def input(self):
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        return self._outputs_struct
+
+    def get_config(self) -> dict:
+        from lamina.saving.functional_config import functional_config
+
+        return functional_config(self)
+
+
+class _OwnGraphNode(Node):
+    """Node 0 of a functional model: its own inputs and outputs (Keras 2 semantics)."""
+
+    def __init__(self, model: Functional):  # no history rewrite, no parent links
+        self.layer = model
+        self.call_args = (model._inputs_struct,)
+        self.call_kwargs = {}
+        self.input_tensors = list(model._input_tensors)
+        self.outputs = model._outputs_struct
+        self.output_tensors = list(model._output_tensors)
+        self.parent_nodes = []

@@ -1,0 +1,166 @@
+"""``Model``: a layer with model-level API; ``Model(inputs, outputs)`` is functional."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from lamina.layers.layer import Layer
+from lamina.utils import tree
+from lamina.utils.validation import describe
+
+_functional_variants: dict[type, type] = {}
+
+
+def _has_graph_arguments(args, kwargs) -> bool:
+    return (
+        len(args) >= 2
+        or ("inputs" in kwargs and "outputs" in kwargs)
+        or (len(args) == 1 and "outputs" in kwargs)
+    )
+
+
+class Model(Layer):
+    """Groups layers into an object with training and inference features.
+
+    Three ways to make one, as in Keras: ``Model(inputs, outputs)`` (functional),
+    ``Sequential([...])``, or subclassing ``Model`` and writing ``call``. A
+    subclass may also call ``super().__init__(inputs=..., outputs=...)`` to become
+    a functional model with extra methods.
+    """
+
+    _keras_module = "keras.src.models.model"
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and _has_graph_arguments(args, kwargs):
+            from lamina.models.functional import Functional
+
+            return Functional.__new__(Functional, *args, **kwargs)
+        return super().__new__(cls, *args, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        from lamina.models.functional import Functional
+
+        if _has_graph_arguments(args, kwargs) and not isinstance(self, Functional):
+            self.__class__ = _functional_variant(type(self))
+            Functional.__init__(self, *args, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}: Model() takes `inputs` and `outputs` (both) or "
+                f"keyword arguments only; got {len(args)} positional argument(s)."
+            )
+        super().__init__(**kwargs)
+
+    # ---------------------------------------------------------------- layers
+    @property
+    def inputs(self):
+        return None
+
+    @property
+    def outputs(self):
+        return None
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by ``name`` or by ``index`` (in ``model.layers``)."""
+        layers = self.layers
+        if index is not None and name is not None:
+            raise ValueError(
+                f"{describe(self)}: get_layer takes `name` or `index`, not both; "
+                f"got name={name!r}, index={index!r}."
+            )
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"{describe(self)}: `index` must be in [0, {len(layers) - 1}] "
+                    f"(the model has {len(layers)} layers); got index={index}."
+                )
+            return layers[index]
+        if name is not None:
+            for layer in layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"{describe(self)}: no layer named {name!r}. Layers: "
+                f"{[layer.name for layer in layers]}."
+            )
+        raise ValueError(f"{describe(self)}: get_layer needs `name` or `index`.")
+
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
+        """Print a table of layers, output shapes and parameter counts (Keras layout)."""
+        from lamina.models.summary import print_summary
+
+        print_summary(
+            self,
+            line_length=line_length,
+            positions=positions,
+            print_fn=print_fn,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+            layer_range=layer_range,
+        )
+
+    # ------------------------------------------------------------- inference
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for the samples in ``x`` as NumPy arrays, computed in batches."""
+        batch_size = batch_size or 32
+        flat = tree.flatten(x)
+        n = int(flat[0].shape[0]) if hasattr(flat[0], "shape") else len(flat[0])
+        with torch.no_grad():
+            if n <= batch_size:
+                return _to_numpy(self(x, training=False))
+            chunks = []
+            for start in range(0, n, batch_size):
+                batch = tree.pack_sequence_as(
+                    x, [v[start : start + batch_size] for v in flat]
+                )
+                chunks.append(_to_numpy(self(batch, training=False)))
+        return _concat_structures(chunks)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A functional config (with ``input_layers``) rebuilds the graph; any other
+        config goes to the constructor, as Keras does for subclassed models."""
+        if "input_layers" in config and "layers" in config:
+            from lamina.models.functional import Functional
+            from lamina.saving.functional_config import functional_from_config
+
+            target = Functional if cls is Model else cls
+            return functional_from_config(target, config, custom_objects)
+        return cls(**config)
+
+    def predict_on_batch(self, x):
+        with torch.no_grad():
+            return _to_numpy(self(x, training=False))
+
+
+def _to_numpy(structure):
+    return tree.map_structure(
+        lambda t: t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t,
+        structure,
+    )
+
+
+def _concat_structures(chunks):
+    flat_chunks = [tree.flatten(c) for c in chunks]
+    merged = [np.concatenate(parts, axis=0) for parts in zip(*flat_chunks)]
+    return tree.pack_sequence_as(chunks[0], merged)
+
+
+def _functional_variant(cls: type) -> type:
+    """``cls`` rebased on Functional, for subclasses that pass inputs/outputs."""
+    from lamina.models.functional import Functional
+
+    variant = _functional_variants.get(cls)
+    if variant is None:
+        variant = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+        _functional_variants[cls] = variant
+    return variant

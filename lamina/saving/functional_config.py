@@ -1,0 +1,171 @@
+"""Functional-model configs in Keras 3's layout (``layers`` with ``inbound_nodes``,
+``input_layers``, ``output_layers``), so configs and files interoperate with Keras."""
+
+from __future__ import annotations
+
+from lamina.layers.keras_tensor import KerasTensor
+from lamina.saving import serialization
+from lamina.utils import tree
+
+
+def _node_index_map(model) -> dict[tuple[int, int], int]:
+    """(id(layer), original node index) -> index among the model's own nodes."""
+    mapping = {}
+    for layer in model.layers:
+        kept = [
+            i
+            for i, node in enumerate(layer._inbound_nodes)
+            if id(node) in model._graph_node_ids
+        ]
+        for new, old in enumerate(kept):
+            mapping[(id(layer), old)] = new
+    return mapping
+
+
+def _tensor_ref(t: KerasTensor, mapping) -> list:
+    layer, node_index, tensor_index = t._keras_history
+    return [layer.name, mapping.get((id(layer), node_index), node_index), tensor_index]
+
+
+def _serialize_arg(x, mapping):
+    if isinstance(x, KerasTensor):
+        return {
+            "class_name": "__keras_tensor__",
+            "config": {
+                "shape": x.shape,
+                "dtype": x.dtype,
+                "keras_history": _tensor_ref(x, mapping),
+            },
+        }
+    if isinstance(x, (list, tuple)):
+        return [_serialize_arg(v, mapping) for v in x]
+    if isinstance(x, dict):
+        return {k: _serialize_arg(v, mapping) for k, v in x.items()}
+    return serialization.serialize_keras_object(x)
+
+
+def _io_refs(struct, mapping):
+    flat = tree.flatten(struct)
+    refs = [_tensor_ref(t, mapping) for t in flat]
+    if isinstance(struct, KerasTensor):
+        return refs[0]
+    if isinstance(struct, dict):
+        return {k: _tensor_ref(v, mapping) for k, v in struct.items()}
+    return refs
+
+
+def functional_config(model) -> dict:
+    mapping = _node_index_map(model)
+    layers = []
+    for layer in model.layers:
+        entry = serialization.serialize_keras_object(layer)
+        build_config = layer.get_build_config()
+        if build_config and type(layer).__name__ != "InputLayer":
+            entry["build_config"] = build_config
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = [
+            {
+                "args": _serialize_arg(list(node.call_args), mapping),
+                "kwargs": _serialize_arg(node.call_kwargs, mapping),
+            }
+            for node in layer._inbound_nodes
+            if id(node) in model._graph_node_ids and not node.is_input
+        ]
+        layers.append(entry)
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": layers,
+        "input_layers": _io_refs(model._inputs_struct, mapping),
+        "output_layers": _io_refs(model._outputs_struct, mapping),
+    }
+
+
+def functional_from_config(cls, config, custom_objects=None):
+    from lamina.layers import deserialize
+
+    layers, pending = {}, []
+    for entry in config["layers"]:
+        layer = deserialize(entry, custom_objects=custom_objects)
+        layers[entry.get("name", layer.name)] = layer
+        pending.extend(
+            (layer, i, node) for i, node in enumerate(entry.get("inbound_nodes", []))
+        )
+    produced: dict[tuple, list] = {}
+    for name, layer in layers.items():
+        if type(layer).__name__ == "InputLayer":
+            produced[(name, 0)] = [layer._input_tensor]
+    node_counts: dict[str, int] = {}
+    while pending:
+        progressed = False
+        remaining = []
+        for layer, position, node in pending:
+            if (
+                node_counts.get(layer.name, 0) != position
+            ):  # a layer's calls stay in order
+                remaining.append((layer, position, node))
+                continue
+            try:
+                args = _resolve(node.get("args", []), produced)
+                kwargs = _resolve(node.get("kwargs", {}), produced)
+            except KeyError:
+                remaining.append((layer, position, node))
+                continue
+            outputs = layer(*args, **kwargs)
+            index = node_counts.get(layer.name, 0)
+            node_counts[layer.name] = index + 1
+            produced[(layer.name, index)] = tree.flatten(outputs)
+            progressed = True
+        if not progressed:
+            names = sorted({layer.name for layer, _, _ in remaining})
+            raise ValueError(
+                f"Cannot rebuild the model graph: the inputs of layers "
+                f"{names} are never produced."
+            )
+        pending = remaining
+
+    def lookup(ref):
+        name, node_index, tensor_index = ref
+        return produced[(name, node_index)][tensor_index]
+
+    inputs = _refs_to_tensors(config["input_layers"], lookup)
+    outputs = _refs_to_tensors(config["output_layers"], lookup)
+    return cls(
+        inputs=inputs,
+        outputs=outputs,
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+    )
+
+
+def _is_ref(x) -> bool:
+    return (
+        isinstance(x, (list, tuple))
+        and len(x) == 3
+        and isinstance(x[0], str)
+        and isinstance(x[1], int)
+        and isinstance(x[2], int)
+    )
+
+
+def _refs_to_tensors(refs, lookup):
+    if _is_ref(refs):
+        return lookup(refs)
+    if isinstance(refs, dict):
+        return {k: lookup(v) for k, v in refs.items()}
+    return [lookup(r) for r in refs]
+
+
+def _resolve(x, produced):
+    if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+        name, node_index, tensor_index = x["config"]["keras_history"]
+        return produced[(name, node_index)][tensor_index]
+    if isinstance(x, dict) and "class_name" in x and "config" in x:
+        return serialization.deserialize_keras_object(x)
+    if isinstance(x, list):
+        return [_resolve(v, produced) for v in x]
+    if isinstance(x, tuple):
+        return tuple(_resolve(v, produced) for v in x)
+    if isinstance(x, dict):
+        return {k: _resolve(v, produced) for k, v in x.items()}
+    return x

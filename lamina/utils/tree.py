@@ -1,0 +1,36 @@
+"""Nested structures of lists, tuples and dicts (dict keys in sorted order, as Keras)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def flatten(structure: Any) -> list:
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    return [structure]
+
+
+def pack_sequence_as(structure: Any, flat: list) -> Any:
+    leaves = iter(flat)
+
+    def pack(node):
+        if isinstance(node, (list, tuple)):
+            packed = [pack(item) for item in node]
+            return type(node)(packed) if isinstance(node, list) else tuple(packed)
+        if isinstance(node, dict):
+            return {key: pack(node[key]) for key in sorted(node)}
+        return next(leaves)
+
+    return pack(structure)
+
+
+def map_structure(fn: Callable, structure: Any) -> Any:
+    return pack_sequence_as(structure, [fn(leaf) for leaf in flatten(structure)])
+
+
+def is_nested(structure: Any) -> bool:
+    return isinstance(structure, (list, tuple, dict))

@@ -1,0 +1,89 @@
+"""``Variable``: a ``torch.nn.Parameter`` that also speaks Keras's variable API."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+
+
+class Variable(torch.nn.Parameter):
+    """A layer weight. It *is* a ``torch.nn.Parameter`` (optimizers, ``state_dict``,
+    ``.to()`` all see it), and adds Keras's ``name``, ``path``, ``trainable``,
+    ``numpy()``, ``assign()`` and ``value``.
+
+    ``trainable`` is the Keras flag; ``requires_grad`` follows it, and is also off
+    while the owning layer is frozen (``layer.trainable = False``).
+    """
+
+    def __new__(cls, data=None, requires_grad=True):
+        return super().__new__(cls, data, requires_grad)
+
+    @property
+    def name(self) -> str:
+        return self.__dict__.get("_keras_name", "variable")
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.__dict__["_keras_name"] = value
+
+    @property
+    def path(self) -> str:
+        return self.__dict__.get("_keras_path", self.name)
+
+    @path.setter
+    def path(self, value: str) -> None:
+        self.__dict__["_keras_path"] = value
+
+    @property
+    def trainable(self) -> bool:
+        return self.__dict__.get("_keras_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self.__dict__["_keras_trainable"] = bool(value)
+        self.requires_grad_(bool(value))
+
+    @property
+    def value(self) -> torch.Tensor:
+        return self.detach()
+
+    def numpy(self) -> np.ndarray:
+        """A NumPy copy (never a view that later training would change)."""
+        return self.detach().cpu().numpy().copy()
+
+    def assign(self, value) -> Variable:
+        value = torch.as_tensor(value, dtype=self.dtype, device=self.device)
+        if tuple(value.shape) != tuple(self.shape):
+            raise ValueError(
+                f"Variable '{self.path}': cannot assign a value of shape "
+                f"{tuple(value.shape)} to a variable of shape {tuple(self.shape)}."
+            )
+        with torch.no_grad():
+            self.copy_(value)
+        return self
+
+    def assign_add(self, value) -> Variable:
+        with torch.no_grad():
+            self.add_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
+        return self
+
+    def assign_sub(self, value) -> Variable:
+        with torch.no_grad():
+            self.sub_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
+        return self
+
+    def __deepcopy__(self, memo):
+        result = type(self)(
+            self.data.clone(memory_format=torch.preserve_format), self.requires_grad
+        )
+        memo[id(self)] = result
+        result.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return result
+
+    def __repr__(self) -> str:
+        return (
+            f"<Variable path={self.path}, shape={tuple(self.shape)}, "
+            f"dtype={str(self.dtype).replace('torch.', '')}>"
+        )
