@@ -60,7 +60,7 @@ def _rank_rule(spec: InputSpec) -> str | None:
 
 
 def _check_one(spec: InputSpec, shape: tuple, layer, index: int | None) -> None:
-    where = "" if index is None else f"input {index} "
+    what = "input" if index is None else f"input {index}"
     rank = len(shape)
     rank_ok = (
         (spec.ndim is None or rank == spec.ndim)
@@ -71,27 +71,27 @@ def _check_one(spec: InputSpec, shape: tuple, layer, index: int | None) -> None:
         rule = _rank_rule(spec)
         hint = f" {spec.name}" if spec.name else ""
         raise ValueError(
-            f"{describe(layer)}: expected {where}of {rule}{hint}, got shape {shape}."
+            f"{describe(layer)}: expected {what} of {rule}{hint}, got shape {shape}."
         )
     for axis, size in spec.axes.items():
         if size is None:
             continue
         if not -rank <= axis < rank:
             raise ValueError(
-                f"{describe(layer)}: expected {where}with an axis {axis} of "
+                f"{describe(layer)}: expected {what} with an axis {axis} of "
                 f"size {size}, got shape {shape}."
             )
         actual = shape[axis]
         if actual is not None and actual != size:
             raise ValueError(
-                f"{describe(layer)}: expected {where}with axis {axis} of size {size} "
+                f"{describe(layer)}: expected {what} with axis {axis} of size {size} "
                 f"(the size it was built for), got shape {shape}."
             )
     if spec.shape is not None:
         for want, got in zip(spec.shape, shape):
             if want is not None and got is not None and want != got:
                 raise ValueError(
-                    f"{describe(layer)}: expected {where}of shape "
+                    f"{describe(layer)}: expected {what} of shape "
                     f"{spec.shape}, got shape {shape}."
                 )
 
