@@ -279,6 +279,8 @@ class Layer(torch.nn.Module):
 
     def _free_parameter_key(self, name: str) -> str:
         key = name.replace(".", "_").replace("/", "_") or "variable"
+        if key in self.__dict__ and self.__dict__[key] is None:
+            del self.__dict__[key]  # a placeholder such as `self.bias = None`
         base, i = key, 1
         while key in self._parameters or key in self._modules or key in self.__dict__:
             key, i = f"{base}_{i}", i + 1
