@@ -309,7 +309,7 @@ def test_same_shape_nodes_answer_input_shape():
 
 def test_uncalled_layer_has_no_input():
     with pytest.raises(ValueError, match=r"has never been called on a symbolic input"):
-        layers.Dense(2).input
+        _ = layers.Dense(2).input
 
 
 def test_single_call_node_api():

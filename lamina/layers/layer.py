@@ -492,12 +492,16 @@ class Layer(torch.nn.Module):
             training = outer_training if outer_training is not None else self.training
         if info.has_training:
             kwargs["training"] = training
+        elif kwargs and "training" in kwargs:
+            del kwargs["training"]  # Keras drops it for calls that do not take it
+        explicit_mask = kwargs.get("mask") if kwargs else None
+        if explicit_mask is not None:
+            previous_mask = explicit_mask
         if info.has_mask:
-            explicit_mask = kwargs.get("mask")
-            if explicit_mask is not None:
-                previous_mask = explicit_mask
-            elif previous_mask is not None:
+            if explicit_mask is None and previous_mask is not None:
                 kwargs["mask"] = previous_mask
+        elif kwargs and "mask" in kwargs:
+            del kwargs["mask"]
         if outer_training is None and _ctx.losses_used:
             self._clear_losses()
         _ctx.training = training

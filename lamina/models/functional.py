@@ -88,6 +88,15 @@ def map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> GraphMap
 
 
 def _check_inputs_reached(inputs, ordered) -> None:
+    input_ids = {id(t) for t in inputs}
+    for node in ordered:
+        if node.is_input and not any(id(t) in input_ids for t in node.output_tensors):
+            tensor = node.output_tensors[0]
+            raise ValueError(
+                f"Graph disconnected: the outputs depend on input '{node.layer.name}' "
+                f"(shape {tensor.shape}), which is not among the model inputs "
+                f"{[t.name for t in inputs]}."
+            )
     produced = {id(t) for node in ordered for t in node.output_tensors}
     for node in ordered:
         for t in node.input_tensors:
