@@ -1,50 +1,29 @@
-"""Keras layers on PyTorch: every class here is a ``torch.nn.Module``."""
+"""Keras layers on PyTorch: every class here is a ``torch.nn.Module``.
 
-from lamina.layers.core.activation import Activation, Identity
-from lamina.layers.core.dense import Dense
-from lamina.layers.core.lambda_layer import Lambda
-from lamina.layers.core.masking import Masking
+Every layer family lives in its own subpackage, which lists its public layers in
+``__all__``; this module gathers them (``lamina.layers.Dense``, ...).
+"""
+
+from lamina.layers import core, regularization, reshaping
+from lamina.layers.core import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
-from lamina.layers.regularization.activity_regularization import ActivityRegularization
-from lamina.layers.regularization.dropout import (
-    Dropout,
-    SpatialDropout1D,
-    SpatialDropout2D,
-    SpatialDropout3D,
-)
-from lamina.layers.regularization.noise import GaussianDropout, GaussianNoise
-from lamina.layers.reshaping.flatten import Flatten
-from lamina.layers.reshaping.permute import Permute
-from lamina.layers.reshaping.repeat_vector import RepeatVector
-from lamina.layers.reshaping.reshape import Reshape
+from lamina.layers.regularization import *  # noqa: F403
+from lamina.layers.reshaping import *  # noqa: F403
+
+_FAMILIES = (core, regularization, reshaping)
 
 __all__ = [
-    "Activation",
-    "ActivityRegularization",
-    "Dense",
-    "Dropout",
-    "Flatten",
-    "GaussianDropout",
-    "GaussianNoise",
-    "Identity",
     "Input",
     "InputLayer",
     "InputSpec",
     "KerasTensor",
-    "Lambda",
     "Layer",
-    "Masking",
-    "Permute",
-    "RepeatVector",
-    "Reshape",
-    "SpatialDropout1D",
-    "SpatialDropout2D",
-    "SpatialDropout3D",
     "deserialize",
     "serialize",
+    *[name for family in _FAMILIES for name in family.__all__],
 ]
 
 

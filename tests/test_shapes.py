@@ -1,0 +1,105 @@
+"""Property tests for lamina/ops/shapes.py: sizes against brute-force window counts,
+and the transposed-convolution crop against the adjoint of the forward convolution."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lamina.ops import shapes
+
+sizes = st.integers(1, 40)
+kernels = st.integers(1, 7)
+strides = st.integers(1, 4)
+dilations = st.integers(1, 3)
+
+
+def _windows(n, k, s, d):
+    """Brute force: start positions whose dilated window fits in n cells."""
+    return len([i for i in range(0, n, s) if i + (k - 1) * d < n])
+
+
+@given(sizes, kernels, strides, dilations)
+def test_valid_length_counts_windows(n, k, s, d):
+    out = shapes.conv_output_length(n, k, "valid", s, d)
+    assert out == _windows(n, k, s, d) or (out <= 0 and _windows(n, k, s, d) == 0)
+
+
+@given(sizes, kernels, strides, dilations)
+def test_same_padding_gives_ceil_and_puts_extra_after(n, k, s, d):
+    before, after = shapes.same_padding(n, k, s, d)
+    assert 0 <= before <= after <= before + 1
+    out = shapes.conv_output_length(n, k, "same", s, d)
+    assert out == -(-n // s)
+    assert _windows(n + before + after, k, s, d) == out
+
+
+@given(sizes, kernels, strides, dilations)
+def test_causal_padding_is_all_before(n, k, s, d):
+    before, after = shapes.causal_padding(k, d)
+    assert (before, after) == ((k - 1) * d, 0)
+    assert _windows(n + before, k, s, d) == shapes.conv_output_length(
+        n, k, "causal", s, d
+    )
+
+
+def test_none_passes_through():
+    assert shapes.conv_output_length(None, 3, "same", 2) is None
+    assert shapes.deconv_output_length(None, 3, "valid") is None
+    assert shapes.pool_output_length(None, 2, "valid", 2) is None
+    assert shapes.cropped_length(None, 1, 1) is None
+    assert shapes.upsampled_length(None, 2) is None
+
+
+@given(sizes, kernels, strides, dilations, st.sampled_from(["valid", "same"]))
+def test_transpose_length_inverts_forward_length(n, k, s, d, padding):
+    out = shapes.deconv_output_length(n, k, padding, None, s, d)
+    assert shapes.conv_output_length(out, k, padding, s, d) == n
+
+
+def _conv1d(x, w, s, d, pad):
+    x = np.pad(x, pad)
+    k = len(w)
+    starts = range(0, len(x) - (k - 1) * d, s)
+    return np.array([sum(w[j] * x[i + j * d] for j in range(k)) for i in starts])
+
+
+def _conv1d_transpose(y, w, s, d, crop):
+    k = len(w)
+    full = np.zeros((len(y) - 1) * s + (k - 1) * d + 1)
+    for i, value in enumerate(y):
+        for j in range(k):
+            full[i * s + j * d] += value * w[j]
+    before, after = crop
+    if after < 0:
+        full = np.pad(full, (0, -after))
+        after = 0
+    return full[before : len(full) - after]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 12),
+    kernels,
+    strides,
+    dilations,
+    st.sampled_from(["valid", "same"]),
+    st.data(),
+)
+def test_transpose_crop_is_the_adjoint_of_the_forward_conv(n, k, s, d, padding, data):
+    """<conv(x), y> == <x, conv_transpose(y)>: TensorFlow's definition of the
+    transposed convolution, for every output_padding Keras allows."""
+    output_padding = data.draw(st.one_of(st.none(), st.integers(0, s - 1)))
+    length = shapes.deconv_output_length(n, k, padding, output_padding, s, d)
+    if length <= 0 or shapes.conv_output_length(length, k, padding, s, d) != n:
+        return  # Keras itself rejects these combinations
+    rng = np.random.default_rng(n * 1000 + k * 100 + s * 10 + d)
+    w, x, y = (
+        rng.standard_normal(k),
+        rng.standard_normal(length),
+        rng.standard_normal(n),
+    )
+    forward = _conv1d(x, w, s, d, shapes.padding_pair(length, k, padding, s, d))
+    crop = shapes.conv_transpose_crop(n, k, padding, output_padding, s, d)
+    transposed = _conv1d_transpose(y, w, s, d, crop)
+    assert len(transposed) == length and len(forward) == n
+    np.testing.assert_allclose(forward @ y, x @ transposed, atol=1e-9)
