@@ -1,0 +1,2268 @@
+"""NumPy-like ``keras.ops`` functions on torch tensors.
+
+Every function takes torch tensors, NumPy arrays or Python scalars and returns torch
+tensors. Dtypes follow Keras 3 on its torch backend: Python scalars are weakly typed
+(``int32_tensor + 1.5`` is float32, ``float16_tensor * 2`` stays float16), Python
+ints become int32 and Python floats ``floatx()``, ``mean`` of ints is float32, and
+the ops Keras routes through its type-promotion lattice (``matmul``, ``maximum``,
+``var``, ``prod``, ``cumsum``, ``floor``...) return the dtypes Keras returns.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lamina import config
+
+__all__ = [
+    # dtypes and conversion
+    "standardize_dtype",
+    "result_type",
+    "convert_to_tensor",
+    "convert_to_numpy",
+    "cast",
+    "saturate_cast",
+    "array",
+    "copy",
+    "dtype",
+    "is_tensor",
+    "shape",
+    "ndim",
+    "size",
+    "stop_gradient",
+    # creation
+    "zeros",
+    "ones",
+    "empty",
+    "full",
+    "zeros_like",
+    "ones_like",
+    "empty_like",
+    "full_like",
+    "arange",
+    "linspace",
+    "logspace",
+    "eye",
+    "identity",
+    "tri",
+    # element-wise, one argument
+    "abs",
+    "absolute",
+    "fabs",
+    "negative",
+    "sign",
+    "square",
+    "sqrt",
+    "rsqrt",
+    "exp",
+    "exp2",
+    "expm1",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "reciprocal",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "sin",
+    "cos",
+    "tan",
+    "arcsin",
+    "arccos",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "arcsinh",
+    "arccosh",
+    "arctanh",
+    "erf",
+    "erfinv",
+    "cbrt",
+    "deg2rad",
+    "rad2deg",
+    "isnan",
+    "isinf",
+    "isfinite",
+    "isneginf",
+    "isposinf",
+    "signbit",
+    "nan_to_num",
+    "logical_not",
+    "bitwise_not",
+    "bitwise_invert",
+    "conj",
+    "conjugate",
+    "real",
+    "imag",
+    "sinc",
+    # element-wise, two arguments
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "true_divide",
+    "floor_divide",
+    "mod",
+    "fmod",
+    "power",
+    "maximum",
+    "minimum",
+    "fmax",
+    "fmin",
+    "clip",
+    "arctan2",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "divide_no_nan",
+    "heaviside",
+    "equal",
+    "not_equal",
+    "greater",
+    "greater_equal",
+    "less",
+    "less_equal",
+    "logical_and",
+    "logical_or",
+    "logical_xor",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "left_shift",
+    "right_shift",
+    "isclose",
+    "allclose",
+    "gcd",
+    "lcm",
+    "where",
+    # reductions
+    "sum",
+    "prod",
+    "mean",
+    "max",
+    "min",
+    "amax",
+    "amin",
+    "argmax",
+    "argmin",
+    "std",
+    "var",
+    "any",
+    "all",
+    "cumsum",
+    "cumprod",
+    "median",
+    "quantile",
+    "percentile",
+    "average",
+    "logsumexp",
+    "count_nonzero",
+    "ptp",
+    "nansum",
+    "nanmean",
+    "nanmax",
+    "nanmin",
+    "nanvar",
+    "nanstd",
+    "norm",
+    # shapes
+    "reshape",
+    "ravel",
+    "transpose",
+    "expand_dims",
+    "squeeze",
+    "tile",
+    "repeat",
+    "broadcast_to",
+    "concatenate",
+    "stack",
+    "unstack",
+    "append",
+    "vstack",
+    "hstack",
+    "dstack",
+    "split",
+    "array_split",
+    "hsplit",
+    "vsplit",
+    "dsplit",
+    "moveaxis",
+    "swapaxes",
+    "flip",
+    "fliplr",
+    "flipud",
+    "roll",
+    "rot90",
+    "pad",
+    "triu",
+    "tril",
+    "diag",
+    "diagflat",
+    "diagonal",
+    "trace",
+    "meshgrid",
+    # indexing and sorting
+    "take",
+    "take_along_axis",
+    "nonzero",
+    "sort",
+    "argsort",
+    "top_k",
+    "in_top_k",
+    "searchsorted",
+    "digitize",
+    "select",
+    "get_item",
+    "slice",
+    "slice_update",
+    "scatter",
+    "scatter_update",
+    "bincount",
+    "segment_sum",
+    "segment_max",
+    # linear algebra
+    "matmul",
+    "dot",
+    "tensordot",
+    "einsum",
+    "outer",
+    "inner",
+    "vdot",
+    "kron",
+    "cross",
+    # control flow
+    "cond",
+    "switch",
+    "fori_loop",
+    "while_loop",
+    "scan",
+    "map",
+    "vectorized_map",
+]
+
+# ---------------------------------------------------------------------------------
+# Dtypes
+# ---------------------------------------------------------------------------------
+
+_TORCH_DTYPES = {
+    "bool": torch.bool,
+    "uint8": torch.uint8,
+    "int8": torch.int8,
+    "int16": torch.int16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    # torch has no full uint16/uint32 support; Keras maps them to wider ints too.
+    "uint16": torch.int32,
+    "uint32": torch.int64,
+    "bfloat16": torch.bfloat16,
+    "float16": torch.float16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "complex64": torch.complex64,
+    "complex128": torch.complex128,
+}
+_NAMES = {
+    torch.bool: "bool",
+    torch.uint8: "uint8",
+    torch.int8: "int8",
+    torch.int16: "int16",
+    torch.int32: "int32",
+    torch.int64: "int64",
+    torch.bfloat16: "bfloat16",
+    torch.float16: "float16",
+    torch.float32: "float32",
+    torch.float64: "float64",
+    torch.complex64: "complex64",
+    torch.complex128: "complex128",
+}
+_PY_TYPES = {
+    bool: "bool",
+    int: "int32",
+    float: "float32",
+    complex: "complex64",
+    "int": "int32",
+    "float": "float32",
+}
+_BITS = {
+    "uint8": 8,
+    "uint16": 16,
+    "uint32": 32,
+    "uint64": 64,
+    "int8": 8,
+    "int16": 16,
+    "int32": 32,
+    "int64": 64,
+    "bfloat16": 16,
+    "float16": 16,
+    "float32": 32,
+    "float64": 64,
+}
+# Keras on torch (like JAX) never promotes to 64 bits.
+_TO_32_BITS = {
+    "int64": "int32",
+    "uint64": "uint32",
+    "float64": "float32",
+    "complex128": "complex64",
+}
+
+
+def standardize_dtype(dtype) -> str:
+    """The Keras name (``'float32'``) of a dtype given in any spelling."""
+    if dtype is None:
+        return config.floatx()
+    if isinstance(dtype, torch.dtype):
+        name = _NAMES.get(dtype)
+    else:
+        dtype = _PY_TYPES.get(dtype, dtype) if isinstance(dtype, (type, str)) else dtype
+        name = getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or dtype
+        if not isinstance(name, str) or ("torch." in str(dtype)):
+            name = str(dtype).split(".")[-1]
+    if name not in _TORCH_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype!r}")
+    return name
+
+
+def to_torch_dtype(dtype) -> torch.dtype:
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    return _TORCH_DTYPES[standardize_dtype(dtype)]
+
+
+def _kind(name: str) -> str:
+    return "f" if name == "bfloat16" else name[0]  # b, u, i, f, c
+
+
+@functools.lru_cache(maxsize=512)
+def _promote(keys: frozenset, floatx: str) -> str:
+    """Least upper bound of ``(name, is_weak)`` pairs on the JAX/Keras lattice."""
+    strong = [n for n, weak in keys if not weak]
+    weak_kinds = {_kind(n) for n, weak in keys if weak}
+    kinds = {_kind(n) for n in strong}
+    precision = floatx[-2:]
+    if "c" in kinds or "c" in weak_kinds:
+        out = "complex128" if {"float64", "complex128"} & set(strong) else "complex64"
+    elif "f" in kinds:
+        floats = {n for n in strong if _kind(n) == "f"}
+        bits = builtins.max(_BITS[n] for n in floats)
+        widest = {n for n in floats if _BITS[n] == bits}
+        out = "float32" if len(widest) > 1 else widest.pop()
+    elif "f" in weak_kinds:
+        out = f"float{precision}"
+    elif kinds & {"i", "u"}:
+        signed = [_BITS[n] for n in strong if _kind(n) == "i"]
+        unsigned = [_BITS[n] for n in strong if _kind(n) == "u"]
+        if not unsigned:
+            out = f"int{builtins.max(signed)}"
+        elif not signed:
+            out = f"uint{builtins.max(unsigned)}"
+        elif builtins.max(unsigned) >= 64:
+            out = f"float{precision}"
+        else:
+            out = f"int{builtins.max(builtins.max(signed), 2 * builtins.max(unsigned))}"
+    elif "i" in weak_kinds:
+        out = f"int{precision}"
+    else:
+        out = "bool"
+    return _TO_32_BITS.get(out, out)
+
+
+def _dtype_key(value) -> tuple[str, bool]:
+    if value is int or value is float:
+        return standardize_dtype(value), True
+    if isinstance(value, torch.Tensor):
+        return _NAMES[value.dtype], False
+    if isinstance(value, (bool, int, float, complex)):
+        return standardize_dtype(type(value)), type(value) in (int, float)
+    return standardize_dtype(getattr(value, "dtype", value)), False
+
+
+def result_type(*dtypes) -> str:
+    """The dtype Keras 3 (torch backend) promotes ``dtypes`` to.
+
+    Python ``int``/``float`` (types or values) are weak: they never widen a typed
+    operand. Like Keras on torch, 64-bit results are narrowed to 32 bits.
+    """
+    if not dtypes:
+        return config.floatx()
+    keys = frozenset(_dtype_key(config.floatx() if d is None else d) for d in dtypes)
+    if len(keys) == 1:
+        name, weak = next(iter(keys))
+        if weak and name != "bool":
+            return _promote(keys, config.floatx())
+        return _TO_32_BITS.get(name, name)
+    return _promote(keys, config.floatx())
+
+
+# ---------------------------------------------------------------------------------
+# Conversion
+# ---------------------------------------------------------------------------------
+
+
+def _scalar_dtype(x) -> torch.dtype:
+    if isinstance(x, bool):
+        return torch.bool
+    if isinstance(x, int):
+        return torch.int32 if -(2**31) <= x < 2**31 else torch.int64
+    if isinstance(x, float):
+        return to_torch_dtype(config.floatx())
+    return torch.complex64
+
+
+def _flat(x):
+    for item in x:
+        if isinstance(item, (list, tuple)):
+            yield from _flat(item)
+        else:
+            yield item
+
+
+def convert_to_tensor(x, dtype=None, sparse=None, ragged=None, device=None):
+    """A torch tensor from a tensor, NumPy array, Python scalar or nested list.
+
+    Tensors are returned as they are (cast when ``dtype`` is given); NumPy arrays
+    keep their dtype; Python ints become int32 and floats ``floatx()``.
+    """
+    if sparse or ragged:
+        raise ValueError(
+            "lamina supports dense tensors only; got "
+            f"sparse={sparse!r}, ragged={ragged!r}."
+        )
+    torch_dtype = None if dtype is None else to_torch_dtype(dtype)
+    if isinstance(x, torch.Tensor):
+        return x if torch_dtype is None or x.dtype == torch_dtype else x.to(torch_dtype)
+    device = device or config.get_device()
+    if isinstance(x, (bool, int, float, complex)):
+        return torch.tensor(x, dtype=torch_dtype or _scalar_dtype(x), device=device)
+    if isinstance(x, (list, tuple)):
+        if x and builtins.any(isinstance(i, torch.Tensor) for i in x):
+            return torch.stack([convert_to_tensor(i, dtype, device=device) for i in x])
+        leaves = list(_flat(x))
+        if torch_dtype is None:
+            torch_dtype = to_torch_dtype(
+                result_type(
+                    *[
+                        i
+                        if isinstance(i, (bool, int, float, complex))
+                        else getattr(i, "dtype", type(i))
+                        for i in leaves
+                    ]
+                )
+            )
+        if not builtins.all(isinstance(i, (bool, int, float, complex)) for i in leaves):
+            x = np.asarray(x)
+        return torch.as_tensor(x, dtype=torch_dtype, device=device)
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+    if x.dtype == np.uint32 or x.dtype == np.uint16:
+        x = x.astype(np.int64 if x.dtype == np.uint32 else np.int32)
+    elif x.dtype.name == "bfloat16":
+        x, torch_dtype = x.astype(np.float32), torch_dtype or torch.bfloat16
+    return torch.as_tensor(x, dtype=torch_dtype, device=device)
+
+
+def _t(x, device=None) -> torch.Tensor:
+    return x if isinstance(x, torch.Tensor) else convert_to_tensor(x, device=device)
+
+
+def _all_t(*values) -> tuple | list:
+    """``values`` as tensors; non-tensors go to the device of the first tensor (which
+    may be ``meta`` during shape inference)."""
+    for value in values:
+        if not isinstance(value, torch.Tensor):
+            break
+    else:
+        return values
+    device = next((v.device for v in values if isinstance(v, torch.Tensor)), None)
+    return [_t(v, device) for v in values]
+
+
+def _operand(value, other: torch.Tensor):
+    """``value`` as the second operand of a torch op whose first is ``other``.
+
+    Python numbers stay numbers (torch types them weakly, as Keras does) except
+    where torch would choose another dtype than Keras: next to bool tensors, and
+    floats next to integer tensors when ``floatx()`` is not float32.
+    """
+    if isinstance(value, torch.Tensor):
+        return value
+    if (
+        type(value) in (int, float)
+        and other.dtype != torch.bool
+        and (
+            type(value) is int
+            or other.is_floating_point()
+            or other.is_complex()
+            or config.floatx() == "float32"
+        )
+    ):
+        return value
+    return convert_to_tensor(value, device=other.device)
+
+
+def _pair(x1, x2):
+    if isinstance(x1, torch.Tensor):
+        return x1, _operand(x2, x1)
+    if isinstance(x2, torch.Tensor):
+        return _operand(x1, x2), x2
+    return convert_to_tensor(x1), convert_to_tensor(x2)
+
+
+def _tensors(x1, x2):
+    """Both operands as tensors (for torch ops that refuse Python scalars)."""
+    x1, x2 = _pair(x1, x2)
+    if not isinstance(x1, torch.Tensor):
+        x1 = torch.tensor(x1, dtype=torch.result_type(x2, x1), device=x2.device)
+    if not isinstance(x2, torch.Tensor):
+        x2 = torch.tensor(x2, dtype=torch.result_type(x1, x2), device=x1.device)
+    return x1, x2
+
+
+def _is_int_or_bool(x: torch.Tensor) -> bool:
+    return not (x.is_floating_point() or x.is_complex())
+
+
+def _to_floatx_if_int(x: torch.Tensor) -> torch.Tensor:
+    return x.to(to_torch_dtype(config.floatx())) if _is_int_or_bool(x) else x
+
+
+def convert_to_numpy(x):
+    """A NumPy array (detached, on the CPU; bfloat16 becomes float32)."""
+    if isinstance(x, (list, tuple)):
+        return np.array([convert_to_numpy(i) for i in x])
+    if isinstance(x, torch.Tensor):
+        x = x.detach()
+        if x.dtype == torch.bfloat16:
+            x = x.float()
+        return x.cpu().numpy()
+    return np.asarray(x)
+
+
+def cast(x, dtype):
+    """``x`` converted to ``dtype``."""
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def saturate_cast(x, dtype):
+    """Cast, clamping values to the range of ``dtype`` first (no wrap-around)."""
+    x, target = _t(x), to_torch_dtype(dtype)
+    if target == torch.bool or target.is_complex or x.dtype == torch.bool:
+        return x.to(target)
+    info = torch.finfo if target.is_floating_point else torch.iinfo
+    low, high = info(target).min, info(target).max
+    if not (x.is_floating_point() or x.is_complex()):
+        # Bounds outside x's own range cannot be represented in x's dtype.
+        low = builtins.max(low, torch.iinfo(x.dtype).min)
+        high = builtins.min(high, torch.iinfo(x.dtype).max)
+    return torch.clamp(x, low, high).to(target)
+
+
+def array(x, dtype=None):
+    return convert_to_tensor(x, dtype=dtype)
+
+
+def copy(x):
+    return torch.clone(_t(x))
+
+
+def dtype(x) -> str:
+    """The Keras dtype name of ``x``, e.g. ``'float32'``."""
+    return standardize_dtype(getattr(x, "dtype", type(x)))
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, torch.Tensor)
+
+
+def shape(x) -> tuple:
+    """The shape of ``x`` as a tuple."""
+    return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
+
+
+def ndim(x) -> int:
+    return len(shape(x))
+
+
+def size(x) -> int:
+    """The number of elements of ``x`` (a Python int)."""
+    return math.prod(shape(x))
+
+
+def stop_gradient(variable):
+    """``variable`` detached from the autograd graph."""
+    return _t(variable).detach()
+
+
+# ---------------------------------------------------------------------------------
+# Creation
+# ---------------------------------------------------------------------------------
+
+
+def _shape_arg(shape) -> tuple:
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    if isinstance(shape, torch.Tensor):
+        return tuple(int(s) for s in shape.reshape(-1).tolist())
+    return tuple(int(s) for s in shape)
+
+
+def zeros(shape, dtype=None):
+    return torch.zeros(
+        _shape_arg(shape), dtype=to_torch_dtype(dtype), device=config.get_device()
+    )
+
+
+def ones(shape, dtype=None):
+    return torch.ones(
+        _shape_arg(shape), dtype=to_torch_dtype(dtype), device=config.get_device()
+    )
+
+
+def empty(shape, dtype=None):
+    return torch.empty(
+        _shape_arg(shape), dtype=to_torch_dtype(dtype), device=config.get_device()
+    )
+
+
+def full(shape, fill_value, dtype=None):
+    """A tensor of ``shape`` filled with ``fill_value`` (default dtype ``floatx()``)."""
+    torch_dtype, shape = to_torch_dtype(dtype), _shape_arg(shape)
+    if isinstance(fill_value, (torch.Tensor, np.ndarray, list, tuple)):
+        fill = convert_to_tensor(fill_value, torch_dtype)
+        if fill.ndim:
+            return torch.broadcast_to(fill, shape).clone()
+        fill_value = fill.item()
+    return torch.full(shape, fill_value, dtype=torch_dtype, device=config.get_device())
+
+
+def _like_dtype(x: torch.Tensor, dtype) -> torch.dtype:
+    return x.dtype if dtype is None else to_torch_dtype(dtype)
+
+
+def zeros_like(x, dtype=None):
+    x = _t(x)
+    return torch.zeros_like(x, dtype=_like_dtype(x, dtype))
+
+
+def ones_like(x, dtype=None):
+    x = _t(x)
+    return torch.ones_like(x, dtype=_like_dtype(x, dtype))
+
+
+def empty_like(x, dtype=None):
+    x = _t(x)
+    return torch.empty_like(x, dtype=_like_dtype(x, dtype))
+
+
+def full_like(x, fill_value, dtype=None):
+    x = _t(x)
+    return full(x.shape, fill_value, x.dtype if dtype is None else dtype)
+
+
+def _number(v):
+    return v.item() if isinstance(v, (torch.Tensor, np.ndarray)) else v
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """Evenly spaced values in ``[start, stop)``; int32 for ints, floatx for floats."""
+    if dtype is None:
+        dtype = result_type(
+            *[
+                getattr(v, "dtype", type(v))
+                for v in (start, stop, step)
+                if v is not None
+            ]
+        )
+    start, stop, step = _number(start), _number(stop), _number(step)
+    if stop is None:
+        start, stop = 0, start
+    return torch.arange(
+        start,
+        stop,
+        1 if step is None else step,
+        dtype=to_torch_dtype(dtype),
+        device=config.get_device(),
+    )
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``num`` evenly spaced samples over ``[start, stop]`` (array bounds allowed)."""
+    if dtype is None:
+        dtype = result_type(
+            getattr(start, "dtype", type(start)),
+            getattr(stop, "dtype", type(stop)),
+            float,
+        )
+    scalar_bounds = isinstance(start, (int, float)) and isinstance(stop, (int, float))
+    torch_dtype = to_torch_dtype(dtype)
+    compute = torch.float64 if torch_dtype == torch.float64 else torch.float32
+    start = convert_to_tensor(start, compute)
+    stop = convert_to_tensor(stop, compute)
+    div = (num - 1) if endpoint else num
+    step = (stop - start) / div if div > 0 else torch.full_like(stop, float("nan"))
+    steps = torch.arange(num, dtype=compute, device=start.device)
+    steps = steps.reshape((num,) + (1,) * builtins.max(start.ndim, stop.ndim))
+    out = start + steps * step if div > 0 else start + steps * 0
+    if endpoint and num > 1:
+        out[-1] = stop
+    if axis != 0:
+        out = torch.movedim(out, 0, axis)
+    if not torch_dtype.is_floating_point:
+        out = torch.floor(out)
+    out = out.to(torch_dtype)
+    if not retstep:
+        return out
+    return out, (step.item() if scalar_bounds else step.to(torch_dtype))
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
+    if dtype is None:
+        dtype = result_type(
+            getattr(start, "dtype", type(start)),
+            getattr(stop, "dtype", type(stop)),
+            float,
+        )
+    exponents = linspace(start, stop, num, endpoint, dtype="float32", axis=axis)
+    return torch.pow(base, exponents).to(to_torch_dtype(dtype))
+
+
+def eye(N, M=None, k=0, dtype=None):
+    """An ``N x M`` matrix with ones on the ``k``-th diagonal."""
+    N, M, k = int(N), int(N if M is None else M), int(k or 0)
+    out = torch.zeros((N, M), dtype=to_torch_dtype(dtype), device=config.get_device())
+    torch.diagonal(out, offset=k).fill_(1)
+    return out
+
+
+def identity(n, dtype=None):
+    return eye(n, dtype=dtype)
+
+
+def tri(N, M=None, k=0, dtype=None):
+    ones_ = torch.ones(
+        (N, N if M is None else M),
+        dtype=to_torch_dtype(dtype),
+        device=config.get_device(),
+    )
+    return torch.tril(ones_, diagonal=k)
+
+
+# ---------------------------------------------------------------------------------
+# Element-wise, one argument
+# ---------------------------------------------------------------------------------
+
+
+def absolute(x):
+    x = _t(x)
+    return x if x.dtype == torch.bool else torch.abs(x)
+
+
+abs = absolute
+
+
+def fabs(x):
+    return torch.abs(_to_floatx_if_int(_t(x)))
+
+
+def negative(x):
+    return torch.neg(_t(x))
+
+
+def sign(x):
+    return torch.sign(_t(x))
+
+
+def square(x):
+    x = _t(x)
+    return torch.square(x.to(torch.int32) if x.dtype == torch.bool else x)
+
+
+def sqrt(x):
+    x = _t(x)
+    return torch.sqrt(_to_floatx_if_int(x) if x.dtype == torch.int64 else x)
+
+
+def rsqrt(x):
+    return torch.rsqrt(_t(x))
+
+
+def exp(x):
+    return torch.exp(_to_floatx_if_int(_t(x)))
+
+
+def exp2(x):
+    return torch.exp2(_to_floatx_if_int(_t(x)))
+
+
+def expm1(x):
+    return torch.expm1(_to_floatx_if_int(_t(x)))
+
+
+def log(x):
+    return torch.log(_t(x))
+
+
+def log1p(x):
+    return torch.log1p(_t(x))
+
+
+def log2(x):
+    return torch.log2(_t(x))
+
+
+def log10(x):
+    return torch.log10(_t(x))
+
+
+def reciprocal(x):
+    return torch.reciprocal(_t(x))
+
+
+def _rounding_dtype(x: torch.Tensor) -> torch.dtype:
+    if x.dtype == torch.int64:
+        return to_torch_dtype(config.floatx())
+    return to_torch_dtype(result_type(x, float))
+
+
+def floor(x):
+    x = _t(x)
+    return torch.floor(x.to(_rounding_dtype(x)))
+
+
+def ceil(x):
+    x = _t(x)
+    return torch.ceil(x.to(_rounding_dtype(x)))
+
+
+def round(x, decimals=0):
+    """Round half to even, to ``decimals`` places; integer inputs keep their dtype."""
+    x = _t(x)
+    if _is_int_or_bool(x):
+        floatx = to_torch_dtype(config.floatx())
+        return torch.round(x.to(floatx), decimals=decimals).to(x.dtype)
+    return torch.round(x, decimals=decimals)
+
+
+def trunc(x):
+    x = _t(x)
+    return x if x.dtype == torch.bool else torch.trunc(x)
+
+
+def sin(x):
+    return torch.sin(_t(x))
+
+
+def cos(x):
+    return torch.cos(_t(x))
+
+
+def tan(x):
+    return torch.tan(_t(x))
+
+
+def arcsin(x):
+    return torch.arcsin(_t(x))
+
+
+def arccos(x):
+    return torch.arccos(_t(x))
+
+
+def arctan(x):
+    return torch.arctan(_t(x))
+
+
+def sinh(x):
+    return torch.sinh(_t(x))
+
+
+def cosh(x):
+    return torch.cosh(_t(x))
+
+
+def tanh(x):
+    return torch.tanh(_t(x))
+
+
+def arcsinh(x):
+    return torch.arcsinh(_t(x))
+
+
+def arccosh(x):
+    return torch.arccosh(_t(x))
+
+
+def arctanh(x):
+    return torch.arctanh(_t(x))
+
+
+def erf(x):
+    return torch.erf(_t(x))
+
+
+def erfinv(x):
+    return torch.erfinv(_t(x))
+
+
+def cbrt(x):
+    x = _t(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.int32)
+    elif x.dtype == torch.int64:
+        x = x.to(torch.float64)
+    return torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
+
+
+def deg2rad(x):
+    x = _t(x)
+    out = torch.deg2rad(x)
+    return out.to(torch.float64) if x.dtype == torch.int64 else out
+
+
+def rad2deg(x):
+    x = _t(x)
+    out = torch.rad2deg(x)
+    return out.to(torch.float64) if x.dtype == torch.int64 else out
+
+
+def isnan(x):
+    return torch.isnan(_t(x))
+
+
+def isinf(x):
+    return torch.isinf(_t(x))
+
+
+def isfinite(x):
+    return torch.isfinite(_t(x))
+
+
+def isneginf(x):
+    return torch.isneginf(_t(x))
+
+
+def isposinf(x):
+    return torch.isposinf(_t(x))
+
+
+def signbit(x):
+    return torch.signbit(_t(x))
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    return torch.nan_to_num(_t(x), nan=nan, posinf=posinf, neginf=neginf)
+
+
+def logical_not(x):
+    return torch.logical_not(_t(x))
+
+
+def bitwise_invert(x):
+    return torch.bitwise_not(_t(x))
+
+
+bitwise_not = bitwise_invert
+
+
+def conjugate(x):
+    return torch.conj(_t(x)).resolve_conj()
+
+
+conj = conjugate
+
+
+def real(x):
+    return torch.real(_t(x))
+
+
+def imag(x):
+    return torch.imag(_t(x))
+
+
+def sinc(x):
+    return torch.sinc(_t(x))
+
+
+# ---------------------------------------------------------------------------------
+# Element-wise, two arguments
+# ---------------------------------------------------------------------------------
+
+
+def add(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 + x2
+
+
+def subtract(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    if isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor):
+        if x1.dtype == torch.bool:
+            x1 = x1.to(x2.dtype)
+        if x2.dtype == torch.bool:
+            x2 = x2.to(x1.dtype)
+    return x1 - x2
+
+
+def multiply(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 * x2
+
+
+def divide(x1, x2):
+    """True division; integers give ``float32``."""
+    x1, x2 = _pair(x1, x2)
+    return x1 / x2
+
+
+true_divide = divide
+
+
+def floor_divide(x1, x2):
+    out_dtype = to_torch_dtype(result_type(x1, x2))
+    x1, x2 = _tensors(x1, x2)
+    return torch.floor_divide(x1, x2).to(out_dtype)
+
+
+def mod(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    if x1.dtype == torch.bool and x2.dtype == torch.bool:
+        x1, x2 = x1.to(torch.int32), x2.to(torch.int32)
+    return torch.remainder(x1, x2)
+
+
+def fmod(x1, x2):
+    x1, x2 = _tensors(x1, x2)
+    if x1.dtype == torch.bool and x2.dtype == torch.bool:
+        x1, x2 = x1.to(torch.int32), x2.to(torch.int32)
+    return torch.fmod(x1, x2)
+
+
+def power(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    if not isinstance(x1, torch.Tensor):
+        x1 = convert_to_tensor(x1, device=x2.device)
+    return torch.pow(x1, x2)
+
+
+def _promoted(x1, x2, *extra):
+    """Both operands as tensors of the Keras result type of ``x1, x2, *extra``.
+
+    Python numbers are weak here (``maximum(float16_x, 2.0)`` is float16).
+    """
+    dtype = to_torch_dtype(result_type(x1, x2, *extra))
+    x1, x2 = _tensors(x1, x2)
+    return x1.to(dtype), x2.to(dtype)
+
+
+def _promoted_strong(x1, x2, *extra):
+    """Like ``_promoted``, but Python numbers count as int32/floatx tensors first,
+    as Keras's ``arctan2``, ``logaddexp``, ``hypot``... do (float16 with 2.0 gives
+    float32)."""
+    x1, x2 = _all_t(x1, x2)
+    dtype = to_torch_dtype(result_type(x1, x2, *extra))
+    return x1.to(dtype), x2.to(dtype)
+
+
+_CLAMP_DTYPES = (
+    torch.float32,
+    torch.float16,
+    torch.bfloat16,
+    torch.int32,
+    torch.int16,
+    torch.int8,
+    torch.uint8,
+)
+
+
+def _clamp_scalar(x1, x2):
+    """``(tensor, number)`` when ``torch.clamp`` gives the Keras dtype, else None."""
+    if isinstance(x2, torch.Tensor):
+        x1, x2 = x2, x1
+    if (
+        isinstance(x1, torch.Tensor)
+        and type(x2) in (int, float)
+        and x1.dtype in _CLAMP_DTYPES
+        and (x1.is_floating_point() or type(x2) is int)
+    ):
+        return x1, x2
+    return None
+
+
+def maximum(x1, x2):
+    fast = _clamp_scalar(x1, x2)
+    if fast is not None:
+        return torch.clamp(fast[0], min=fast[1])
+    return torch.maximum(*_promoted(x1, x2))
+
+
+def minimum(x1, x2):
+    fast = _clamp_scalar(x1, x2)
+    if fast is not None:
+        return torch.clamp(fast[0], max=fast[1])
+    return torch.minimum(*_promoted(x1, x2))
+
+
+def fmax(x1, x2):
+    return torch.fmax(*_promoted(x1, x2))
+
+
+def fmin(x1, x2):
+    return torch.fmin(*_promoted(x1, x2))
+
+
+def clip(x, x_min, x_max):
+    """Values of ``x`` limited to ``[x_min, x_max]``; bools become int32."""
+    x = _t(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.int32)
+    if x.dtype == torch.float16 and x.device.type == "cpu":
+        return clip(x.float(), x_min, x_max).to(torch.float16)
+    x_min, x_max = _operand(x_min, x), _operand(x_max, x)
+    if isinstance(x_min, torch.Tensor) or isinstance(x_max, torch.Tensor):
+        return torch.clamp(x, min=_t(x_min), max=_t(x_max))
+    return torch.clamp(x, min=x_min, max=x_max)
+
+
+def arctan2(x1, x2):
+    x1, x2 = _promoted_strong(x1, x2, float)
+    if x1.dtype == torch.float16:
+        return torch.arctan2(x1.float(), x2.float()).half()
+    return torch.arctan2(x1, x2)
+
+
+def _float_math_operands(x1, x2):
+    x1, x2 = _all_t(x1, x2)
+    name = result_type(x1, x2)
+    if name.startswith(("int", "uint")):
+        name = "float64" if name == "int64" else config.floatx()
+    dtype = to_torch_dtype(name)
+    return x1.to(dtype), x2.to(dtype)
+
+
+def hypot(x1, x2):
+    return torch.hypot(*_float_math_operands(x1, x2))
+
+
+def heaviside(x1, x2):
+    return torch.heaviside(*_float_math_operands(x1, x2))
+
+
+def logaddexp(x1, x2):
+    x1, x2 = _promoted_strong(x1, x2, float)
+    if x1.dtype == torch.float16:
+        return torch.logaddexp(x1.float(), x2.float()).half()
+    return torch.logaddexp(x1, x2)
+
+
+def logaddexp2(x1, x2):
+    return torch.logaddexp2(*_promoted_strong(x1, x2, float))
+
+
+def divide_no_nan(x1, x2):
+    """``x1 / x2``, with 0 wherever ``x2`` is 0."""
+    x1, x2 = _promoted(x1, x2, float)
+    safe = torch.where(x2 == 0, torch.ones_like(x2), x2)
+    return torch.where(x2 == 0, torch.zeros_like(x1), x1 / safe)
+
+
+def equal(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 == x2
+
+
+def not_equal(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 != x2
+
+
+def greater(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 > x2
+
+
+def greater_equal(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 >= x2
+
+
+def less(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 < x2
+
+
+def less_equal(x1, x2):
+    x1, x2 = _pair(x1, x2)
+    return x1 <= x2
+
+
+def logical_and(x1, x2):
+    return torch.logical_and(*_tensors(x1, x2))
+
+
+def logical_or(x1, x2):
+    return torch.logical_or(*_tensors(x1, x2))
+
+
+def logical_xor(x1, x2):
+    return torch.logical_xor(*_tensors(x1, x2))
+
+
+def bitwise_and(x1, x2):
+    return torch.bitwise_and(*_tensors(x1, x2))
+
+
+def bitwise_or(x1, x2):
+    return torch.bitwise_or(*_tensors(x1, x2))
+
+
+def bitwise_xor(x1, x2):
+    return torch.bitwise_xor(*_tensors(x1, x2))
+
+
+def left_shift(x1, x2):
+    return torch.bitwise_left_shift(*_tensors(x1, x2))
+
+
+def right_shift(x1, x2):
+    return torch.bitwise_right_shift(*_tensors(x1, x2))
+
+
+def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    x1, x2 = _promoted_strong(x1, x2)
+    if x1.is_floating_point() or x1.is_complex():
+        return torch.isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return torch.eq(x1, x2)
+
+
+def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return torch.all(isclose(x1, x2, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def gcd(x1, x2):
+    return torch.gcd(*_tensors(x1, x2))
+
+
+def lcm(x1, x2):
+    return torch.lcm(*_tensors(x1, x2))
+
+
+def where(condition, x1=None, x2=None):
+    """Elements of ``x1`` where ``condition``, else of ``x2``.
+
+    With only ``condition``: the indices of its true elements, as a
+    ``(condition.ndim, n)`` tensor (as Keras on torch returns them).
+    """
+    if (x1 is None) != (x2 is None):
+        raise ValueError(
+            "where: `x1` and `x2` must both be given or both be None; "
+            f"got x1={x1!r}, x2={x2!r}."
+        )
+    if x1 is None:
+        return torch.stack(torch.where(_t(condition).to(torch.bool)), dim=0)
+    x1, x2 = _pair(x1, x2)
+    device = next((v.device for v in (x1, x2) if isinstance(v, torch.Tensor)), None)
+    return torch.where(_t(condition, device).to(torch.bool), x1, x2)
+
+
+# ---------------------------------------------------------------------------------
+# Reductions
+# ---------------------------------------------------------------------------------
+
+
+def _axis(axis):
+    """``axis`` as torch's ``dim``: None, an int or a tuple of ints."""
+    if axis is None or isinstance(axis, int):
+        return axis
+    if isinstance(axis, (np.integer, torch.Tensor)) and np.ndim(axis) == 0:
+        return int(axis)
+    return tuple(int(a) for a in axis)
+
+
+def _stacked(x):
+    return stack(x) if isinstance(x, (list, tuple)) else _t(x)
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum; bools and 8/16-bit ints accumulate in int32 (as in JAX)."""
+    x, axis = _stacked(x), _axis(axis)
+    if axis == ():
+        return x
+    dtype = x.dtype
+    if dtype in (torch.bool, torch.uint8, torch.int8, torch.int16):
+        dtype = torch.int32
+    return torch.sum(x, dim=axis, keepdim=keepdims, dtype=dtype)
+
+
+def prod(x, axis=None, keepdims=False, dtype=None):
+    x, axis = _t(x), _axis(axis)
+    if axis == ():
+        return x
+    if dtype is None:
+        name = result_type(x)
+        dtype = "int32" if name in ("bool", "int8", "int16", "uint8") else name
+    out_dtype = to_torch_dtype(dtype)
+    compute = torch.float32 if out_dtype == torch.float16 else out_dtype
+    if axis is None:
+        out = torch.prod(x, dtype=compute)
+        if keepdims:
+            out = out.reshape((1,) * x.ndim)
+        return out.to(out_dtype)
+    axes = (axis,) if isinstance(axis, int) else axis
+    for a in sorted((a % x.ndim for a in axes), reverse=True):
+        x = torch.prod(x, dim=a, keepdim=keepdims, dtype=compute)
+    return x.to(out_dtype)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean; integer and bool inputs give float32, half floats accumulate in float32."""
+    x, axis = _stacked(x), _axis(axis)
+    if axis == ():
+        return x
+    if _is_int_or_bool(x):
+        return torch.mean(x.to(torch.float32), dim=axis, keepdim=keepdims)
+    if x.dtype in (torch.float16, torch.bfloat16):
+        out = torch.mean(x, dim=axis, keepdim=keepdims, dtype=torch.float32)
+        return out.to(x.dtype)
+    return torch.mean(x, dim=axis, keepdim=keepdims)
+
+
+def _all_axes(x, axis):
+    return tuple(range(x.ndim)) if axis is None else axis
+
+
+def amax(x, axis=None, keepdims=False):
+    x, axis = _t(x), _axis(axis)
+    if axis == ():
+        return x
+    return torch.amax(x, dim=_all_axes(x, axis), keepdim=keepdims)
+
+
+def amin(x, axis=None, keepdims=False):
+    x, axis = _t(x), _axis(axis)
+    if axis == ():
+        return x
+    return torch.amin(x, dim=_all_axes(x, axis), keepdim=keepdims)
+
+
+def _empty_reduction(x, keepdims, initial, what):
+    if initial is None:
+        raise ValueError(f"Cannot compute the {what} of an empty tensor.")
+    return torch.full(
+        (1,) * x.ndim if keepdims else (), initial, dtype=x.dtype, device=x.device
+    )
+
+
+def max(x, axis=None, keepdims=False, initial=None):
+    """Maximum along ``axis``; ``initial`` is a lower bound for the result."""
+    x = _t(x)
+    if x.numel() == 0:
+        return _empty_reduction(x, keepdims, initial, "max")
+    out = amax(x, axis, keepdims)
+    return out if initial is None else torch.clamp(out, min=initial)
+
+
+def min(x, axis=None, keepdims=False, initial=None):
+    """Minimum along ``axis``; ``initial`` is an upper bound for the result."""
+    x = _t(x)
+    if x.numel() == 0:
+        return _empty_reduction(x, keepdims, initial, "min")
+    out = amin(x, axis, keepdims)
+    return out if initial is None else torch.clamp(out, max=initial)
+
+
+def argmax(x, axis=None, keepdims=False):
+    """Index of the maximum (int32), over the flattened input when ``axis=None``."""
+    x = _t(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
+    return torch.argmax(x, dim=axis, keepdim=keepdims).to(torch.int32)
+
+
+def argmin(x, axis=None, keepdims=False):
+    """Index of the minimum (int32), over the flattened input when ``axis=None``."""
+    x = _t(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
+    return torch.argmin(x, dim=axis, keepdim=keepdims).to(torch.int32)
+
+
+def std(x, axis=None, keepdims=False):
+    """Population standard deviation (no Bessel correction, as NumPy)."""
+    x, axis = _t(x), _axis(axis)
+    if _is_int_or_bool(x):
+        x = x.to(torch.float32)
+    return torch.std(x, dim=axis, keepdim=keepdims, correction=0)
+
+
+def var(x, axis=None, keepdims=False):
+    """Population variance (no Bessel correction, as NumPy)."""
+    x, axis = _t(x), _axis(axis)
+    out_dtype = to_torch_dtype(result_type(x, float))
+    if axis == ():
+        return torch.zeros_like(x, dtype=out_dtype)
+    x = x.to(to_torch_dtype(result_type(x, "float32")))
+    return torch.var(x, dim=axis, keepdim=keepdims, correction=0).to(out_dtype)
+
+
+def any(x, axis=None, keepdims=False):
+    x, axis = _t(x), _axis(axis)
+    if axis == ():
+        return x.to(torch.bool)
+    return torch.any(x, dim=axis, keepdim=keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    x, axis = _t(x), _axis(axis)
+    if axis == ():
+        return x.to(torch.bool)
+    return torch.all(x, dim=axis, keepdim=keepdims)
+
+
+def _cumulative(fn, x, axis, dtype):
+    x = _t(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    name = result_type(x.dtype if dtype is None else standardize_dtype(dtype))
+    out_dtype = to_torch_dtype("int32" if name == "bool" else name)
+    if out_dtype == torch.float16 and x.device.type == "cpu":
+        return fn(x, dim=axis, dtype=torch.float32).to(out_dtype)
+    return fn(x, dim=axis, dtype=out_dtype)
+
+
+def cumsum(x, axis=None, dtype=None):
+    """Cumulative sum (over the flattened input when ``axis=None``)."""
+    return _cumulative(torch.cumsum, x, axis, dtype)
+
+
+def cumprod(x, axis=None, dtype=None):
+    """Cumulative product (over the flattened input when ``axis=None``)."""
+    return _cumulative(torch.cumprod, x, axis, dtype)
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``."""
+    x, q, axis = *_all_t(x, q), _axis(axis)
+    out_dtype = to_torch_dtype(result_type(x, float))
+    x = x.to(to_torch_dtype(result_type(x, "float32")))
+    q = q.to(x.dtype)
+    if axis is None:
+        y, axes = x.reshape(-1), tuple(range(x.ndim))
+    else:
+        axes = tuple(
+            sorted(a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis))
+        )
+        kept = [d for d in range(x.ndim) if d not in axes]
+        y = x.permute(kept + list(axes)).reshape([x.shape[d] for d in kept] + [-1])
+    out = torch.quantile(y, q, dim=-1, interpolation=method)
+    if keepdims:
+        offset = 1 if q.ndim else 0
+        for a in axes:
+            out = out.unsqueeze(a + offset)
+    return out.to(out_dtype)
+
+
+def percentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``."""
+    q = convert_to_tensor(q, config.floatx()) / 100.0
+    return quantile(x, q, axis=axis, method=method, keepdims=keepdims)
+
+
+def median(x, axis=None, keepdims=False):
+    """Median, averaging the two middle values for even sizes (as NumPy)."""
+    return quantile(x, 0.5, axis=axis, keepdims=keepdims)
+
+
+def average(x, axis=None, weights=None):
+    """Weighted mean; 1-D ``weights`` apply along ``axis`` (as NumPy)."""
+    x = _t(x)
+    parts = [x, float] + ([] if weights is None else [_t(weights, x.device)])
+    dtype = to_torch_dtype(result_type(*parts))
+    x = x.to(dtype)
+    if axis == () or axis == []:
+        return x
+    if weights is None:
+        return torch.mean(x, dim=axis)
+    weights = parts[-1].to(dtype)
+    if weights.ndim == 1 and x.ndim > 1 and axis is not None:
+        view = [1] * x.ndim
+        view[axis] = -1
+        weights = weights.reshape(view)
+    return torch.sum(x * weights, dim=axis) / torch.sum(
+        torch.broadcast_to(weights, x.shape), dim=axis
+    )
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """``log(sum(exp(x)))``, computed stably."""
+    x = _t(x)
+    return torch.logsumexp(x, dim=_all_axes(x, _axis(axis)), keepdim=keepdims)
+
+
+def count_nonzero(x, axis=None):
+    x, axis = _t(x), _axis(axis)
+    if axis == ():
+        return torch.ne(x, 0).to(torch.int32)
+    return torch.count_nonzero(x, dim=axis).to(torch.int32)
+
+
+def ptp(x, axis=None, keepdims=False):
+    """Range (max - min) along ``axis``."""
+    if _axis(axis) == ():
+        return torch.zeros_like(_t(x))
+    return amax(x, axis, keepdims) - amin(x, axis, keepdims)
+
+
+def nansum(x, axis=None, keepdims=False):
+    x = _t(x)
+    return sum(
+        torch.nan_to_num(x, nan=0.0) if x.is_floating_point() else x, axis, keepdims
+    )
+
+
+def nanmean(x, axis=None, keepdims=False):
+    x = _t(x)
+    x = x.to(to_torch_dtype(result_type(x, float)))
+    return torch.nanmean(x, dim=_axis(axis), keepdim=keepdims)
+
+
+def nanmax(x, axis=None, keepdims=False):
+    x = _t(x)
+    if not x.is_floating_point():
+        return amax(x, axis, keepdims)
+    out = amax(torch.where(torch.isnan(x), float("-inf"), x), axis, keepdims)
+    return torch.where(all(torch.isnan(x), axis, keepdims), float("nan"), out)
+
+
+def nanmin(x, axis=None, keepdims=False):
+    x = _t(x)
+    if not x.is_floating_point():
+        return amin(x, axis, keepdims)
+    out = amin(torch.where(torch.isnan(x), float("inf"), x), axis, keepdims)
+    return torch.where(all(torch.isnan(x), axis, keepdims), float("nan"), out)
+
+
+def nanvar(x, axis=None, keepdims=False):
+    x = _t(x)
+    x = x.to(to_torch_dtype(result_type(x, float)))
+    axis = _axis(axis)
+    centered = x - torch.nanmean(x, dim=axis, keepdim=True)
+    return torch.nanmean(torch.square(centered), dim=axis, keepdim=keepdims)
+
+
+def nanstd(x, axis=None, keepdims=False):
+    return torch.sqrt(nanvar(x, axis, keepdims))
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """Vector or matrix norm (``torch.linalg.norm`` semantics, as NumPy)."""
+    x = _t(x)
+    x = x.to(
+        to_torch_dtype(config.floatx())
+        if x.dtype == torch.int64
+        else to_torch_dtype(result_type(x, float))
+    )
+    return torch.linalg.norm(x, ord=ord, dim=_axis(axis), keepdim=keepdims)
+
+
+# ---------------------------------------------------------------------------------
+# Shapes
+# ---------------------------------------------------------------------------------
+
+
+def reshape(x, newshape):
+    """``x`` with shape ``newshape`` (one entry may be -1)."""
+    if isinstance(newshape, (int, np.integer)):
+        newshape = (int(newshape),)
+    elif isinstance(newshape, torch.Tensor):
+        newshape = newshape.tolist()
+    return torch.reshape(_t(x), [-1 if s is None else int(s) for s in newshape])
+
+
+def ravel(x):
+    return torch.ravel(_t(x))
+
+
+def transpose(x, axes=None):
+    """Axes permuted by ``axes`` (reversed when None)."""
+    x = _t(x)
+    return x.permute(tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
+
+
+def expand_dims(x, axis):
+    """``x`` with new size-1 axes at the positions ``axis`` (int or tuple)."""
+    x = _t(x)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out_ndim = x.ndim + len(axes)
+    for a in sorted(a % out_ndim for a in axes):
+        x = x.unsqueeze(a)
+    return x
+
+
+def squeeze(x, axis=None):
+    """``x`` without its size-1 axes (only ``axis``, which must have size 1)."""
+    x = _t(x)
+    if axis is None:
+        return torch.squeeze(x)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if x.shape[a] != 1:
+            raise ValueError(
+                f"squeeze: axis {a} of a tensor of shape "
+                f"{tuple(x.shape)} has size {x.shape[a]}, not 1."
+            )
+    return torch.squeeze(x, dim=axes)
+
+
+def tile(x, repeats):
+    if isinstance(repeats, torch.Tensor):
+        repeats = repeats.tolist()
+    repeats = (repeats,) if isinstance(repeats, int) else tuple(repeats)
+    return torch.tile(_t(x), repeats)
+
+
+def repeat(x, repeats, axis=None):
+    """Each element repeated ``repeats`` times along ``axis`` (flattened if None)."""
+    x = _t(x)
+    if not isinstance(repeats, int):
+        repeats = _t(repeats).to(torch.int64)
+        if repeats.ndim == 0:
+            repeats = int(repeats)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return torch.repeat_interleave(x, repeats, dim=axis)
+
+
+def broadcast_to(x, shape):
+    return torch.broadcast_to(_t(x), _shape_arg(shape))
+
+
+def _tensor_list(xs):
+    return _all_t(*xs)
+
+
+def concatenate(xs, axis=0):
+    """Tensors joined along ``axis`` (flattened first when ``axis=None``)."""
+    xs = _tensor_list(xs)
+    if axis is None:
+        return torch.cat([x.reshape(-1) for x in xs])
+    return torch.cat(xs, dim=axis)
+
+
+def stack(x, axis=0):
+    return torch.stack(_tensor_list(x), dim=axis)
+
+
+def unstack(x, num=None, axis=0):
+    """The slices of ``x`` along ``axis``, as a list."""
+    return list(torch.unbind(_t(x), dim=axis))
+
+
+def append(x1, x2, axis=None):
+    return concatenate([x1, x2], axis=axis)
+
+
+def vstack(xs):
+    return torch.vstack(_tensor_list(xs))
+
+
+def hstack(xs):
+    return torch.hstack(_tensor_list(xs))
+
+
+def dstack(xs):
+    return torch.dstack(_tensor_list(xs))
+
+
+def split(x, indices_or_sections, axis=0):
+    """``x`` cut into equal sections, or at the given indices, along ``axis``."""
+    x = _t(x)
+    n = x.shape[axis]
+    if isinstance(indices_or_sections, int):
+        if n % indices_or_sections:
+            raise ValueError(
+                f"split: x.shape[{axis}]={n} is not divisible by "
+                f"indices_or_sections={indices_or_sections}."
+            )
+        return list(torch.split(x, n // indices_or_sections, dim=axis))
+    bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    sizes = [builtins.max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+    return list(torch.split(x, sizes, dim=axis))
+
+
+def array_split(x, indices_or_sections, axis=0):
+    return list(torch.tensor_split(_t(x), indices_or_sections, dim=axis))
+
+
+def _sections(value):
+    return value if isinstance(value, int) else [int(v) for v in value]
+
+
+def hsplit(x, indices_or_sections):
+    return list(torch.hsplit(_t(x), _sections(indices_or_sections)))
+
+
+def vsplit(x, indices_or_sections):
+    return list(torch.vsplit(_t(x), _sections(indices_or_sections)))
+
+
+def dsplit(x, indices_or_sections):
+    return list(torch.dsplit(_t(x), _sections(indices_or_sections)))
+
+
+def moveaxis(x, source, destination):
+    return torch.movedim(_t(x), source, destination)
+
+
+def swapaxes(x, axis1, axis2):
+    return torch.swapaxes(_t(x), axis1, axis2)
+
+
+def flip(x, axis=None):
+    x = _t(x)
+    if axis is None:
+        axis = tuple(range(x.ndim))
+    return torch.flip(x, dims=(axis,) if isinstance(axis, int) else tuple(axis))
+
+
+def fliplr(x):
+    return torch.fliplr(_t(x))
+
+
+def flipud(x):
+    return torch.flipud(_t(x))
+
+
+def roll(x, shift, axis=None):
+    """Elements shifted along ``axis`` (over the flattened input when None)."""
+    x = _t(x)
+    if axis is None:
+        return torch.roll(x.reshape(-1), shift).reshape(x.shape)
+    return torch.roll(x, shift, dims=axis)
+
+
+def rot90(array, k=1, axes=(0, 1)):
+    return torch.rot90(_t(array), k=k, dims=tuple(axes))
+
+
+def _pad_pairs(pad_width, ndim: int) -> list[tuple[int, int]]:
+    widths = np.asarray(pad_width, dtype=np.int64)
+    if widths.ndim == 0:
+        widths = widths.reshape(1, 1)
+    elif widths.ndim == 1:
+        widths = widths.reshape(1, -1)
+    if widths.shape[1] == 1:
+        widths = np.repeat(widths, 2, axis=1)
+    if widths.shape[0] == 1:
+        widths = np.repeat(widths, ndim, axis=0)
+    if widths.shape != (ndim, 2):
+        raise ValueError(
+            f"pad: `pad_width` must give (before, after) for each of the "
+            f"{ndim} axes; got pad_width={pad_width!r}."
+        )
+    return [(int(a), int(b)) for a, b in widths]
+
+
+def _pad_indices(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    i = np.arange(-before, n + after)
+    if mode == "edge":
+        return np.clip(i, 0, n - 1)
+    if mode == "wrap":
+        return i % n
+    if mode == "reflect":
+        if n == 1:
+            return np.zeros_like(i)
+        j = i % (2 * (n - 1))
+        return np.where(j >= n, 2 * (n - 1) - j, j)
+    j = i % (2 * n)  # symmetric: the edge value is repeated
+    return np.where(j >= n, 2 * n - 1 - j, j)
+
+
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
+
+
+def pad(x, pad_width, mode="constant", constant_values=None):
+    """``x`` padded like ``np.pad`` (constant, edge, reflect, symmetric or wrap)."""
+    x = _t(x)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: `mode` must be one of {_PAD_MODES}; got mode={mode!r}.")
+    if constant_values is not None and mode != "constant":
+        raise ValueError(
+            "pad: `constant_values` can only be given with "
+            f"mode='constant'; got mode={mode!r}."
+        )
+    pairs = _pad_pairs(pad_width, x.ndim)
+    if mode == "constant":
+        flat = [w for pair in reversed(pairs) for w in pair]
+        return F.pad(x, flat, value=0 if constant_values is None else constant_values)
+    for axis, (before, after) in enumerate(pairs):
+        if before or after:
+            index = _pad_indices(x.shape[axis], before, after, mode)
+            x = torch.index_select(x, axis, torch.as_tensor(index, device=x.device))
+    return x
+
+
+def triu(x, k=0):
+    return torch.triu(_t(x), diagonal=k)
+
+
+def tril(x, k=0):
+    return torch.tril(_t(x), diagonal=k)
+
+
+def diag(x, k=0):
+    return torch.diag(_t(x), diagonal=k)
+
+
+def diagflat(x, k=0):
+    return torch.diagflat(_t(x), offset=k)
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    return torch.diagonal(_t(x), offset=offset, dim1=axis1, dim2=axis2)
+
+
+def trace(x, offset=0, axis1=0, axis2=1):
+    x = _t(x)
+    dtype = x.dtype
+    if dtype in (torch.bool, torch.int8, torch.int16, torch.uint8):
+        dtype = torch.int32
+    return torch.sum(torch.diagonal(x, offset, axis1, axis2), dim=-1, dtype=dtype)
+
+
+def meshgrid(*x, indexing="xy"):
+    return list(torch.meshgrid(*_tensor_list(x), indexing=indexing))
+
+
+# ---------------------------------------------------------------------------------
+# Indexing and sorting
+# ---------------------------------------------------------------------------------
+
+
+def _indices(indices, size: int, device) -> torch.Tensor:
+    indices = _t(indices, device).to(torch.int64)
+    return torch.where(indices < 0, indices + size, indices)
+
+
+def take(x, indices, axis=None):
+    """Elements of ``x`` at ``indices`` along ``axis`` (flattened input if None)."""
+    x = _t(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    axis = axis % x.ndim
+    indices = _indices(indices, x.shape[axis], x.device)
+    if axis == 0 and x.ndim == 2:
+        return F.embedding(indices, x)
+    out_shape = x.shape[:axis] + indices.shape + x.shape[axis + 1 :]
+    return torch.index_select(x, axis, indices.reshape(-1)).reshape(out_shape)
+
+
+def take_along_axis(x, indices, axis=None):
+    x = _t(x)
+    if axis is None:
+        return torch.take_along_dim(x, _indices(indices, x.numel(), x.device))
+    return torch.take_along_dim(x, _indices(indices, x.shape[axis], x.device), dim=axis)
+
+
+def nonzero(x):
+    """Indices of the non-zero elements, as a ``(x.ndim, n)`` int32 tensor."""
+    return torch.nonzero(_t(x)).T.to(torch.int32)
+
+
+def sort(x, axis=-1):
+    x = _t(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    return torch.sort(x, dim=axis).values
+
+
+def argsort(x, axis=-1):
+    """Indices (int32) that sort ``x`` along ``axis``, stably."""
+    x = _t(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
+    if axis is None:
+        x, axis = x.reshape(-1), -1
+    return torch.argsort(x, dim=axis, stable=True).to(torch.int32)
+
+
+def top_k(x, k, sorted=True):
+    """``(values, indices)`` of the ``k`` largest entries along the last axis."""
+    return torch.topk(_t(x), k, sorted=sorted)
+
+
+def in_top_k(targets, predictions, k):
+    """Whether each target's prediction is among the ``k`` largest of its row."""
+    predictions, targets = _all_t(predictions, targets)
+    targets = targets.to(torch.int64)[:, None]
+    kth = torch.topk(predictions, k).values[..., -1:]
+    return torch.any(torch.take_along_dim(predictions, targets, dim=-1) >= kth, dim=-1)
+
+
+def searchsorted(sorted_sequence, values, side="left"):
+    sorted_sequence = _t(sorted_sequence)
+    if sorted_sequence.ndim != 1:
+        raise ValueError(
+            "searchsorted: `sorted_sequence` must be 1-D; got shape "
+            f"{tuple(sorted_sequence.shape)}."
+        )
+    return torch.searchsorted(
+        sorted_sequence,
+        _t(values, sorted_sequence.device),
+        side=side,
+        out_int32=sorted_sequence.shape[0] < 2**31 - 1,
+    )
+
+
+def digitize(x, bins):
+    x = _t(x)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
+    return torch.bucketize(x, _t(bins, x.device), right=True).to(torch.int32)
+
+
+def select(condlist, choicelist, default=0):
+    """Per element, the choice of the first true condition (else ``default``)."""
+    *conditions, out = _all_t(*condlist, default)
+    choices = _all_t(*choicelist, out)[:-1]
+    for condition, choice in reversed(list(zip(conditions, choices))):
+        out = torch.where(condition, choice, out)
+    return out
+
+
+def get_item(x, key):
+    return _t(x)[key]
+
+
+def slice(inputs, start_indices, shape):
+    """The block of ``shape`` starting at ``start_indices``."""
+    inputs = _t(inputs)
+    index = tuple(
+        builtins.slice(int(s), int(s) + int(n))
+        for s, n in zip(_shape_arg(start_indices), _shape_arg(shape))
+    )
+    return inputs[index]
+
+
+def slice_update(inputs, start_indices, updates):
+    """A copy of ``inputs`` with the block at ``start_indices`` set to ``updates``."""
+    inputs, updates = _all_t(inputs, updates)
+    index = tuple(
+        builtins.slice(int(s), int(s) + n)
+        for s, n in zip(_shape_arg(start_indices), updates.shape)
+    )
+    out = inputs.clone()
+    out[index] = updates.to(inputs.dtype)
+    return out
+
+
+def scatter(indices, values, shape):
+    """Zeros of ``shape`` with ``values`` added at ``indices`` (last axis indexes)."""
+    values, indices = _all_t(values, indices)
+    indices = indices.to(torch.int64)
+    out = torch.zeros(_shape_arg(shape), dtype=values.dtype, device=values.device)
+    depth = indices.shape[-1]
+    index = tuple(indices.reshape(-1, depth).T)
+    out.index_put_(index, values.reshape((-1,) + out.shape[depth:]), accumulate=True)
+    return out
+
+
+_SCATTER_REDUCE = {"max": "amax", "min": "amin", "mul": "prod"}
+
+
+def scatter_update(inputs, indices, updates, reduction=None):
+    """A copy of ``inputs`` with ``updates`` written (or reduced) at ``indices``."""
+    inputs, indices, updates = _all_t(inputs, indices, updates)
+    indices, updates = indices.to(torch.int64), updates.to(inputs.dtype)
+    out = inputs.clone()
+    index = tuple(indices.T)
+    if reduction is None:
+        out[index] = updates
+    elif reduction == "add":
+        out.index_put_(index, updates, accumulate=True)
+    elif reduction in _SCATTER_REDUCE:
+        depth = indices.shape[-1]
+        flat = out.reshape((-1,) + out.shape[depth:])
+        strides = torch.tensor(
+            [math.prod(out.shape[d + 1 : depth]) for d in range(depth)],
+            device=indices.device,
+        )
+        rows = (indices * strides).sum(-1)
+        rows = rows.reshape((-1,) + (1,) * (flat.ndim - 1)).expand_as(
+            updates.reshape((-1,) + flat.shape[1:])
+        )
+        flat = flat.scatter_reduce(
+            0, rows, updates.reshape(rows.shape), _SCATTER_REDUCE[reduction]
+        )
+        out = flat.reshape(out.shape)
+    else:
+        raise ValueError(
+            "scatter_update: `reduction` must be None, 'add', 'max', "
+            f"'min' or 'mul'; got reduction={reduction!r}."
+        )
+    return out
+
+
+def bincount(x, weights=None, minlength=0, sparse=False):
+    """Counts of each non-negative int (or sums of ``weights``); 2-D: per row."""
+    x = _t(x)
+    if weights is None:
+        out_dtype = torch.int32
+    else:
+        weights = _t(weights, x.device)
+        out_dtype = to_torch_dtype(result_type(x, weights))
+    if x.ndim == 2:
+        rows = [
+            torch.bincount(r, None if weights is None else w, minlength)
+            for r, w in zip(x, x if weights is None else weights)
+        ]
+        length = builtins.max(r.shape[0] for r in rows)
+        return torch.stack([F.pad(r, (0, length - r.shape[0])) for r in rows]).to(
+            out_dtype
+        )
+    return torch.bincount(x, weights, minlength).to(out_dtype)
+
+
+def _segment(data, segment_ids, num_segments, reduce):
+    data, segment_ids = _all_t(data, segment_ids)
+    segment_ids = segment_ids.to(torch.int64)
+    if num_segments is None:
+        num_segments = int(segment_ids.max()) + 1
+    # Out-of-range ids (e.g. -1) go to an extra segment that is dropped.
+    segment_ids = torch.where(
+        (segment_ids < 0) | (segment_ids >= num_segments), num_segments, segment_ids
+    )
+    out = torch.zeros(
+        (num_segments + 1,) + data.shape[1:], dtype=data.dtype, device=data.device
+    )
+    index = segment_ids.reshape((-1,) + (1,) * (data.ndim - 1)).expand_as(data)
+    return out.scatter_reduce(0, index, data, reduce, include_self=False)[:-1]
+
+
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):
+    return _segment(data, segment_ids, num_segments, "sum")
+
+
+def segment_max(data, segment_ids, num_segments=None, sorted=False):
+    """Per-segment maximum; empty segments hold -inf (the lowest int for ints)."""
+    data = _t(data)
+    out = _segment(data, segment_ids, num_segments, "amax")
+    counts = _segment(torch.ones_like(data), segment_ids, num_segments, "sum")
+    lowest = float("-inf") if data.is_floating_point() else torch.iinfo(data.dtype).min
+    return torch.where(counts > 0, out, torch.full_like(out, lowest))
+
+
+# ---------------------------------------------------------------------------------
+# Linear algebra
+# ---------------------------------------------------------------------------------
+
+
+def _matmul_dtypes(x1, x2):
+    if x1.dtype == torch.int8 and x2.dtype == torch.int8:
+        out = torch.int32
+    else:
+        out = to_torch_dtype(result_type(x1, x2))
+    compute = out
+    if out == torch.bool:
+        compute = to_torch_dtype(config.floatx())
+    elif out == torch.float16 and x1.device.type == "cpu":
+        compute = torch.float32
+    elif x1.device.type == "cuda" and not out.is_floating_point:
+        compute = to_torch_dtype(config.floatx())
+    return out, compute
+
+
+def matmul(x1, x2):
+    """Matrix product with NumPy broadcasting; int8 x int8 gives int32."""
+    x1, x2 = _all_t(x1, x2)
+    if x1.dtype == x2.dtype and x1.dtype in (
+        torch.float32,
+        torch.float64,
+        torch.bfloat16,
+    ):
+        return torch.matmul(x1, x2)
+    out, compute = _matmul_dtypes(x1, x2)
+    return torch.matmul(x1.to(compute), x2.to(compute)).to(out)
+
+
+def _float_product_dtypes(x1, x2):
+    out = result_type(x1, x2)
+    compute = to_torch_dtype(result_type(out, float))
+    if compute == torch.float16 and x1.device.type == "cpu":
+        compute = torch.float32
+    return to_torch_dtype(out), compute
+
+
+def dot(x1, x2):
+    """NumPy ``dot``: for N-D ``x2``, sums over the last axis of ``x1`` and the
+    second-to-last of ``x2``."""
+    x1, x2 = _all_t(x1, x2)
+    out, compute = _float_product_dtypes(x1, x2)
+    x1, x2 = x1.to(compute), x2.to(compute)
+    if x1.ndim == 0 or x2.ndim == 0:
+        result = x1 * x2
+    elif x2.ndim <= 2:
+        result = torch.matmul(x1, x2)
+    else:
+        result = torch.tensordot(x1, x2, dims=([-1], [-2]))
+    return result.to(out)
+
+
+def tensordot(x1, x2, axes=2):
+    """Sum of products over ``axes`` (an int, or a pair of axis lists)."""
+    x1, x2 = _all_t(x1, x2)
+    out, compute = _float_product_dtypes(x1, x2)
+    if isinstance(axes, (list, tuple)):
+        first, second = axes
+        axes = (
+            [first] if isinstance(first, int) else list(first),
+            [second] if isinstance(second, int) else list(second),
+        )
+    return torch.tensordot(x1.to(compute), x2.to(compute), dims=axes).to(out)
+
+
+def einsum(subscripts, *operands, **kwargs):
+    """Einstein summation; mixed dtypes are promoted, int8 inputs give int32."""
+    operands = _all_t(*operands)
+    dtypes = {o.dtype for o in operands}
+    if dtypes == {torch.int8}:
+        return torch.einsum(subscripts, *[o.to(torch.int32) for o in operands])
+    if len(dtypes) > 1:
+        common = to_torch_dtype(result_type(*operands))
+        operands = [o.to(common) for o in operands]
+    return torch.einsum(subscripts, *operands)
+
+
+def outer(x1, x2):
+    x1, x2 = _all_t(x1, x2)
+    dtype = torch.promote_types(x1.dtype, x2.dtype)
+    return torch.outer(x1.reshape(-1).to(dtype), x2.reshape(-1).to(dtype))
+
+
+def inner(x1, x2):
+    x1, x2 = _all_t(x1, x2)
+    out, compute = _float_product_dtypes(x1, x2)
+    return torch.inner(x1.to(compute), x2.to(compute)).to(out)
+
+
+def vdot(x1, x2):
+    x1, x2 = _all_t(x1, x2)
+    out, compute = _float_product_dtypes(x1, x2)
+    return torch.vdot(x1.reshape(-1).to(compute), x2.reshape(-1).to(compute)).to(out)
+
+
+def kron(x1, x2):
+    return torch.kron(*_all_t(x1, x2))
+
+
+def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cross product of 3-vectors along ``axis`` (default the last)."""
+    x1, x2 = _all_t(x1, x2)
+    out = to_torch_dtype(result_type(x1, x2))
+    compute = torch.float32 if out == torch.float16 else out
+    if axis is None:
+        x1, x2 = torch.movedim(x1, axisa, -1), torch.movedim(x2, axisb, -1)
+        result = torch.linalg.cross(x1.to(compute), x2.to(compute), dim=-1)
+        return torch.movedim(result, -1, axisc).to(out)
+    return torch.linalg.cross(x1.to(compute), x2.to(compute), dim=axis).to(out)
+
+
+# ---------------------------------------------------------------------------------
+# Control flow
+# ---------------------------------------------------------------------------------
+
+
+def cond(pred, true_fn, false_fn):
+    """``true_fn()`` if ``pred`` else ``false_fn()``."""
+    return true_fn() if bool(pred) else false_fn()
+
+
+def switch(index, branches, *operands):
+    """``branches[index](*operands)``, with ``index`` clamped to the valid range."""
+    index = builtins.max(0, builtins.min(int(index), len(branches) - 1))
+    return branches[index](*operands)
+
+
+def fori_loop(lower, upper, body_fun, init_val):
+    val = init_val
+    for i in range(int(lower), int(upper)):
+        val = body_fun(i, val)
+    return val
+
+
+def while_loop(cond, body, loop_vars, maximum_iterations=None):
+    """Apply ``body`` while ``cond`` holds (at most ``maximum_iterations`` times)."""
+    is_sequence = isinstance(loop_vars, (list, tuple))
+    state = tuple(loop_vars) if is_sequence else (loop_vars,)
+    count = 0
+    while bool(cond(*state)) and (
+        maximum_iterations is None or count < maximum_iterations
+    ):
+        state = body(*state)
+        state = tuple(state) if isinstance(state, (list, tuple)) else (state,)
+        count += 1
+    return state if is_sequence else state[0]
+
+
+def _tree_flatten(tree):
+    if isinstance(tree, (list, tuple)):
+        return [leaf for item in tree for leaf in _tree_flatten(item)]
+    if isinstance(tree, dict):
+        return [leaf for key in sorted(tree) for leaf in _tree_flatten(tree[key])]
+    return [tree]
+
+
+def _tree_unflatten(structure, leaves):
+    leaves = iter(leaves)
+
+    def build(node):
+        if isinstance(node, (list, tuple)):
+            return type(node)(build(item) for item in node)
+        if isinstance(node, dict):
+            return {key: build(node[key]) for key in sorted(node)}
+        return next(leaves)
+
+    return build(structure)
+
+
+def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
+    """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``.
+
+    Returns the final carry and the stacked ``y`` values.
+    """
+    if xs is None and length is None:
+        raise ValueError("scan: give `xs` or `length`.")
+    leaves = [] if xs is None else [_t(leaf) for leaf in _tree_flatten(xs)]
+    n = int(length) if length is not None else leaves[0].shape[0]
+    carry, ys = init, []
+    steps = range(n - 1, -1, -1) if reverse else range(n)
+    for i in steps:
+        x = None if xs is None else _tree_unflatten(xs, [leaf[i] for leaf in leaves])
+        carry, y = f(carry, x)
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    if not ys or ys[0] is None:
+        return carry, None
+    columns = zip(*[_tree_flatten(y) for y in ys])
+    return carry, _tree_unflatten(
+        ys[0], [torch.stack([_t(v) for v in c]) for c in columns]
+    )
+
+
+def map(f, xs):
+    """``f`` applied to each slice of ``xs`` along its leading axis, stacked."""
+    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
+
+
+def vectorized_map(function, elements):
+    """``function`` mapped over the leading axis of ``elements`` with ``torch.vmap``."""
+    leaves = [_t(leaf) for leaf in _tree_flatten(elements)]
+    return torch.vmap(function)(_tree_unflatten(elements, leaves))
