@@ -39,7 +39,7 @@ class Case:
     config_skip: tuple = ()  # config keys whose values legitimately differ
 
     def __str__(self):
-        return self.id or f"{self.layer}-{self.kwargs}-{self.input_shape}"
+        return self.id or f"{self.layer}-{_stable(self.kwargs)}-{self.input_shape}"
 
 
 @dataclass
@@ -52,7 +52,14 @@ class ErrorCase:
     id: str | None = None
 
     def __str__(self):
-        return self.id or f"{self.layer}-{self.kwargs}"
+        return self.id or f"{self.layer}-{_stable(self.kwargs)}"
+
+
+def _stable(kwargs: dict) -> str:
+    """kwargs as a test id without memory addresses (pytest-xdist workers must agree)."""
+    return str(
+        {k: getattr(v, "__name__", v) if callable(v) else v for k, v in kwargs.items()}
+    )
 
 
 # ------------------------------------------------------------------- data

@@ -32,6 +32,9 @@ def close(ours, expected, rtol=1e-5, atol=1e-6):
 
 
 def _id(value):
+    """A stable test id (no memory addresses, so pytest-xdist workers agree)."""
+    if callable(value):
+        return getattr(value, "__name__", type(value).__name__)
     return str(value).replace(" ", "")
 
 

@@ -7,11 +7,13 @@ Keras 3 on its torch backend (half-precision softmax and statistics run in float
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 import torch.nn.functional as F
 
+from lamina import activations as _activations
 from lamina import config
 from lamina.ops.numpy import (
     _all_t,
@@ -68,170 +70,55 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------------
-# Activations
+# Activations: one implementation, in lamina.activations; the op names convert their
+# input like every other op and keep keras.ops's signatures and defaults.
 # ---------------------------------------------------------------------------------
 
 
+def _op(activation):
+    @functools.wraps(activation)
+    def op(x, *args, **kwargs):
+        return activation(_t(x), *args, **kwargs)
+
+    return op
+
+
+relu6 = _op(_activations.relu6)
+sigmoid = _op(_activations.sigmoid)
+sparse_sigmoid = _op(_activations.sparse_sigmoid)
+tanh = _op(_activations.tanh)
+tanh_shrink = _op(_activations.tanh_shrink)
+softplus = _op(_activations.softplus)
+softsign = _op(_activations.softsign)
+soft_shrink = _op(_activations.soft_shrink)
+sparse_plus = _op(_activations.sparse_plus)
+silu = swish = _op(_activations.silu)
+squareplus = _op(_activations.squareplus)
+log_sigmoid = _op(_activations.log_sigmoid)
+leaky_relu = _op(_activations.leaky_relu)
+hard_sigmoid = _op(_activations.hard_sigmoid)
+hard_silu = hard_swish = _op(_activations.hard_silu)
+elu = _op(_activations.elu)
+selu = _op(_activations.selu)
+celu = _op(_activations.celu)
+glu = _op(_activations.glu)
+hard_tanh = _op(_activations.hard_tanh)
+hard_shrink = _op(_activations.hard_shrink)
+threshold = _op(_activations.threshold)
+mish = _op(_activations.mish)
+softmax = _op(_activations.softmax)
+log_softmax = _op(_activations.log_softmax)
+sparsemax = _op(_activations.sparsemax)
+
+
 def relu(x):
-    return F.relu(_t(x))
-
-
-def relu6(x):
-    return F.relu6(_t(x))
-
-
-def sigmoid(x):
-    return torch.sigmoid(_t(x))
-
-
-def sparse_sigmoid(x):
-    """0 below -1, 1 above 1, ``(x + 1) / 2`` between."""
-    return torch.clamp((_t(x) + 1) * 0.5, 0.0, 1.0)
-
-
-def tanh(x):
-    return torch.tanh(_t(x))
-
-
-def tanh_shrink(x):
-    return F.tanhshrink(_t(x))
-
-
-def softplus(x):
-    return F.softplus(_t(x))
-
-
-def softsign(x):
-    return F.softsign(_t(x))
-
-
-def soft_shrink(x, threshold=0.5):
-    return F.softshrink(_t(x), lambd=threshold)
-
-
-def sparse_plus(x):
-    """0 below -1, ``x`` above 1, ``(x + 1)**2 / 4`` between."""
-    x = _t(x)
-    return torch.where(
-        x <= -1, torch.zeros_like(x), torch.where(x < 1, 0.25 * (x + 1) ** 2, x)
-    )
-
-
-def silu(x):
-    return F.silu(_t(x))
-
-
-swish = silu
-
-
-def squareplus(x, b=4):
-    """``(x + sqrt(x**2 + b)) / 2``."""
-    x = _t(x)
-    return (x + torch.sqrt(x * x + b)) / 2
-
-
-def log_sigmoid(x):
-    return F.logsigmoid(_t(x))
-
-
-def leaky_relu(x, negative_slope=0.2):
-    return F.leaky_relu(_t(x), negative_slope=negative_slope)
-
-
-def hard_sigmoid(x):
-    """``relu6(x + 3) / 6`` (Keras 3; Keras 2's backend used ``0.2 * x + 0.5``)."""
-    return F.hardsigmoid(_t(x))
-
-
-def hard_silu(x):
-    return F.hardswish(_t(x))
-
-
-hard_swish = hard_silu
-
-
-def elu(x, alpha=1.0):
-    return F.elu(_t(x), alpha)
-
-
-def selu(x):
-    return F.selu(_t(x))
+    """Rectified linear unit (``keras.ops.relu`` takes no slope or ceiling)."""
+    return _activations.relu(_t(x))
 
 
 def gelu(x, approximate=True):
     """GELU; the tanh approximation by default, as in ``keras.ops.gelu``."""
-    return F.gelu(_t(x), approximate="tanh" if approximate else "none")
-
-
-def celu(x, alpha=1.0):
-    return F.celu(_t(x), alpha=alpha)
-
-
-def glu(x, axis=-1):
-    return F.glu(_t(x), dim=axis)
-
-
-def hard_tanh(x):
-    return F.hardtanh(_t(x), -1.0, 1.0)
-
-
-def hard_shrink(x, threshold=0.5):
-    return F.hardshrink(_t(x), lambd=threshold)
-
-
-def threshold(x, threshold, default_value):
-    """``x`` where ``x > threshold``, else ``default_value``."""
-    return F.threshold(_t(x), threshold, default_value)
-
-
-def mish(x):
-    return F.mish(_t(x))
-
-
-def _over_axes(fn, x: torch.Tensor, axis) -> torch.Tensor:
-    """``fn(x, dim)`` over one axis, all axes (None) or a tuple of axes."""
-    half_on_cpu = x.dtype == torch.float16 and x.device.type == "cpu"
-    y = x.float() if half_on_cpu else x
-    if axis is None:
-        out = fn(y.reshape(-1), 0).reshape(y.shape)
-    elif isinstance(axis, int):
-        out = fn(y, axis)
-    else:
-        axes = sorted(a % y.ndim for a in axis)
-        kept = [d for d in range(y.ndim) if d not in axes]
-        moved = y.permute(kept + axes)
-        flat = moved.reshape([y.shape[d] for d in kept] + [-1])
-        out = (
-            fn(flat, -1)
-            .reshape(moved.shape)
-            .permute(sorted(range(y.ndim), key=(kept + axes).__getitem__))
-        )
-    return out.to(x.dtype) if half_on_cpu else out
-
-
-def softmax(x, axis=-1):
-    """Softmax over ``axis`` (an int, a tuple, or None for all axes)."""
-    return _over_axes(F.softmax, _t(x), axis)
-
-
-def log_softmax(x, axis=-1):
-    """Log-softmax over ``axis`` (an int, a tuple, or None for all axes)."""
-    return _over_axes(F.log_softmax, _t(x), axis)
-
-
-def sparsemax(x, axis=-1):
-    """Euclidean projection of ``x`` onto the probability simplex along ``axis``."""
-    x = _t(x)
-    z = torch.sort(x, dim=axis, descending=True).values
-    ranks = torch.arange(1, x.shape[axis] + 1, dtype=x.dtype, device=x.device)
-    view = [1] * x.ndim
-    view[axis] = -1
-    ranks = ranks.reshape(view)
-    cumulative = torch.cumsum(z, dim=axis)
-    support = (1 + ranks * z) > cumulative
-    k = torch.sum(support, dim=axis, keepdim=True)
-    tau = (torch.sum(torch.where(support, z, 0.0), dim=axis, keepdim=True) - 1) / k
-    return torch.clamp(x - tau, min=0.0)
+    return _activations.gelu(_t(x), approximate=approximate)
 
 
 # ---------------------------------------------------------------------------------
