@@ -131,3 +131,32 @@ def test_flatten_channels_first_orders_like_channels_last():
     flat_cf = layers.Flatten(data_format="channels_first")(x)
     flat_cl = layers.Flatten()(x.permute(0, 2, 3, 1))
     assert torch.equal(flat_cf, flat_cl)
+
+
+def test_keras2_docs_antirectifier_lambda_runs_as_written():
+    """The Lambda example of the Keras 2 docs, with `K`, unchanged."""
+    from lamina import backend as K
+
+    def antirectifier(x):
+        x -= K.mean(x, axis=1, keepdims=True)
+        x = K.l2_normalize(x, axis=1)
+        pos = K.relu(x)
+        neg = K.relu(-x)
+        return K.concatenate([pos, neg], axis=1)
+
+    def antirectifier_output_shape(input_shape):
+        shape = list(input_shape)
+        assert len(shape) == 2  # only valid for 2D tensors
+        shape[-1] *= 2
+        return tuple(shape)
+
+    model = lamina.Sequential()
+    model.add(layers.Dense(4, input_shape=(3,), use_bias=False))
+    model.add(layers.Lambda(antirectifier, output_shape=antirectifier_output_shape))
+    assert model.output_shape == (None, 8)
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype("float32")
+    h = x @ model.layers[0].get_weights()[0]
+    h = h - h.mean(axis=1, keepdims=True)
+    h = h / np.sqrt(np.maximum((h**2).sum(axis=1, keepdims=True), 1e-12))
+    expected = np.concatenate([np.maximum(h, 0), np.maximum(-h, 0)], axis=1)
+    np.testing.assert_allclose(model.predict(x), expected, atol=1e-6)
