@@ -23,8 +23,18 @@ import torch
 
 from lamina import config
 from lamina import dtype_policies as policies
+from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_spec import assert_input_compatibility
-from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
+from lamina.layers.keras_tensor import Node, any_symbolic
+from lamina.layers.node_api import NodeAPI
+from lamina.layers.shape_inference import (
+    infer_symbolic_outputs,
+    shape_from_config,
+    shape_to_config,
+    shapes_of,
+    symbolic_from_shapes,
+)
+from lamina.layers.weights import WeightsAPI
 from lamina.saving import serialization
 from lamina.utils import naming, tree
 from lamina.utils.validation import describe
@@ -44,19 +54,6 @@ def _global_hooks_active() -> bool:
         or _torch_module._global_backward_pre_hooks
         or torch._C._get_tracing_state()
     )
-
-
-class _CallContext:
-    """State shared by nested calls: the resolved ``training`` flag (None outside any
-    call), whether we are inferring shapes (no losses then), and whether any layer
-    has ever added a loss (so loss bookkeeping costs nothing until it is used)."""
-
-    training: bool | None = None
-    symbolic: bool = False
-    losses_used: bool = False
-
-
-_ctx = _CallContext()
 
 
 class _CallInfo(NamedTuple):
@@ -93,7 +90,7 @@ def _input_mask(inputs):
     return None
 
 
-class Layer(torch.nn.Module):
+class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
     """Base class of all layers: a ``torch.nn.Module`` that follows Keras's contract.
 
     Args:
@@ -222,70 +219,7 @@ class Layer(torch.nn.Module):
     def variable_dtype(self) -> str:
         return self._dtype_policy.variable_dtype
 
-    # ------------------------------------------------------------- weights
-    def add_weight(
-        self,
-        shape=None,
-        initializer=None,
-        dtype=None,
-        trainable=True,
-        autocast=True,
-        regularizer=None,
-        constraint=None,
-        aggregation="none",
-        overwrite_with_gradient=False,
-        name=None,
-    ):
-        """Create a weight (a ``Variable``, i.e. a ``torch.nn.Parameter``) in Keras
-        layout. ``initializer`` defaults to glorot_uniform for floats, zeros else."""
-        from lamina import constraints, initializers, regularizers
-
-        if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape, ...)
-            name, shape, initializer = shape, initializer, None
-        shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = policies.to_torch_dtype(dtype or self.variable_dtype)
-        if initializer is None:
-            initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
-        name = name or "variable"
-        value = self._initial_value(initializers, initializer, shape, dtype, name)
-        variable = Variable(value, requires_grad=bool(trainable) and self._trainable)
-        variable.name = name
-        variable.path = f"{self.name}/{name}"
-        variable.__dict__["_keras_trainable"] = bool(trainable)
-        variable.__dict__["regularizer"] = regularizers.get(regularizer)
-        variable.__dict__["constraint"] = constraints.get(constraint)
-        self.register_parameter(self._free_parameter_key(name), variable)
-        (self._trainable_params if trainable else self._non_trainable_params).append(
-            variable
-        )
-        if variable.regularizer is not None:
-            self._weight_regularizers.append((variable, variable.regularizer))
-        return variable
-
-    add_variable = add_weight
-
-    def _initial_value(self, initializers, initializer, shape, dtype, name):
-        if isinstance(initializer, (np.ndarray, torch.Tensor, list, float, int)):
-            value = torch.as_tensor(np.asarray(initializer), dtype=dtype)
-        else:
-            init = initializers.get(initializer)
-            value = torch.as_tensor(init(shape, dtype=dtype), dtype=dtype)
-        if tuple(value.shape) != shape:
-            raise ValueError(
-                f"{describe(self)}: initializer of weight '{name}' produced "
-                f"shape {tuple(value.shape)}, expected {shape}."
-            )
-        return value.to(config.get_device())
-
-    def _free_parameter_key(self, name: str) -> str:
-        key = name.replace(".", "_").replace("/", "_") or "variable"
-        if key in self.__dict__ and self.__dict__[key] is None:
-            del self.__dict__[key]  # a placeholder such as `self.bias = None`
-        base, i = key, 1
-        while key in self._parameters or key in self._modules or key in self.__dict__:
-            key, i = f"{base}_{i}", i + 1
-        return key
-
+    # ------------------------------------------------------------ sublayers
     def _free_module_key(self, name: str) -> str:
         """A key for ``add_module`` that clashes with no attribute (a layer may well
         be called 'output' or 'layers')."""
@@ -300,9 +234,6 @@ class Layer(torch.nn.Module):
             key, i = f"{base}_{i}", i + 1
         return key
 
-    def _own_weights(self) -> list[Variable]:
-        return self._trainable_params + self._non_trainable_params
-
     def _sublayers(self) -> list[Layer]:
         seen, layers = set(), []
         for module in self._modules.values():
@@ -314,83 +245,6 @@ class Layer(torch.nn.Module):
     @property
     def layers(self) -> list[Layer]:
         return self._sublayers()
-
-    @property
-    def weights(self) -> list[Variable]:
-        """All weights in Keras order: own trainable, own non-trainable, sublayers'."""
-        weights, seen = [], set()
-        for w in self._own_weights() + [
-            w for layer in self._sublayers() for w in layer.weights
-        ]:
-            if id(w) not in seen:
-                seen.add(id(w))
-                weights.append(w)
-        return weights
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        if not self._trainable:
-            return []
-        return [w for w in self.weights if w.trainable and w.requires_grad]
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        if not self._trainable:
-            return self.weights
-        return [w for w in self.weights if not (w.trainable and w.requires_grad)]
-
-    variables = weights
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-
-    @property
-    def trainable(self) -> bool:
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value: bool) -> None:
-        value = bool(value)
-        self._trainable = value
-        for w in self._trainable_params:
-            w.requires_grad_(value and w.trainable)
-        for layer in self._sublayers():
-            layer.trainable = value
-
-    def get_weights(self) -> list[np.ndarray]:
-        """Weights as NumPy copies, in ``weights`` order."""
-        return [w.numpy() for w in self.weights]
-
-    def set_weights(self, weights) -> None:
-        """Set all weights from NumPy arrays in ``weights`` order (shapes must match)."""
-        own = self.weights
-        weights = list(weights)
-        if len(weights) != len(own):
-            raise ValueError(
-                f"{describe(self)}: set_weights expected a list of {len(own)} arrays "
-                f"({', '.join(w.name for w in own) or 'no weights'}), got "
-                f"{len(weights)} arrays."
-            )
-        values = []
-        for variable, value in zip(own, weights):
-            value = torch.as_tensor(np.asarray(value), dtype=variable.dtype)
-            if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(
-                    f"{describe(self)}: weight '{variable.path}' has shape "
-                    f"{tuple(variable.shape)}, but set_weights was given an array of "
-                    f"shape {tuple(value.shape)}."
-                )
-            values.append(value)
-        with torch.no_grad():
-            for variable, value in zip(own, values):
-                variable.copy_(value)
-
-    def count_params(self) -> int:
-        if not self.built:
-            raise ValueError(
-                f"{describe(self)}: count_params() needs the layer built; call it on "
-                "data, on an Input, or build it with `layer.build(input_shape)` first."
-            )
-        return int(sum(w.numel() for w in self.weights))
 
     # ---------------------------------------------------------------- losses
     def add_loss(self, loss) -> None:
@@ -422,7 +276,7 @@ class Layer(torch.nn.Module):
     def _build_for(self, inputs) -> None:
         """Check the input spec and build from the shapes of ``inputs``."""
         assert_input_compatibility(self.input_spec, inputs, self)
-        shapes = _shapes_of(inputs)
+        shapes = shapes_of(inputs)
         self.build(shapes)
         self._mark_built(shapes)
 
@@ -437,11 +291,11 @@ class Layer(torch.nn.Module):
     def get_build_config(self):
         if self._build_shapes is None:
             return None
-        return {"input_shape": _shape_to_config(self._build_shapes)}
+        return {"input_shape": shape_to_config(self._build_shapes)}
 
     def build_from_config(self, build_config) -> None:
         if build_config and "input_shape" in build_config and not self.built:
-            shapes = _shape_from_config(build_config["input_shape"])
+            shapes = shape_from_config(build_config["input_shape"])
             self.build(shapes)
             self._mark_built(shapes)
 
@@ -600,7 +454,7 @@ class Layer(torch.nn.Module):
             self._build_for(inputs)
         else:
             assert_input_compatibility(self.input_spec, inputs, self)
-        outputs = _infer_symbolic_outputs(self, args, kwargs)
+        outputs = infer_symbolic_outputs(self, args, kwargs)
         Node(self, args, kwargs, outputs)
         return outputs
 
@@ -608,103 +462,14 @@ class Layer(torch.nn.Module):
         """KerasTensor(s) describing the output for KerasTensor inputs (no node)."""
         if not self.built:
             self._build_for(args[0])
-        return _infer_symbolic_outputs(self, args, kwargs)
+        return infer_symbolic_outputs(self, args, kwargs)
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape`` (tuples with None), from ``call`` itself."""
         spec = self.compute_output_spec(
-            _symbolic_from_shapes(input_shape, self.compute_dtype)
+            symbolic_from_shapes(input_shape, self.compute_dtype)
         )
         return tree.map_structure(lambda t: t.shape, spec)
-
-    # ----------------------------------------------------------------- nodes
-    @property
-    def inbound_nodes(self) -> list[Node]:
-        return self._inbound_nodes
-
-    @property
-    def outbound_nodes(self) -> list[Node]:
-        return self._outbound_nodes
-
-    def _node_at(self, node_index: int, what: str) -> Node:
-        nodes = self._inbound_nodes
-        if not nodes:
-            raise ValueError(
-                f"{describe(self)} has never been called on a symbolic input "
-                f"(Input or another layer's output), so it has no {what}."
-            )
-        if not isinstance(node_index, int) or not -len(nodes) <= node_index < len(
-            nodes
-        ):
-            raise ValueError(
-                f"{describe(self)}: `node_index` must be in [0, {len(nodes) - 1}] (the "
-                f"layer has {len(nodes)} inbound node(s)); got node_index={node_index!r}."
-            )
-        return nodes[node_index]
-
-    def _single_node(self, what: str) -> Node:
-        node = self._node_at(0, what)
-        if len(self._inbound_nodes) > 1:
-            raise ValueError(
-                f"{describe(self)} has been called {len(self._inbound_nodes)} times "
-                f"(it has {len(self._inbound_nodes)} inbound nodes), so its `{what}` is "
-                f"ambiguous. Use `get_{what}_at(node_index)` instead."
-            )
-        return node
-
-    def _common_shape(self, what: str, shape_of_node):
-        node = self._node_at(0, what)
-        shapes = [shape_of_node(n) for n in self._inbound_nodes]
-        if any(s != shapes[0] for s in shapes):
-            raise ValueError(
-                f"{describe(self)} has {len(shapes)} inbound nodes with different "
-                f"{what}s ({', '.join(map(str, shapes))}), so `{what}` is ambiguous. "
-                f"Use `get_{what}_at(node_index)` instead."
-            )
-        return shape_of_node(node)
-
-    @property
-    def input(self):
-        """The symbolic input of the layer's only call (Keras 2 semantics)."""
-        node = self._single_node("input")
-        return node.input_structure if not node.is_input else node.outputs
-
-    @property
-    def output(self):
-        return self._single_node("output").outputs
-
-    @property
-    def input_shape(self):
-        return self._common_shape("input_shape", lambda n: n.input_shapes)
-
-    @property
-    def output_shape(self):
-        return self._common_shape("output_shape", lambda n: n.output_shapes)
-
-    def get_input_at(self, node_index: int):
-        node = self._node_at(node_index, "input")
-        return node.input_structure if not node.is_input else node.outputs
-
-    def get_output_at(self, node_index: int):
-        return self._node_at(node_index, "output").outputs
-
-    def get_input_shape_at(self, node_index: int):
-        return self._node_at(node_index, "input_shape").input_shapes
-
-    def get_output_shape_at(self, node_index: int):
-        return self._node_at(node_index, "output_shape").output_shapes
-
-    def get_input_mask_at(self, node_index: int):
-        node = self._node_at(node_index, "input_mask")
-        return tree.map_structure(
-            lambda t: getattr(t, "_keras_mask", None), node.input_structure
-        )
-
-    def get_output_mask_at(self, node_index: int):
-        node = self._node_at(node_index, "output_mask")
-        return tree.map_structure(
-            lambda t: getattr(t, "_keras_mask", None), node.outputs
-        )
 
     # ---------------------------------------------------------------- config
     def get_config(self) -> dict:
@@ -787,151 +552,9 @@ def _track_build(build):
     return wrapper
 
 
-def _shapes_of(inputs):
-    if isinstance(inputs, (list, tuple)):
-        return [_shapes_of(x) for x in inputs]
-    if isinstance(inputs, dict):
-        return {k: _shapes_of(v) for k, v in inputs.items()}
-    if inputs is None:
-        return None
-    return tuple(inputs.shape)
-
-
-def _shape_to_config(shapes):
-    if isinstance(shapes, tuple):
-        return list(shapes)
-    if isinstance(shapes, list):
-        return [_shape_to_config(s) for s in shapes]
-    if isinstance(shapes, dict):
-        return {k: _shape_to_config(v) for k, v in shapes.items()}
-    return shapes
-
-
-def _shape_from_config(shapes):
-    if isinstance(shapes, (list, tuple)) and all(
-        d is None or isinstance(d, int) for d in shapes
-    ):
-        return tuple(shapes)
-    if isinstance(shapes, (list, tuple)):
-        return [_shape_from_config(s) for s in shapes]
-    if isinstance(shapes, dict):
-        return {k: _shape_from_config(v) for k, v in shapes.items()}
-    return shapes
-
-
-def _symbolic_from_shapes(shapes, dtype):
-    if isinstance(shapes, tuple) and all(
-        d is None or isinstance(d, int) for d in shapes
-    ):
-        return KerasTensor(shapes, dtype=dtype)
-    if isinstance(shapes, (list, tuple)):
-        return [_symbolic_from_shapes(s, dtype) for s in shapes]
-    if isinstance(shapes, dict):
-        return {k: _symbolic_from_shapes(v, dtype) for k, v in shapes.items()}
-    return KerasTensor(tuple(shapes), dtype=dtype)
-
-
 def _cast_keeping_mask(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     mask = getattr(x, "_keras_mask", None)
     x = x.to(dtype)
     if mask is not None:
         x._keras_mask = mask
     return x
-
-
-# ------------------------------------------------------- shape inference
-# Unknown sizes are replaced by two different sizes; an output size that follows the
-# substitution is unknown (None) too. Both are multiples of 2, 3, 4 and 6 so layers
-# that split or reshape an unknown axis still see a legal size.
-_PROBE_SIZES = (60, 84)
-_FALLBACK_SIZES = (12, 24)
-_fake_mode = None
-
-
-def _get_fake_mode():
-    global _fake_mode
-    if _fake_mode is None:
-        from torch._subclasses.fake_tensor import FakeTensorMode
-
-        _fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
-    return _fake_mode
-
-
-def _has_unknown(structure) -> bool:
-    return any(
-        isinstance(t, KerasTensor) and None in t.shape for t in tree.flatten(structure)
-    )
-
-
-def _materialize(structure, size: int, factory):
-    def convert(x):
-        if not isinstance(x, KerasTensor):
-            return x
-        tensor = factory(tuple(size if d is None else d for d in x.shape), x.dtype)
-        if x._keras_mask is not None:
-            tensor._keras_mask = convert(x._keras_mask)
-        return tensor
-
-    return tree.map_structure(convert, structure)
-
-
-def _run_probe(layer, args, kwargs, size: int, fake: bool):
-    device = config.get_device()
-
-    def factory(shape, dtype):
-        return torch.zeros(shape, dtype=policies.to_torch_dtype(dtype), device=device)
-
-    previous = _ctx.symbolic
-    _ctx.symbolic = True
-    try:
-        if fake:
-            with _get_fake_mode():
-                probe_args = _materialize(args, size, factory)
-                probe_kwargs = _materialize(kwargs, size, factory)
-                return layer._eager_call(probe_args, dict(probe_kwargs))
-        probe_args = _materialize(args, size, factory)
-        probe_kwargs = _materialize(kwargs, size, factory)
-        with torch.no_grad():
-            return layer._eager_call(probe_args, dict(probe_kwargs))
-    finally:
-        _ctx.symbolic = previous
-
-
-def _infer_symbolic_outputs(layer, args, kwargs):
-    """Run ``layer`` on stand-in tensors to learn its output shapes, dtypes and masks."""
-    two_runs = _has_unknown((args, kwargs))
-    try:
-        sizes = _PROBE_SIZES if two_runs else _PROBE_SIZES[:1]
-        runs = [_run_probe(layer, args, kwargs, s, fake=True) for s in sizes]
-    except (ValueError, TypeError, NotImplementedError):
-        raise
-    except Exception:  # an op fake tensors cannot run (data-dependent shape, ...)
-        sizes = _FALLBACK_SIZES if two_runs else _FALLBACK_SIZES[:1]
-        runs = [_run_probe(layer, args, kwargs, s, fake=False) for s in sizes]
-    return _to_keras_tensors(runs)
-
-
-def _merge_shape(tensors) -> tuple:
-    shapes = [tuple(t.shape) for t in tensors]
-    return tuple(
-        d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])
-    )
-
-
-def _to_keras_tensors(runs):
-    flat_runs = [tree.flatten(r) for r in runs]
-
-    def symbolic(tensors):
-        first = tensors[0]
-        if not isinstance(first, torch.Tensor):
-            return first
-        kt = KerasTensor(_merge_shape(tensors), dtype=policies.dtype_name(first.dtype))
-        masks = [getattr(t, "_keras_mask", None) for t in tensors]
-        if all(isinstance(m, torch.Tensor) for m in masks):
-            kt._keras_mask = KerasTensor(
-                _merge_shape(masks), dtype=policies.dtype_name(masks[0].dtype)
-            )
-        return kt
-
-    flat = [symbolic(list(group)) for group in zip(*flat_runs)]
-    return tree.pack_sequence_as(runs[0], flat)
