@@ -21,14 +21,19 @@ if not __package__:  # run as a script: make the `bench` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import bench  # noqa: F401  (sets KERAS_BACKEND before keras is imported)
 
+import importlib  # noqa: E402
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import bench.cases_core  # noqa: E402, F401  (each cases module registers its cases)
 import lamina  # noqa: E402
 from bench.registry import CASES, IMPLEMENTATIONS, Case, select, verify  # noqa: E402
 from bench.timing import Timing, measure  # noqa: E402
+
+# Every bench/cases_*.py registers its cases on import: a new family needs no edit here.
+for _path in sorted(Path(__file__).resolve().parent.glob("cases_*.py")):
+    importlib.import_module(f"bench.{_path.stem}")
 
 RATIO_BASES = ("torch", "keras")
 COLUMNS = (*IMPLEMENTATIONS, *(f"lamina/{base}" for base in RATIO_BASES))

@@ -31,7 +31,9 @@ class RepeatVector(Layer):
         self.input_spec = InputSpec(ndim=2)
 
     def call(self, inputs):
-        return inputs.unsqueeze(1).repeat(1, self.n, 1)
+        # A broadcast view, no copy: torch refuses in-place writes to it rather than
+        # silently writing through to the input.
+        return inputs.unsqueeze(1).expand(-1, self.n, -1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.n, input_shape[1])
