@@ -179,7 +179,9 @@ class Functional(Model):
         self._build_shapes = self._shapes_of_struct(self._inputs_struct)
         # Keras 2: node 0 of a model is its own graph (inputs -> outputs). It does not
         # rewrite the outputs' history, so the same tensors can build other models.
-        self._inbound_nodes.append(_OwnGraphNode(self))
+        self._inbound_nodes.append(
+            _OwnGraphNode(self, self._inputs_struct, self._outputs_struct)
+        )
 
     @staticmethod
     def _shapes_of_struct(struct):
@@ -283,13 +285,15 @@ class Functional(Model):
 
 
 class _OwnGraphNode(Node):
-    """Node 0 of a functional model: its own inputs and outputs (Keras 2 semantics)."""
+    """Node 0 of a model: its own inputs and outputs (Keras 2 semantics). Unlike a
+    call node it links no parents and leaves the tensors' history alone, so the same
+    tensors can build other models."""
 
-    def __init__(self, model: Functional):  # no history rewrite, no parent links
+    def __init__(self, model, inputs, outputs):
         self.layer = model
-        self.call_args = (model._inputs_struct,)
+        self.call_args = (inputs,)
         self.call_kwargs = {}
-        self.input_tensors = list(model._input_tensors)
-        self.outputs = model._outputs_struct
-        self.output_tensors = list(model._output_tensors)
+        self.input_tensors = tree.flatten(inputs)
+        self.outputs = outputs
+        self.output_tensors = tree.flatten(outputs)
         self.parent_nodes = []

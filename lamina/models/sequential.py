@@ -78,14 +78,7 @@ class Sequential(Model):
         self._refresh_own_node()
 
     def _refresh_own_node(self) -> None:
-        node = _OwnGraphNode.__new__(_OwnGraphNode)
-        node.layer = self
-        node.call_args = (self._input_layer._input_tensor,)
-        node.call_kwargs = {}
-        node.input_tensors = [self._input_layer._input_tensor]
-        node.outputs = self._output_tensor
-        node.output_tensors = [self._output_tensor]
-        node.parent_nodes = []
+        node = _OwnGraphNode(self, self._input_layer._input_tensor, self._output_tensor)
         if self._inbound_nodes and isinstance(self._inbound_nodes[0], _OwnGraphNode):
             self._inbound_nodes[0] = node
         else:
