@@ -1,0 +1,144 @@
+"""Keras metrics: stateful ``Metric`` objects (``update_state``/``result``/
+``reset_state``), the functions behind them, and lookup by name.
+
+>>> import lamina as keras
+>>> keras.metrics.get("mse").name
+'mean_squared_error'
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from lamina.losses import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    kl_divergence,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from lamina.metrics.accuracy import (
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from lamina.metrics.confusion import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from lamina.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
+from lamina.metrics.regression import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    CosineSimilarity,
+    Hinge,
+    KLDivergence,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    Poisson,
+    RootMeanSquaredError,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from lamina.saving import serialization
+from lamina.utils.naming import to_snake_case
+
+_CLASSES = (
+    Metric, Mean, Sum, MeanMetricWrapper,
+    MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity,
+    LogCoshError, AUC, FalseNegatives, FalsePositives, Precision, Recall,
+    TrueNegatives, TruePositives, Hinge, SquaredHinge, CategoricalHinge,
+    KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+    SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+)  # fmt: skip
+_FUNCTIONS = (
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy,
+    binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
+    categorical_hinge, hinge, squared_hinge, kl_divergence, poisson,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error,
+)  # fmt: skip
+
+# As in Keras 3: class names and their snake_case spellings name classes.
+ALL_OBJECTS = {cls.__name__: cls for cls in _CLASSES}
+ALL_OBJECTS.update({to_snake_case(cls.__name__): cls for cls in _CLASSES})
+_ALIASES = {
+    "bce": BinaryCrossentropy,
+    "mse": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError,
+}
+ALL_OBJECTS.update(_ALIASES)
+ALL_OBJECTS.update({alias.upper(): cls for alias, cls in _ALIASES.items()})
+
+
+def serialize(metric):
+    """A metric's Keras 3 serialization."""
+    return serialization.serialize_keras_object(metric)
+
+
+def deserialize(config, custom_objects=None):
+    """A metric from its name or serialization dict."""
+    return serialization.deserialize_keras_object(
+        config,
+        module_objects=ALL_OBJECTS,
+        custom_objects=custom_objects,
+        printable_module_name="metric",
+        instantiate_strings=False,
+    )
+
+
+def get(identifier):
+    """A metric from a name (``"mae"``, ``"AUC"``, ``"binary_accuracy"``), a
+    config dict, a ``Metric`` or a function; names give default instances.
+
+    Raises:
+        ValueError: for an unknown name, naming it and the known names.
+    """
+    if identifier is None:
+        return None
+    obj = deserialize(identifier) if isinstance(identifier, (str, dict)) else identifier
+    if inspect.isclass(obj):
+        obj = obj()
+    if not callable(obj) and not isinstance(obj, Metric):
+        raise ValueError(
+            f"Could not interpret metric identifier {identifier!r}: expected a metric "
+            "name, a config dict, a Metric or a function."
+        )
+    return obj
+
+
+__all__ = sorted(
+    [cls.__name__ for cls in _CLASSES]
+    + [fn.__name__ for fn in _FUNCTIONS]
+    + ["deserialize", "get", "serialize"]
+)
