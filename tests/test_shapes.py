@@ -42,6 +42,23 @@ def test_causal_padding_is_all_before(n, k, s, d):
     )
 
 
+@given(sizes, kernels, strides, st.sampled_from(["valid", "same"]))
+def test_local_padding_reads_tf_keras_windows(n, k, s, padding):
+    """tf.keras's locally-connected windows (``conv_connected_inputs``: window ``q``
+    reads ``[q*s - k//2, q*s - k//2 + k)``, clipped, for ``same``) are the windows of
+    the input padded by ``local_padding_pair``, and there are exactly as many."""
+    before, after = shapes.local_padding_pair(n, k, padding, s)
+    out = shapes.conv_output_length(n, k, padding, s)
+    if out <= 0:
+        return
+    shift = k // 2 if padding == "same" else 0
+    for q in range(out):
+        start = q * s - shift  # tf.keras's first cell of window q (before clipping)
+        assert -before <= start and start + k <= n + after
+    assert _windows(n + before + after, k, s, 1) == out
+    assert min(before, after) >= 0 and before <= k // 2
+
+
 def test_none_passes_through():
     assert shapes.conv_output_length(None, 3, "same", 2) is None
     assert shapes.deconv_output_length(None, 3, "valid") is None
@@ -103,3 +120,54 @@ def test_transpose_crop_is_the_adjoint_of_the_forward_conv(n, k, s, d, padding, 
     transposed = _conv1d_transpose(y, w, s, d, crop)
     assert len(transposed) == length and len(forward) == n
     np.testing.assert_allclose(forward @ y, x @ transposed, atol=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(sizes, kernels, strides, dilations, st.sampled_from(["valid", "same", "causal"]))
+def test_torch_conv_padding_reads_the_same_windows(n, k, s, d, padding):
+    """torch's symmetric padding plus the explicit remainder computes exactly the
+    convolution padded by ``padding_pair`` (same outputs, same length)."""
+    if shapes.conv_output_length(n, k, padding, s, d) <= 0:
+        return
+    symmetric, before, after = shapes.torch_conv_padding(n, k, padding, s, d)
+    assert min(symmetric, before, after) >= 0
+    rng = np.random.default_rng(n * 1000 + k * 100 + s * 10 + d)
+    w, x = rng.standard_normal(k), rng.standard_normal(n)
+    expected = _conv1d(x, w, s, d, shapes.padding_pair(n, k, padding, s, d))
+    padded = np.pad(x, (before, after))
+    actual = _conv1d(padded, w, s, d, (symmetric, symmetric))
+    assert (
+        len(actual) == len(expected) == shapes.conv_output_length(n, k, padding, s, d)
+    )
+    np.testing.assert_allclose(actual, expected, atol=1e-12)
+    if padding == "same" and s == 1 and (k - 1) * d % 2 == 0:
+        assert (before, after) == (0, 0)  # symmetric: no copy of the input
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 12),
+    kernels,
+    strides,
+    dilations,
+    st.sampled_from(["valid", "same"]),
+    st.data(),
+)
+def test_torch_conv_transpose_padding_reproduces_the_crop(n, k, s, d, padding, data):
+    """Leading input zeros, then torch's (padding, output_padding), give exactly
+    the cells ``conv_transpose_crop`` selects, with an output_padding torch
+    accepts (< stride)."""
+    output_padding = data.draw(st.one_of(st.none(), st.integers(0, s - 1)))
+    zeros, torch_pad, torch_extra = shapes.torch_conv_transpose_padding(
+        k, padding, output_padding, s, d
+    )
+    assert 0 <= torch_extra < s and min(zeros, torch_pad) >= 0
+    rng = np.random.default_rng(n * 1000 + k * 100 + s * 10 + d)
+    w, y = rng.standard_normal(k), rng.standard_normal(n)
+    crop = shapes.conv_transpose_crop(n, k, padding, output_padding, s, d)
+    expected = _conv1d_transpose(y, w, s, d, crop)
+    full = _conv1d_transpose(np.pad(y, (zeros, 0)), w, s, d, (0, 0))
+    length = len(full) - 2 * torch_pad + torch_extra  # torch's output length
+    actual = np.pad(full, (0, torch_extra))[torch_pad:][:length]
+    assert len(actual) == len(expected)
+    np.testing.assert_allclose(actual, expected, atol=1e-12)

@@ -80,6 +80,21 @@ def padding_pairs(sizes, kernels, padding: str, strides, dilations=None):
     )
 
 
+def local_padding_pair(n: int, kernel: int, padding: str, stride: int = 1):
+    """``(before, after)`` for tf.keras's locally-connected layers (one axis).
+
+    Their ``same`` is not the convolution's: window ``q`` reads cells
+    ``q * s - k // 2`` to ``q * s - k // 2 + k - 1`` (centred on ``q * s``, the extra
+    cell of an even kernel before), so ``before = k // 2`` and ``after`` covers the
+    last of the ``ceil(n / s)`` windows. ``valid`` pads nothing.
+    """
+    if padding != "same":
+        return 0, 0
+    out = conv_output_length(n, kernel, "same", stride)
+    before = kernel // 2
+    return before, max((out - 1) * stride - before + kernel - n, 0)
+
+
 def deconv_output_length(
     n: int | None,
     kernel: int,
@@ -143,3 +158,51 @@ def padded_length(n: int | None, before: int, after: int) -> int | None:
 
 def upsampled_length(n: int | None, size: int) -> int | None:
     return None if n is None else n * size
+
+
+def torch_conv_padding(
+    n: int, kernel: int, padding: str, stride: int = 1, dilation: int = 1
+) -> tuple[int, int, int]:
+    """``padding_pair`` in the form torch runs fastest: ``(symmetric, before, after)``.
+
+    ``symmetric`` goes to torch's own ``padding`` argument; ``before``/``after`` are
+    the zeros that must still be added explicitly (``F.pad``). When the trailing
+    extra cell of ``same`` is never read by any window it is dropped, so most
+    ``same`` convolutions need no explicit padding at all.
+    """
+    before, after = padding_pair(n, kernel, padding, stride, dilation)
+    common = min(before, after)
+    if after > before and conv_output_length(
+        n + 2 * before, kernel, "valid", stride, dilation
+    ) == conv_output_length(n + before + after, kernel, "valid", stride, dilation):
+        return before, 0, 0
+    return common, before - common, after - common
+
+
+def torch_conv_transpose_padding(
+    kernel: int,
+    padding: str,
+    output_padding: int | None = None,
+    stride: int = 1,
+    dilation: int = 1,
+) -> tuple[int, int, int]:
+    """``conv_transpose_crop`` in torch's terms: ``(input_zeros, padding,
+    output_padding)``, computed once per layer (the crop does not depend on ``n``).
+
+    torch's transposed convolution drops ``padding`` cells from both ends of the
+    full result and appends ``output_padding`` cells (zeros past the full result),
+    with ``output_padding < stride``. That expresses every crop cutting at least as
+    much before as after. When more must go after (``same`` with an even dilated
+    kernel span and stride 1, or a kernel wider than the stride by an odd amount),
+    ``q`` zeros are put before the input instead: they shift the full result by
+    ``q * stride`` cells, so cropping ``before + q * stride`` cells and appending
+    ``q * stride - (after - before)`` cells gives the same window without slicing
+    the output.
+    """
+    before, after = conv_transpose_crop(
+        1, kernel, padding, output_padding, stride, dilation
+    )
+    if after <= before:
+        return 0, before, before - after
+    zeros = -(-(after - before) // stride)
+    return zeros, before + zeros * stride, zeros * stride - (after - before)

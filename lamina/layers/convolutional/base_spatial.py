@@ -1,0 +1,237 @@
+"""What every convolution layer shares: the spatial arguments (kernel_size, strides,
+padding, data_format, dilation_rate), activation and bias, the input spec, output
+shapes from ``lamina.ops.shapes``, and the argument paragraphs of the docstrings.
+
+Differences from Keras 3, on purpose: ``strides > 1`` together with
+``dilation_rate > 1`` is accepted (torch computes it exactly; TensorFlow and so
+Keras refuse it), and an input must have exactly ``rank + 2`` axes.
+"""
+
+from __future__ import annotations
+
+from lamina import activations, config, constraints, initializers, regularizers
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
+from lamina.ops import shapes
+from lamina.saving.serialization import serialize_keras_object as serialize
+from lamina.utils.validation import check_choice, normalize_tuple, shape_error
+
+DATA_FORMATS = ("channels_last", "channels_first")
+SPATIAL_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
+
+
+class BaseSpatialConv(Layer):
+    """Base of the convolution layers (not public): validates and stores the
+    arguments they all share, creates the bias, applies the activation, computes
+    output shapes. Subclasses add their kernels in ``build`` and run their
+    convolution in ``call``."""
+
+    def __init__(
+        self,
+        *,
+        rank,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        dilation_rate=1,
+        activation=None,
+        use_bias=True,
+        bias_initializer="zeros",
+        bias_regularizer=None,
+        activity_regularizer=None,
+        bias_constraint=None,
+        allow_causal=False,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.rank = rank
+        self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
+        self.strides = normalize_tuple(self, "strides", strides, rank)
+        self.dilation_rate = normalize_tuple(self, "dilation_rate", dilation_rate, rank)
+        choices = shapes.PADDINGS if allow_causal else ("valid", "same")
+        self.padding = check_choice(self, "padding", padding, choices)
+        if data_format is None:
+            data_format = config.image_data_format()
+        self.data_format = check_choice(self, "data_format", data_format, DATA_FORMATS)
+        self.activation = activations.get(activation)
+        self._linear = self.activation is activations.get(None)
+        self.use_bias = bool(use_bias)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self._channel_axis = -1 if self.data_format == "channels_last" else 1
+        self.input_spec = InputSpec(ndim=rank + 2, name=self._layout())
+
+    # ------------------------------------------------------------ build
+    def _layout(self) -> str:
+        """``(batch, rows, cols, channels)``: the axes this layer expects."""
+        spatial = SPATIAL_NAMES[self.rank]
+        if self.data_format == "channels_last":
+            axes = ("batch", *spatial, "channels")
+        else:
+            axes = ("batch", "channels", *spatial)
+        return f"({', '.join(axes)})"
+
+    def _input_channels(self, input_shape) -> int:
+        """The channel count of ``input_shape``, checked: known and the output of
+        every spatial axis non-empty. Fixes the channel axis in the input spec."""
+        input_shape = tuple(input_shape)
+        if len(input_shape) != self.rank + 2:
+            raise shape_error(
+                self, f"input of rank {self.rank + 2} {self._layout()}", input_shape
+            )
+        channels = input_shape[self._channel_axis]
+        if channels is None:
+            raise shape_error(
+                self, f"input with a known channel axis {self._layout()}", input_shape
+            )
+        output_shape = self.compute_output_shape(input_shape)
+        if any(n is not None and n <= 0 for n in self._spatial(output_shape)):
+            raise shape_error(
+                self,
+                f"an input large enough for kernel_size={self.kernel_size}, "
+                f"dilation_rate={self.dilation_rate}, padding={self.padding!r} "
+                f"(the output shape would be {output_shape})",
+                input_shape,
+            )
+        self.input_spec = InputSpec(
+            ndim=self.rank + 2, axes={self._channel_axis: channels}, name=self._layout()
+        )
+        return channels
+
+    def _bias_weight(self, size: int):
+        if not self.use_bias:
+            return None
+        return self.add_weight(
+            shape=(size,),
+            initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+            name="bias",
+        )
+
+    # ------------------------------------------------------------ shapes
+    def _spatial(self, shape) -> tuple:
+        return tuple(shape[1:-1] if self.data_format == "channels_last" else shape[2:])
+
+    def _output_length(self, n, axis: int):
+        return shapes.conv_output_length(
+            n,
+            self.kernel_size[axis],
+            self.padding,
+            self.strides[axis],
+            self.dilation_rate[axis],
+        )
+
+    def _output_channels(self, input_channels):
+        return self.filters
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        lengths = tuple(
+            self._output_length(n, axis)
+            for axis, n in enumerate(self._spatial(input_shape))
+        )
+        channels = self._output_channels(input_shape[self._channel_axis])
+        if self.data_format == "channels_last":
+            return (input_shape[0], *lengths, channels)
+        return (input_shape[0], channels, *lengths)
+
+    # ------------------------------------------------------------ call
+    def _activate(self, outputs):
+        return outputs if self._linear else self.activation(outputs)
+
+    # ------------------------------------------------------------ config
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "bias_initializer": serialize(self.bias_initializer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "activity_regularizer": serialize(self.activity_regularizer),
+            "bias_constraint": serialize(self.bias_constraint),
+        }
+
+
+# ----------------------------------------------------------------- docs
+# Argument paragraphs shared by the public classes' docstrings, which name them
+# on a line of their own (``{filters}``); ``shared_docs`` fills them in.
+ARGS = {
+    "filters": """filters: int, the number of output channels.""",
+    "kernel_size": """kernel_size: int or tuple of ``rank`` ints, the window size.""",
+    "strides": """strides: int or tuple of ``rank`` ints, the step between windows
+    (default 1).""",
+    "padding": """padding: ``"valid"`` (no padding) or ``"same"`` (zeros so that
+    ``output = ceil(input / strides)``; an odd total puts the extra zero at the
+    end, as TensorFlow does). Case-insensitive.""",
+    "padding_causal": """padding: ``"valid"``, ``"same"`` (zeros so that
+    ``output = ceil(input / strides)``, the extra zero of an odd total at the end)
+    or ``"causal"`` (``(kernel_size - 1) * dilation_rate`` zeros before the
+    input only: ``output[t]`` never sees ``input[t + 1:]``).""",
+    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
+    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
+    "dilation_rate": """dilation_rate: int or tuple of ``rank`` ints, the spacing
+    between kernel taps (default 1). Unlike Keras, it may exceed 1 together with
+    ``strides``.""",
+    "groups": """groups: int dividing ``filters`` and the input channels; channel
+    group ``g`` of the input is convolved to channel group ``g`` of the output
+    (default 1).""",
+    "activation": """activation: name or function applied to the output (default:
+    none).""",
+    "use_bias": """use_bias: whether to add a ``bias`` vector (default True).""",
+    "kernel_args": """kernel_initializer, bias_initializer: default
+    ``"glorot_uniform"``, ``"zeros"``.
+kernel_regularizer, bias_regularizer, activity_regularizer: optional.
+kernel_constraint, bias_constraint: optional, applied after updates.""",
+    "depth_multiplier": """depth_multiplier: int, output channels per input channel
+    of the depthwise step (default 1).""",
+    "depthwise_args": """depthwise_initializer, bias_initializer: default
+    ``"glorot_uniform"``, ``"zeros"``.
+depthwise_regularizer, bias_regularizer, activity_regularizer: optional.
+depthwise_constraint, bias_constraint: optional, applied after updates.""",
+    "separable_args": """depthwise_initializer, pointwise_initializer,
+    bias_initializer: default ``"glorot_uniform"``, ``"glorot_uniform"``,
+    ``"zeros"``.
+depthwise_regularizer, pointwise_regularizer, bias_regularizer,
+    activity_regularizer: optional.
+depthwise_constraint, pointwise_constraint, bias_constraint: optional, applied
+    after updates.""",
+    "output_padding": """output_padding: None, or int or tuple of ``rank`` ints, each
+    less than its stride: cells added at the end of each output axis (see Output
+    shape).""",
+    "kwargs": """**kwargs: ``name``, ``dtype``, ``trainable``, ... (see ``Layer``).""",
+    "conv_length": """per spatial axis, with ``k' = (kernel_size - 1) *
+dilation_rate + 1``: ``ceil((n - k' + 1) / strides)`` for ``"valid"``,
+``ceil(n / strides)`` for ``"same"`` (and ``"causal"``).""",
+    "transpose_length": """per spatial axis, with ``k' = (kernel_size - 1) *
+dilation_rate + 1``: without ``output_padding``, ``n * strides + max(k' - strides,
+0)`` for ``"valid"`` and ``n * strides`` for ``"same"``; with it, ``(n - 1) *
+strides + k' + output_padding`` for ``"valid"`` and ``(n - 1) * strides + k' % 2 +
+output_padding`` for ``"same"``.""",
+    "conv_raises": """ValueError: at construction, a size, stride or dilation < 1,
+    a tuple of the wrong length, an unknown ``padding`` or ``data_format``;
+    at build, an input of the wrong rank, with unknown channels, or too small
+    for the kernel.""",
+}
+
+
+def shared_docs(cls):
+    """Fill the ``{name}`` lines of ``cls.__doc__`` with the ``ARGS`` paragraphs,
+    indented like the placeholder."""
+    lines = []
+    for line in cls.__doc__.splitlines():
+        key = line.strip()[1:-1] if line.strip().startswith("{") else None
+        if key in ARGS:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [indent + text for text in ARGS[key].splitlines()]
+        else:
+            lines.append(line)
+    cls.__doc__ = "\n".join(lines)
+    return cls

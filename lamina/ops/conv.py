@@ -1,0 +1,252 @@
+"""Convolutions with Keras-layout kernels and Keras/TensorFlow padding, on torch.
+
+Pure functions, no layer state. ``inputs`` are in either data format and kernels
+in Keras's layout:
+
+- ``conv``: kernel ``(*kernel_size, in_channels / groups, filters)``;
+- ``depthwise_conv``: kernel ``(*kernel_size, in_channels, depth_multiplier)``;
+- ``separable_conv``: that depthwise kernel, then a pointwise kernel
+  ``(1, ..., 1, in_channels * depth_multiplier, filters)``;
+- ``conv_transpose``: kernel ``(*kernel_size, filters, in_channels)``.
+
+Sizes and paddings come from ``lamina.ops.shapes`` (``same`` puts the extra cell at
+the end, ``causal`` pads ``(k - 1) * d`` before, a transposed convolution is the
+adjoint of the forward one, as in TensorFlow).
+
+How torch is driven (measured in ``bench/cases_conv.py``): channels_last inputs are
+permuted *views* with channels-last strides, which oneDNN runs on its NHWC kernels
+and answers with a channels-last result whose permuted view is a contiguous NHWC
+tensor, so no activation is copied. 1D channels_last inputs are lifted to 2D with a
+unit height: torch's conv1d copies such views, its conv2d does not. Kernels are
+permuted views of the Keras-layout weights. Padding is torch's own symmetric
+``padding`` argument wherever that is exact; only a ``same`` padding whose trailing
+extra cell is actually read, and ``causal``, pad the input explicitly.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch.nn.functional as F
+
+from lamina import config
+from lamina.ops import shapes
+
+__all__ = ["conv", "conv_transpose", "depthwise_conv", "separable_conv"]
+
+CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+CONV_TRANSPOSE = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+RANKS = tuple(CONV)
+# (batch, *spatial, channels) <-> (batch, channels, *spatial), and the Keras kernel
+# (*kernel_size, a, b) -> torch's (b, a, *kernel_size); both as permutations.
+TO_CHANNELS_FIRST = {r: (0, r + 1, *range(1, r + 1)) for r in RANKS}
+TO_CHANNELS_LAST = {r: (0, *range(2, r + 2), 1) for r in RANKS}
+KERNEL_TO_TORCH = {r: (r + 1, r, *range(r)) for r in RANKS}
+
+
+def _tuple(value, rank: int) -> tuple[int, ...]:
+    return (value,) * rank if isinstance(value, int) else tuple(value)
+
+
+def _is_channels_last(data_format) -> bool:
+    return config.standardize_data_format(data_format) == "channels_last"
+
+
+def _lifted(rank: int, channels_last: bool) -> bool:
+    """Whether to run a rank-1 channels_last op as rank 2 with a unit height."""
+    return rank == 1 and channels_last
+
+
+def to_torch_layout(inputs, rank: int, channels_last: bool):
+    """``inputs`` as torch's ``(batch, channels, *spatial)``: a view, never a copy
+    (with a unit height axis added for lifted 1D inputs)."""
+    if not channels_last:
+        return inputs
+    x = inputs.permute(TO_CHANNELS_FIRST[rank])
+    return x.unsqueeze(2) if rank == 1 else x
+
+
+def from_torch_layout(outputs, rank: int, channels_last: bool):
+    """Undo ``to_torch_layout`` on an output (a view)."""
+    if not channels_last:
+        return outputs
+    if rank == 1:
+        outputs = outputs.squeeze(2)
+    return outputs.permute(TO_CHANNELS_LAST[rank])
+
+
+def torch_kernel(kernel, rank: int, channels_last: bool):
+    """A Keras-layout kernel ``(*kernel_size, a, b)`` as torch's ``(b, a, *k)`` view."""
+    weight = kernel.permute(KERNEL_TO_TORCH[rank])
+    return weight.unsqueeze(2) if _lifted(rank, channels_last) else weight
+
+
+@functools.lru_cache(maxsize=512)
+def conv_arguments(spatial, kernel_size, padding, strides, dilation, lifted):
+    """torch's ``(stride, padding, dilation)`` and the ``F.pad`` widths (empty when
+    none) for inputs of ``spatial`` size; cached per input size."""
+    per_axis = [
+        shapes.torch_conv_padding(n, k, padding, s, d)
+        for n, k, s, d in zip(spatial, kernel_size, strides, dilation)
+    ]
+    symmetric = tuple(p[0] for p in per_axis)
+    explicit = ()
+    if any(p[1] or p[2] for p in per_axis):
+        explicit = tuple(width for p in reversed(per_axis) for width in p[1:])
+    if lifted:
+        return (1, *strides), (0, *symmetric), (1, *dilation), explicit
+    return strides, symmetric, dilation, explicit
+
+
+@functools.lru_cache(maxsize=512)
+def conv_transpose_arguments(kernel_size, padding, output_padding, strides, dilation):
+    """torch's ``(padding, output_padding)`` and the ``F.pad`` widths putting zeros
+    before the input (empty when none), per ``shapes.torch_conv_transpose_padding``.
+    """
+    output_padding = output_padding or (None,) * len(kernel_size)
+    per_axis = [
+        shapes.torch_conv_transpose_padding(k, padding, op, s, d)
+        for k, op, s, d in zip(kernel_size, output_padding, strides, dilation)
+    ]
+    explicit = ()
+    if any(p[0] for p in per_axis):
+        explicit = tuple(width for p in reversed(per_axis) for width in (p[0], 0))
+    return tuple(p[1] for p in per_axis), tuple(p[2] for p in per_axis), explicit
+
+
+def _conv_torch_layout(
+    x, weight, bias, rank, channels_last, strides, padding, dilation
+):
+    """The convolution of a torch-layout input by a torch-layout weight."""
+    groups = x.shape[1] // weight.shape[1]
+    lifted = _lifted(rank, channels_last)
+    spatial = tuple(x.shape[3:] if lifted else x.shape[2:])
+    kernel_size = tuple(weight.shape[3:] if lifted else weight.shape[2:])
+    stride, symmetric, dilation, explicit = conv_arguments(
+        spatial, kernel_size, padding, strides, dilation, lifted
+    )
+    if explicit:
+        x = F.pad(x, explicit)
+    op = CONV[2 if lifted else rank]
+    return op(x, weight, bias, stride, symmetric, dilation, groups)
+
+
+def conv(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+    bias=None,
+):
+    """N-D convolution (cross-correlation), Keras's ``ops.conv`` plus a fused
+    ``bias``. ``groups`` is ``in_channels // kernel.shape[-2]``."""
+    rank = inputs.ndim - 2
+    channels_last = _is_channels_last(data_format)
+    x = to_torch_layout(inputs, rank, channels_last)
+    weight = torch_kernel(kernel, rank, channels_last)
+    outputs = _conv_torch_layout(
+        x,
+        weight,
+        bias,
+        rank,
+        channels_last,
+        _tuple(strides, rank),
+        padding,
+        _tuple(dilation_rate, rank),
+    )
+    return from_torch_layout(outputs, rank, channels_last)
+
+
+def depthwise_kernel_as_conv(kernel):
+    """``(*k, in, multiplier)`` -> ``(*k, 1, in * multiplier)``: a grouped-conv
+    kernel with one group per input channel (a view)."""
+    *kernel_size, channels, multiplier = kernel.shape
+    return kernel.reshape(*kernel_size, 1, channels * multiplier)
+
+
+def depthwise_conv(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+    bias=None,
+):
+    """Depthwise convolution: input channel ``c`` is convolved with
+    ``kernel[..., c, :]``; output channel ``c * multiplier + m``."""
+    return conv(
+        inputs,
+        depthwise_kernel_as_conv(kernel),
+        strides,
+        padding,
+        data_format,
+        dilation_rate,
+        bias,
+    )
+
+
+def separable_conv(
+    inputs,
+    depthwise_kernel,
+    pointwise_kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+    bias=None,
+):
+    """Depthwise convolution, then a pointwise (1x1) convolution mixing channels.
+
+    channels_last runs the pointwise step as one matrix product over the channel
+    axis (``F.linear``), which oneDNN's 1x1 convolution does not beat."""
+    rank = inputs.ndim - 2
+    outputs = depthwise_conv(
+        inputs, depthwise_kernel, strides, padding, data_format, dilation_rate
+    )
+    pointwise = pointwise_kernel.reshape(pointwise_kernel.shape[-2:])
+    if _is_channels_last(data_format):
+        return F.linear(outputs, pointwise.T, bias)
+    weight = pointwise.T.reshape(*pointwise.T.shape, *(1,) * rank)
+    return CONV[rank](outputs, weight, bias)
+
+
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+    bias=None,
+):
+    """N-D transposed convolution, TensorFlow's definition (the adjoint of
+    ``conv`` with the same arguments), Keras's output sizes; plus a fused ``bias``.
+    """
+    rank = inputs.ndim - 2
+    channels_last = _is_channels_last(data_format)
+    strides, dilation = _tuple(strides, rank), _tuple(dilation_rate, rank)
+    if output_padding is not None:
+        output_padding = _tuple(output_padding, rank)
+    kernel_size = tuple(kernel.shape[:rank])
+    torch_padding, torch_output_padding, explicit = conv_transpose_arguments(
+        kernel_size, padding, output_padding, strides, dilation
+    )
+    x = to_torch_layout(inputs, rank, channels_last)
+    weight = torch_kernel(kernel, rank, channels_last)
+    if explicit:
+        x = F.pad(x, explicit)
+    if _lifted(rank, channels_last):
+        strides, dilation = (1, *strides), (1, *dilation)
+        torch_padding, torch_output_padding = (
+            (0, *torch_padding),
+            (0, *torch_output_padding),
+        )
+    op = CONV_TRANSPOSE[2 if _lifted(rank, channels_last) else rank]
+    outputs = op(
+        x, weight, bias, strides, torch_padding, torch_output_padding, 1, dilation
+    )
+    return from_torch_layout(outputs, rank, channels_last)
