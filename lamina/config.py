@@ -165,8 +165,13 @@ def is_unsafe_deserialization_enabled() -> bool:
 
 
 def in_safe_mode() -> bool:
-    """Whether deserialization refuses Python bytecode right now."""
-    return not _unsafe_deserialization
+    """Whether deserialization refuses Python bytecode right now: False after
+    ``enable_unsafe_deserialization()`` or inside a load given ``safe_mode=False``."""
+    if _unsafe_deserialization:
+        return False
+    from lamina.saving.serialization import scoped_safe_mode
+
+    return scoped_safe_mode() is not False
 
 
 load_keras_json()

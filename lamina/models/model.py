@@ -141,6 +141,32 @@ class Model(Layer):
         with torch.no_grad():
             return _to_numpy(self(x, training=False))
 
+    # ---------------------------------------------------------------- files
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save to ``.keras`` (Keras 3 format) or ``.h5`` (Keras 2 layout),
+        atomically; see ``lamina.saving.save_model``."""
+        from lamina.saving.saving_api import save_model
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights to ``.weights.h5`` (Keras 3) or ``.h5`` (Keras 2)."""
+        from lamina.saving.saving_api import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
+        """Load weights from ``.weights.h5``, ``.keras`` or Keras 1/2 ``.h5``."""
+        from lamina.saving.saving_api import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's Keras 3 serialization as JSON (``model_from_json`` reads it)."""
+        from lamina.saving.model_config import to_json
+
+        return to_json(self, **kwargs)
+
 
 def _to_numpy(structure):
     return tree.map_structure(

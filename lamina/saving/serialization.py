@@ -41,7 +41,12 @@ def get_registered_name(obj) -> str:
 
 def get_registered_object(name, custom_objects=None, module_objects=None):
     """Find ``name`` in scoped, explicit, registered and module objects, in that order."""
-    for table in (_scoped_objects(), custom_objects, _GLOBAL_CUSTOM_OBJECTS, module_objects):
+    for table in (
+        _scoped_objects(),
+        custom_objects,
+        _GLOBAL_CUSTOM_OBJECTS,
+        module_objects,
+    ):
         if table and name in table:
             return table[name]
     return None
@@ -71,6 +76,35 @@ CustomObjectScope = custom_object_scope
 
 def _scoped_objects():
     return getattr(_SCOPE, "objects", None)
+
+
+class SafeModeScope:
+    """Inside the ``with`` block, deserialization runs with ``safe_mode``.
+
+    ``SafeModeScope(False)`` lets a load the user trusts rebuild Lambda bytecode;
+    ``SafeModeScope(True)`` (or ``None``: no override) keeps it refused. The global
+    ``lamina.config.enable_unsafe_deserialization()`` also allows it, as in Keras.
+    The scope is thread-local and restored on exit, so nothing read from a file can
+    leave safe mode switched off.
+    """
+
+    def __init__(self, safe_mode: bool | None = True):
+        self.safe_mode = None if safe_mode is None else bool(safe_mode)
+
+    def __enter__(self):
+        self._previous = getattr(_SCOPE, "safe_mode", None)
+        if self.safe_mode is not None:
+            _SCOPE.safe_mode = self.safe_mode
+        return self
+
+    def __exit__(self, *exc_info):
+        _SCOPE.safe_mode = self._previous
+        return False
+
+
+def scoped_safe_mode() -> bool | None:
+    """The ``safe_mode`` of the innermost ``SafeModeScope`` (None outside any)."""
+    return getattr(_SCOPE, "safe_mode", None)
 
 
 def serialize_keras_object(obj: Any) -> Any:
@@ -124,7 +158,9 @@ def deserialize_keras_object(
         raise _unknown(class_name, printable_module_name, module_objects)
     inner = config.get("config", {})
     if inspect.isclass(obj):
-        from_config: Callable = getattr(obj, "from_config", None) or (lambda c: obj(**c))
+        from_config: Callable = getattr(obj, "from_config", None) or (
+            lambda c: obj(**c)
+        )
         return from_config(dict(inner) if isinstance(inner, Mapping) else inner)
     return obj
 

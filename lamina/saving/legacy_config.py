@@ -1,0 +1,163 @@
+"""Keras 1/2 (and tf.keras) model configs upgraded to Keras 3's layout.
+
+Applied to every config before it is deserialized; a Keras 3 config passes through
+unchanged. Argument spellings of Keras 1 layers (``nb_filter``, ``border_mode``,
+...) are not handled here: the layer classes translate those themselves
+(``lamina.layers.legacy``), so code and configs share one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# Keras 2 class names that became other classes, with the config changes they need.
+_RENAMED = {
+    "CuDNNLSTM": (
+        "LSTM",
+        {"activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True},
+    ),
+    "CuDNNGRU": (
+        "GRU",
+        {
+            "activation": "tanh",
+            "recurrent_activation": "sigmoid",
+            "use_bias": True,
+            "reset_after": True,
+        },
+    ),
+}
+_RNN_CLASSES = {"SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"}
+# Keys Keras 2 configs carry and Keras 3 constructors reject (class -> keys).
+_DROPPED = {
+    "DepthwiseConv2D": ("groups",),
+    "DepthwiseConv1D": ("groups",),
+    **{name: ("time_major", "implementation") for name in _RNN_CLASSES},
+    "Bidirectional": ("num_constants",),
+    "BatchNormalization": (
+        "renorm",
+        "renorm_clipping",
+        "renorm_momentum",
+        "fused",
+        "virtual_batch_size",
+        "adjustment",
+    ),
+}
+_ACTIVATION_RENAMES = {"softmax_v2": "softmax"}
+
+
+def upgrade(config: dict, keras2: bool = False) -> dict:
+    """The Keras 3 form of a serialized layer or model (a new dict).
+
+    Args:
+        config: ``{"class_name": ..., "config": ...}`` as found in a file.
+        keras2: the file was written by Keras 1/2, so names whose meaning changed
+            keep their old meaning (``hard_sigmoid`` is ``clip(0.2 x + 0.5)``).
+    """
+    config = dict(config)
+    class_name = config.get("class_name")
+    inner = config.get("config")
+    if class_name == "Sequential" and isinstance(inner, list):
+        inner = {"layers": inner}  # Keras 1 and early Keras 2
+    if class_name in _RENAMED:
+        class_name, forced = _RENAMED[class_name]
+        config["class_name"] = class_name
+        inner = {**inner, **forced}
+        config.pop("module", None)
+        config.pop("registered_name", None)
+    if isinstance(inner, Mapping):
+        inner = _upgrade_inner(class_name, dict(inner), keras2)
+    config["config"] = inner
+    return config
+
+
+def _upgrade_inner(class_name, inner: dict, keras2: bool) -> dict:
+    for key in _DROPPED.get(class_name, ()):
+        if key != "groups" or inner.get(key) in (None, 1):
+            inner.pop(key, None)
+    if class_name == "Embedding" and "input_length" in inner:
+        length = inner.pop("input_length")
+        if length is not None and "batch_input_shape" not in inner:
+            inner["batch_input_shape"] = [None, *_as_list(length)]
+    if class_name == "GRU" and keras2 and "reset_after" not in inner:
+        inner["reset_after"] = False  # Keras <= 2.1.4 had only this variant
+    if class_name == "Lambda":
+        inner = _upgrade_lambda(inner)
+    for key, value in list(inner.items()):
+        if key.endswith("activation") and isinstance(value, str):
+            inner[key] = _activation_name(value, keras2)
+    for key in ("layer", "backward_layer", "cell"):
+        if isinstance(inner.get(key), Mapping):
+            inner[key] = upgrade(inner[key], keras2)
+    if isinstance(inner.get("cells"), list):
+        inner["cells"] = [upgrade(c, keras2) for c in inner["cells"]]
+    if isinstance(inner.get("layers"), list):
+        inner["layers"] = [_upgrade_entry(entry, keras2) for entry in inner["layers"]]
+    return inner
+
+
+def _upgrade_entry(entry, keras2: bool):
+    if not isinstance(entry, Mapping):
+        return entry
+    upgraded = upgrade(entry, keras2)
+    if "inbound_nodes" in entry:
+        upgraded["inbound_nodes"] = [
+            _node_to_keras3(node) for node in entry["inbound_nodes"]
+        ]
+    return upgraded
+
+
+def _node_to_keras3(node):
+    """Keras 2 ``[[layer, node_index, tensor_index, kwargs], ...]`` -> Keras 3
+    ``{"args": [...], "kwargs": {...}}``."""
+    if not isinstance(node, list):
+        return node
+    refs, kwargs = [], {}
+    for item in node:
+        refs.append(
+            {
+                "class_name": "__keras_tensor__",
+                "config": {"keras_history": [item[0], item[1], item[2]]},
+            }
+        )
+        if len(item) > 3 and item[3]:
+            kwargs.update(item[3])
+    return {"args": [refs[0] if len(refs) == 1 else refs], "kwargs": kwargs}
+
+
+def _activation_name(name: str, keras2: bool) -> str:
+    name = _ACTIVATION_RENAMES.get(name, name)
+    if keras2 and name == "hard_sigmoid":
+        from lamina.layers.legacy import KERAS2_HARD_SIGMOID
+
+        return KERAS2_HARD_SIGMOID
+    return name
+
+
+def _upgrade_lambda(inner: dict) -> dict:
+    """Keras 2 Lambda (``function``/``function_type``/``module``) -> Keras 3."""
+    inner = dict(inner)
+    for key, kind_key, module_key in (
+        ("function", "function_type", "module"),
+        ("output_shape", "output_shape_type", "output_shape_module"),
+    ):
+        kind = inner.pop(kind_key, None)
+        module = inner.pop(module_key, None)
+        value = inner.get(key)
+        if kind == "lambda" and isinstance(value, (list, tuple)):
+            code, defaults, closure = (list(value) + [None, None])[:3]
+            inner[key] = {
+                "class_name": "__lambda__",
+                "config": {"code": code, "defaults": defaults, "closure": closure},
+            }
+        elif kind == "function" and isinstance(value, str):
+            inner[key] = {
+                "module": module,
+                "class_name": "function",
+                "config": value,
+                "registered_name": "function",
+            }
+    return inner
+
+
+def _as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]

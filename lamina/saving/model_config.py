@@ -1,0 +1,157 @@
+"""Model configs in and out of files and JSON, with safe mode enforced up front.
+
+Every loader (``.keras``, legacy ``.h5``, JSON) goes through ``model_from_config``:
+the config is scanned for Python bytecode (Keras 3 ``__lambda__`` entries and
+Keras 2 Lambda ``function_type: "lambda"``) and refused in safe mode *before* any
+object is built; legacy (Keras 1/2) configs are upgraded to Keras 3's layout;
+then names are resolved only in lamina's own tables and the user's custom
+objects -- never by importing a module named in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import numpy as np
+
+from lamina import config as lamina_config
+from lamina.saving import legacy_config, serialization
+
+_UNSAFE_HINT = (
+    "It can run arbitrary code when loaded. If you trust the source of this file, "
+    "pass `safe_mode=False` or call `lamina.config.enable_unsafe_deserialization()`."
+)
+
+
+def effective_safe_mode(safe_mode) -> bool:
+    """Safe unless the caller passed ``safe_mode=False`` or unsafe deserialization
+    was enabled globally (as in Keras, the global switch wins)."""
+    if lamina_config.is_unsafe_deserialization_enabled():
+        return False
+    return safe_mode is None or bool(safe_mode)
+
+
+def refuse_bytecode(config, source: str, safe_mode) -> None:
+    """Raise ``ValueError`` naming the layer if ``config`` carries Python bytecode
+    and loading is in safe mode."""
+    if not effective_safe_mode(safe_mode):
+        return
+    found = _find_bytecode(config, owner=None)
+    if found is not None:
+        name, class_name = found
+        raise ValueError(
+            f"Refusing to load {source}: layer {name!r} ({class_name}) contains "
+            f"Python bytecode (a lambda). {_UNSAFE_HINT}"
+        )
+
+
+def _find_bytecode(node, owner):
+    if isinstance(node, Mapping):
+        if node.get("class_name") == "__lambda__":
+            return owner or ("?", "Lambda")
+        if "lambda" in (node.get("function_type"), node.get("output_shape_type")):
+            return (node.get("name", owner and owner[0]), owner and owner[1])
+        inner = node.get("config")
+        if "class_name" in node and isinstance(inner, Mapping):
+            owner = (inner.get("name", owner and owner[0]), node["class_name"])
+        for value in node.values():
+            found = _find_bytecode(value, owner)
+            if found is not None:
+                return found
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            found = _find_bytecode(value, owner)
+            if found is not None:
+                return found
+    return None
+
+
+def model_from_config(
+    config, custom_objects=None, safe_mode=True, source="the config", keras2=False
+):
+    """A model (or layer) from a Keras 1, 2 or 3 serialization dict.
+
+    Args:
+        config: the dict (``class_name``/``config``, optionally ``module``,
+            ``registered_name``, ``build_config``).
+        custom_objects: dict of names to classes/functions the config uses.
+        safe_mode: refuse Python bytecode (default True).
+        source: how to name the origin in error messages.
+        keras2: the config comes from a Keras 1/2 file, so Keras 2 semantics
+            apply where they differ (e.g. ``hard_sigmoid``).
+    """
+    refuse_bytecode(config, source, safe_mode)
+    if not isinstance(config, Mapping) or "class_name" not in config:
+        raise ValueError(
+            f"Cannot load {source}: expected a model config with 'class_name' and "
+            f"'config'; got {_preview(config)}."
+        )
+    config = legacy_config.upgrade(dict(config), keras2=keras2)
+    config.pop("compile_config", None)
+    from lamina.layers import deserialize
+
+    safe = effective_safe_mode(safe_mode)
+    with serialization.custom_object_scope(custom_objects or {}):
+        with serialization.SafeModeScope(safe):
+            return deserialize(config, custom_objects=custom_objects)
+
+
+def _preview(value) -> str:
+    text = repr(value)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+def model_to_config(model) -> dict:
+    """Keras 3's top-level dict for a model: the serialization plus
+    ``build_config`` and (for a compiled model) ``compile_config``."""
+    config = serialization.serialize_keras_object(model)
+    build_config = model.get_build_config()
+    if build_config:
+        config["build_config"] = build_config
+    get_compile_config = getattr(model, "get_compile_config", None)
+    compile_config = get_compile_config() if callable(get_compile_config) else None
+    if compile_config:
+        config["compile_config"] = compile_config
+    return config
+
+
+def dumps(config, **kwargs) -> str:
+    return json.dumps(config, default=_json_default, **kwargs)
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if hasattr(value, "get_config"):
+        return serialization.serialize_keras_object(value)
+    raise TypeError(f"Cannot write {type(value).__name__} {value!r} to JSON.")
+
+
+def loads(text, source: str):
+    try:
+        return json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        from lamina.saving.file_io import FileFormatError
+
+        raise FileFormatError(
+            f"Cannot load {source}: it is not valid JSON ({e})."
+        ) from None
+
+
+def to_json(model, **kwargs) -> str:
+    """The model's Keras 3 serialization as a JSON string (``model.to_json()``)."""
+    return dumps(model_to_config(model), **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None, safe_mode=True):
+    """A model from ``model.to_json()`` output (Keras 1, 2 or 3)."""
+    config = loads(json_string, "the JSON string")
+    keras2 = isinstance(config, Mapping) and str(
+        config.get("keras_version", "3")
+    ).startswith(("1", "2"))
+    return model_from_config(
+        config, custom_objects, safe_mode, source="the JSON string", keras2=keras2
+    )
