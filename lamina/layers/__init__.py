@@ -4,17 +4,24 @@ Every layer family lives in its own subpackage, which lists its public layers in
 ``__all__``; this module gathers them (``lamina.layers.Dense``, ...).
 """
 
-from lamina.layers import convolutional, core, regularization, reshaping
+from lamina.layers import (
+    convolutional,
+    core,
+    locally_connected,
+    regularization,
+    reshaping,
+)
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
+from lamina.layers.locally_connected import *  # noqa: F403
 from lamina.layers.regularization import *  # noqa: F403
 from lamina.layers.reshaping import *  # noqa: F403
 
-_FAMILIES = (convolutional, core, regularization, reshaping)
+_FAMILIES = (convolutional, core, regularization, reshaping, locally_connected)
 
 __all__ = [
     "Input",

@@ -1,0 +1,358 @@
+"""``BaseLocallyConnected(rank)``: a convolution whose weights are not shared, each
+output position has its own filter bank (tf.keras 2's LocallyConnected1D/2D,
+which Keras 3 dropped, plus 3D).
+
+``implementation`` picks, once in ``build``, the strategy object that computes the
+layer (``strategies.py``) and the kernel layout the layer stores (tf.keras's, so
+weights load both ways; see ``connectivity.py``). ``convert_weights`` moves a
+trained layer's weights to another implementation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from lamina import activations, config, constraints, initializers, regularizers
+from lamina.layers.input_spec import InputSpec
+from lamina.layers.layer import Layer
+from lamina.layers.locally_connected.connectivity import Geometry
+from lamina.layers.locally_connected.strategies import STRATEGIES, choose
+from lamina.ops import shapes
+from lamina.saving.serialization import serialize_keras_object as serialize
+from lamina.utils.validation import (
+    arg_error,
+    check_choice,
+    check_int,
+    normalize_tuple,
+    shape_error,
+)
+
+DATA_FORMATS = ("channels_last", "channels_first")
+IMPLEMENTATIONS = (1, 2, 3, "auto")
+SPATIAL_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
+
+
+def stored_layout(implementation) -> int:
+    """The kernel layout a layer of ``implementation`` stores: ``auto`` keeps
+    layout 1 whatever it computes with, so its weights never depend on the choice."""
+    return 1 if implementation == "auto" else implementation
+
+
+class BaseLocallyConnected(Layer):
+    """Base of LocallyConnected1D/2D/3D (see their docstrings)."""
+
+    def __init__(
+        self,
+        *,
+        rank,
+        filters,
+        kernel_size,
+        strides=1,
+        padding="valid",
+        data_format=None,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        implementation=1,
+        **kwargs,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.rank = rank
+        self.filters = check_int(self, "filters", filters, minimum=1)
+        self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
+        self.strides = normalize_tuple(self, "strides", strides, rank)
+        self.padding = check_choice(self, "padding", padding, ("valid", "same"))
+        if data_format is None:
+            data_format = config.image_data_format()
+        self.data_format = check_choice(self, "data_format", data_format, DATA_FORMATS)
+        self.implementation = self._check_implementation(implementation)
+        if self.padding == "same" and self.implementation == 1:
+            raise arg_error(
+                self,
+                "padding",
+                '"valid" when implementation=1 (as in tf.keras; implementations '
+                '2, 3 and "auto" also take "same")',
+                padding,
+            )
+        self.activation = activations.get(activation)
+        self._linear = self.activation is activations.get(None)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self._channel_axis = -1 if self.data_format == "channels_last" else 1
+        self.input_spec = InputSpec(ndim=rank + 2, name=self._layout())
+        self.geometry = None
+
+    def _check_implementation(self, value):
+        if isinstance(value, str) and value.lower() == "auto":
+            return "auto"
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            if int(value) in IMPLEMENTATIONS:
+                return int(value)
+        raise arg_error(self, "implementation", '1, 2, 3 or "auto"', value)
+
+    def _layout(self) -> str:
+        spatial = SPATIAL_NAMES[self.rank]
+        if self.data_format == "channels_last":
+            axes = ("batch", *spatial, "channels")
+        else:
+            axes = ("batch", "channels", *spatial)
+        return f"({', '.join(axes)})"
+
+    def _spatial(self, shape) -> tuple:
+        return tuple(shape[1:-1] if self.data_format == "channels_last" else shape[2:])
+
+    # ------------------------------------------------------------ build
+    def build(self, input_shape):
+        geometry = self._geometry(tuple(input_shape))
+        layout = stored_layout(self.implementation)
+        self.kernel = self.add_weight(
+            shape=geometry.kernel_shape(layout),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
+        )
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                shape=geometry.bias_shape,
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
+        compute = choose(geometry) if self.implementation == "auto" else layout
+        self._strategy = STRATEGIES[compute](geometry, layout).to(self.kernel.device)
+        self.geometry = geometry
+        first = 1 if self.data_format == "channels_last" else 2
+        axes = {first + i: n for i, n in enumerate(geometry.in_sizes)}
+        axes[self._channel_axis] = geometry.channels
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes=axes, name=self._layout())
+
+    def _geometry(self, input_shape) -> Geometry:
+        """The connectivity for ``input_shape``, which must be fully known (the
+        weights depend on every spatial size) and large enough for the kernel."""
+        if len(input_shape) != self.rank + 2:
+            raise shape_error(
+                self, f"input of rank {self.rank + 2} {self._layout()}", input_shape
+            )
+        channels, spatial = input_shape[self._channel_axis], self._spatial(input_shape)
+        if channels is None or None in spatial:
+            raise shape_error(
+                self,
+                f"input with known channel and spatial sizes {self._layout()} (each "
+                "output position has its own weights)",
+                input_shape,
+            )
+        output_shape = self.compute_output_shape(input_shape)
+        if any(n <= 0 for n in self._spatial(output_shape)):
+            raise shape_error(
+                self,
+                f"an input at least as large as kernel_size={self.kernel_size} on "
+                f"every spatial axis (the output shape would be {output_shape})",
+                input_shape,
+            )
+        return Geometry(
+            spatial,
+            self.kernel_size,
+            self.strides,
+            self.padding,
+            channels,
+            self.filters,
+            self.data_format == "channels_first",
+        )
+
+    # ------------------------------------------------------------ call
+    def call(self, inputs):
+        outputs = self._strategy(inputs, self.kernel, self.bias)
+        return outputs if self._linear else self.activation(outputs)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        lengths = tuple(
+            shapes.conv_output_length(n, k, self.padding, s)
+            for n, k, s in zip(
+                self._spatial(input_shape), self.kernel_size, self.strides
+            )
+        )
+        if self.data_format == "channels_last":
+            return (input_shape[0], *lengths, self.filters)
+        return (input_shape[0], self.filters, *lengths)
+
+    # ------------------------------------------------------------ conversion
+    def with_implementation(self, implementation) -> BaseLocallyConnected:
+        """A new, built layer computing the same function with ``implementation``
+        (weights converted by ``convert_weights``; a fresh name)."""
+        layer_config = {**self.get_config(), "implementation": implementation}
+        layer_config.pop("name")
+        layer = type(self).from_config(layer_config)
+        layer.build(self._build_shapes)
+        layer.set_weights(convert_weights(self, implementation))
+        return layer
+
+    def extra_repr(self) -> str:
+        strategy = type(self._strategy).__name__ if self.built else None
+        return (
+            f"name={self.name!r}, filters={self.filters}, "
+            f"kernel_size={self.kernel_size}, implementation={self.implementation!r}"
+            + (f", strategy={strategy}" if strategy else "")
+        )
+
+    # ------------------------------------------------------------ config
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": serialize(self.kernel_initializer),
+            "bias_initializer": serialize(self.bias_initializer),
+            "kernel_regularizer": serialize(self.kernel_regularizer),
+            "bias_regularizer": serialize(self.bias_regularizer),
+            "activity_regularizer": serialize(self.activity_regularizer),
+            "kernel_constraint": serialize(self.kernel_constraint),
+            "bias_constraint": serialize(self.bias_constraint),
+            "implementation": self.implementation,
+        }
+
+
+_TO_LAYOUT_1 = {
+    1: lambda geometry, kernel: kernel,
+    2: Geometry.from_dense,
+    3: Geometry.from_sparse,
+}
+_FROM_LAYOUT_1 = {
+    1: lambda geometry, kernel: kernel,
+    2: Geometry.to_dense,
+    3: Geometry.to_sparse,
+}
+
+
+def convert_weights(layer: BaseLocallyConnected, implementation) -> list[np.ndarray]:
+    """``layer``'s weights in the layout of ``implementation`` (1, 2, 3, "auto"):
+    load them into the same layer built with that implementation and it computes
+    the same function. Entries of the dense layout that connect nothing are
+    dropped (2 -> 1, 3) or zero (-> 2).
+
+    Example:
+    >>> import lamina as keras
+    >>> from lamina.layers.locally_connected import convert_weights
+    >>> layer = keras.layers.LocallyConnected1D(4, 3, implementation=1)
+    >>> x = keras.ops.ones((2, 10, 5))
+    >>> y = layer(x)
+    >>> sparse = keras.layers.LocallyConnected1D(4, 3, implementation=3)
+    >>> sparse.build(x.shape)
+    >>> sparse.set_weights(convert_weights(layer, 3))
+    >>> bool(keras.ops.all(keras.ops.abs(sparse(x) - y) < 1e-5))
+    True
+    """
+    if not layer.built:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}': convert_weights needs the layer "
+            "built (its kernel layout depends on the input shape)."
+        )
+    target = stored_layout(layer._check_implementation(implementation))
+    source = stored_layout(layer.implementation)
+    geometry = layer.geometry
+    with torch.no_grad():
+        kernel1 = _TO_LAYOUT_1[source](geometry, layer.kernel.detach())
+        kernel = _FROM_LAYOUT_1[target](geometry, kernel1)
+    weights = [kernel.cpu().numpy()]
+    if layer.bias is not None:
+        weights.append(layer.bias.detach().cpu().numpy())
+    return weights
+
+
+# ----------------------------------------------------------------- docs
+# Paragraphs shared by the public classes' docstrings, which name them on a line
+# of their own (``{filters}``); ``shared_docs`` fills them in.
+ARGS = {
+    "filters": """filters: int, the number of output channels.""",
+    "kernel_size": """kernel_size: int or tuple of ``rank`` ints, the window size.""",
+    "strides": """strides: int or tuple of ``rank`` ints, the step between windows
+    (default 1).""",
+    "padding": """padding: ``"valid"`` (no padding) or ``"same"`` (output length
+    ``ceil(n / strides)``; implementations 2, 3 and ``"auto"`` only, as in
+    tf.keras). tf.keras's ``same`` is not the convolution's: window ``q`` reads
+    cells ``q * s - k // 2`` to ``q * s - k // 2 + k - 1`` (cells outside the
+    input connect nothing), which differs from ``Conv`` for even kernels or
+    strides > 1; we follow tf.keras so its weights give its outputs.""",
+    "data_format": """data_format: ``"channels_last"`` or ``"channels_first"``.
+    Default: ``keras.config.image_data_format()``.""",
+    "activation": """activation: name or function applied to the output (default:
+    none).""",
+    "use_bias": """use_bias: whether to add a ``bias`` per output position and
+    filter (default True).""",
+    "kernel_args": """kernel_initializer, bias_initializer: default
+    ``"glorot_uniform"``, ``"zeros"``.
+kernel_regularizer, bias_regularizer, activity_regularizer: optional.
+kernel_constraint, bias_constraint: optional, applied after updates.""",
+    "implementation": """implementation: how the layer computes and so how it
+    stores its kernel, all giving the same outputs (default 1, as in tf.keras):
+    ``1``: gather the patches, one batched matmul over positions; memory-light,
+    the best choice for most layers. ``2``: one matmul with a dense kernel
+    between the whole input and output, masked to the windows; few ops but
+    ``input_size / window_size`` times the weights: small layers only.
+    ``3``: one sparse (CSR) matmul with only the live weights; fastest when
+    channels and filters are few and positions many. ``"auto"`` (lamina's
+    addition): stores implementation 1's layout (so its weights never depend on
+    the choice) and computes with whichever of 1, 2, 3 a cost model of the
+    shapes predicts fastest; it takes ``padding="same"`` too (the kernel then
+    keeps entries for the cells outside the input, which stay unused).
+    ``convert_weights`` / ``with_implementation`` switch a trained layer.""",
+    "kwargs": """**kwargs: ``name``, ``dtype``, ``trainable``, ``input_shape``, ...
+    (see ``Layer``).""",
+    "length": """per spatial axis ``ceil((n - kernel_size + 1) / strides)`` for
+``"valid"``, ``ceil(n / strides)`` for ``"same"``.""",
+    "weights": """``kernel`` in tf.keras's layout of the implementation, then
+``bias`` ``(*out_spatial, filters)`` if ``use_bias`` (with channels_first
+tf.keras adds this buffer reshaped, not transposed, to
+``(filters, *out_spatial)``; so do we). With ``P`` output positions and ``T``
+kernel taps (both row-major), ``C`` input channels:
+``1`` and ``"auto"``: ``(P, T * C, filters)``, each position's patch
+flattened as ``(*kernel_size, C)`` for channels_last and ``(C, *kernel_size)``
+for channels_first.
+``2``: ``(*in_spatial, C, *out_spatial, filters)`` for channels_last,
+``(C, *in_spatial, filters, *out_spatial)`` for channels_first; entries
+between a cell and a position whose window misses it are ignored.
+``3``: ``(nnz,)``, the weights of the connected (output, input) pairs in the
+order of tf.keras's sorted indices over the flattened output and input (the
+values of the CSR matrix that maps inputs to outputs).""",
+    "raises": """ValueError: at construction, ``filters``, a size or a stride < 1,
+    a tuple of the wrong length, an unknown ``padding``, ``data_format`` or
+    ``implementation``, or ``padding="same"`` with ``implementation=1``; at
+    build, an input of the wrong rank, with unknown channel or spatial sizes,
+    or smaller than the kernel; at call, spatial sizes other than the built
+    ones.""",
+}
+
+
+def shared_docs(cls):
+    """Fill the ``{name}`` lines of ``cls.__doc__`` with the ``ARGS`` paragraphs,
+    indented like the placeholder."""
+    lines = []
+    for line in cls.__doc__.splitlines():
+        key = line.strip()[1:-1] if line.strip().startswith("{") else None
+        if key in ARGS:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [indent + text for text in ARGS[key].splitlines()]
+        else:
+            lines.append(line)
+    cls.__doc__ = "\n".join(lines)
+    return cls
