@@ -22,11 +22,17 @@ strategy needs another layout (a scatter for dense, a gather for sparse).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from lamina.layers.locally_connected.connectivity import Geometry
+
+# torch announces once per process that CSR tensors are "beta"; they are what
+# implementation 3 is, so the notice is noise to lamina's users.
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 try:  # shape inference runs `call` on fake tensors, which sparse kernels reject
     from torch._subclasses.fake_tensor import is_fake
