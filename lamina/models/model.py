@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-
 from lamina.layers.layer import Layer
-from lamina.utils import tree
+from lamina.trainers.trainer import Trainer
 from lamina.utils.validation import describe
 
 _functional_variants: dict[type, type] = {}
@@ -20,7 +17,7 @@ def _has_graph_arguments(args, kwargs) -> bool:
     )
 
 
-class Model(Layer):
+class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features.
 
     Three ways to make one, as in Keras: ``Model(inputs, outputs)`` (functional),
@@ -108,23 +105,6 @@ class Model(Layer):
             layer_range=layer_range,
         )
 
-    # ------------------------------------------------------------- inference
-    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Outputs for the samples in ``x`` as NumPy arrays, computed in batches."""
-        batch_size = batch_size or 32
-        flat = tree.flatten(x)
-        n = int(flat[0].shape[0]) if hasattr(flat[0], "shape") else len(flat[0])
-        with torch.no_grad():
-            if n <= batch_size:
-                return _to_numpy(self(x, training=False))
-            chunks = []
-            for start in range(0, n, batch_size):
-                batch = tree.pack_sequence_as(
-                    x, [v[start : start + batch_size] for v in flat]
-                )
-                chunks.append(_to_numpy(self(batch, training=False)))
-        return _concat_structures(chunks)
-
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A functional config (with ``input_layers``) rebuilds the graph; any other
@@ -136,10 +116,6 @@ class Model(Layer):
             target = Functional if cls is Model else cls
             return functional_from_config(target, config, custom_objects)
         return cls(**config)
-
-    def predict_on_batch(self, x):
-        with torch.no_grad():
-            return _to_numpy(self(x, training=False))
 
     # ---------------------------------------------------------------- files
     def save(self, filepath, overwrite=True, **kwargs):
@@ -166,19 +142,6 @@ class Model(Layer):
         from lamina.saving.model_config import to_json
 
         return to_json(self, **kwargs)
-
-
-def _to_numpy(structure):
-    return tree.map_structure(
-        lambda t: t.detach().cpu().numpy() if isinstance(t, torch.Tensor) else t,
-        structure,
-    )
-
-
-def _concat_structures(chunks):
-    flat_chunks = [tree.flatten(c) for c in chunks]
-    merged = [np.concatenate(parts, axis=0) for parts in zip(*flat_chunks)]
-    return tree.pack_sequence_as(chunks[0], merged)
 
 
 def _functional_variant(cls: type) -> type:

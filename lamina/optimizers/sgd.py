@@ -28,7 +28,7 @@ class SGD(Optimizer):
     >>> import torch, lamina as keras
     >>> w = torch.nn.Parameter(torch.tensor([1.0]))
     >>> keras.optimizers.SGD(0.1).apply([torch.tensor([2.0])], [w])
-    >>> round(float(w), 4)
+    >>> round(w.item(), 4)
     0.8
     """
 

@@ -1,0 +1,334 @@
+"""What ``compile(loss=..., metrics=...)`` becomes: one loss and a list of metrics
+per model output.
+
+Outputs are matched to ``loss``/``loss_weights``/``metrics`` entries as in Keras:
+one entry for every output, a list with one entry per output, or a dict keyed by
+output name. ``"accuracy"``/``"acc"`` and ``"crossentropy"``/``"ce"`` become the
+binary, sparse categorical or categorical variant from the shapes of the first
+batch. With several outputs, each output's loss is also tracked as
+``{output}_loss`` and its metrics are logged as ``{output}_{metric}``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from lamina import losses as losses_module
+from lamina import metrics as metrics_module
+from lamina.utils import tree
+
+
+def _is_binary_or_sparse(y_true, y_pred):
+    true_shape, pred_shape = tuple(y_true.shape), tuple(y_pred.shape)
+    is_binary = pred_shape[-1:] == (1,)
+    is_sparse = len(true_shape) < len(pred_shape) or (
+        true_shape[-1:] == (1,) and pred_shape[-1] > 1
+    )
+    return is_binary, is_sparse
+
+
+def _object_name(obj) -> str:
+    return getattr(obj, "name", None) or getattr(obj, "__name__", type(obj).__name__)
+
+
+def get_loss(identifier, y_true, y_pred) -> losses_module.Loss | None:
+    if identifier is None:
+        return None
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        is_binary, is_sparse = _is_binary_or_sparse(y_true, y_pred)
+        if is_binary:
+            fn = losses_module.binary_crossentropy
+        elif is_sparse:
+            fn = losses_module.sparse_categorical_crossentropy
+        else:
+            fn = losses_module.categorical_crossentropy
+    else:
+        fn = losses_module.get(identifier)
+    if isinstance(fn, losses_module.Loss):
+        return fn
+    name = identifier if isinstance(identifier, str) else _object_name(fn)
+    return losses_module.LossFunctionWrapper(fn, name=name)
+
+
+def get_metric(identifier, y_true, y_pred) -> metrics_module.Metric:
+    if identifier is None:
+        raise ValueError("Expected a metric, got None.")
+    if str(identifier).lower() in ("accuracy", "acc"):
+        is_binary, is_sparse = _is_binary_or_sparse(y_true, y_pred)
+        if is_binary:
+            metric = metrics_module.BinaryAccuracy(name=str(identifier))
+        elif is_sparse:
+            metric = metrics_module.SparseCategoricalAccuracy(name=str(identifier))
+        else:
+            metric = metrics_module.CategoricalAccuracy(name=str(identifier))
+    else:
+        metric = metrics_module.get(identifier)
+    name = identifier if isinstance(identifier, str) else _object_name(metric)
+    if not isinstance(metric, metrics_module.Metric):
+        metric = metrics_module.MeanMetricWrapper(metric, name=name)
+    metric.name = name
+    return metric
+
+
+def flat_output_names(model, y_pred) -> list:
+    """The names of the outputs of ``y_pred`` in the order losses see them."""
+    n = len(tree.flatten(y_pred))
+    if isinstance(y_pred, dict):
+        return sorted(y_pred)
+    names = getattr(model, "output_names", None) or _graph_output_names(model)
+    if names and len(names) == n:
+        return list(names)
+    return [None] * n
+
+
+def _graph_output_names(model):
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):
+        return None
+    if not outputs:
+        return None
+    names = []
+    for tensor in outputs:
+        history = getattr(tensor, "_keras_history", None)
+        names.append(history.layer.name if history is not None else None)
+    return names
+
+
+def _per_output(spec, names, what, leaf_types):
+    """``spec`` spread over the outputs: a single entry for all, a list with one
+    entry per output, or a dict keyed by output name."""
+    n = len(names)
+    if (
+        spec is None
+        or isinstance(spec, leaf_types)
+        or callable(spec)
+        and not isinstance(spec, (list, tuple, dict))
+    ):
+        return [spec] * n
+    if isinstance(spec, dict):
+        unknown = sorted(set(spec) - set(names))
+        if unknown:
+            raise ValueError(
+                f"`{what}` has entries for {unknown}, which are not model outputs; the "
+                f"outputs are {names}."
+            )
+        return [spec.get(name) for name in names]
+    if isinstance(spec, (list, tuple)):
+        if len(spec) == n:
+            return list(spec)
+        raise ValueError(
+            f"`{what}` must have one entry per model output ({n}: {names}); got "
+            f"{len(spec)} entries: {spec!r}."
+        )
+    return [spec] * n
+
+
+def align_targets(y, names, what="y"):
+    """The targets (or sample weights) of each output, in output order."""
+    if y is None:
+        return [None] * len(names)
+    if isinstance(y, dict):
+        if all(name in y for name in names):
+            return [y[name] for name in names]
+        if len(names) == 1 and len(y) == 1:
+            return list(y.values())
+        raise ValueError(
+            f"`{what}` is a dict with keys {sorted(y)}, which do not match the model "
+            f"outputs {names}."
+        )
+    flat = tree.flatten(y)
+    if len(flat) == len(names):
+        return flat
+    if len(names) > 1 and len(flat) == 1 and what == "sample_weight":
+        return flat * len(names)
+    raise ValueError(
+        f"The model has {len(names)} output(s) {names}, but `{what}` has "
+        f"{len(flat)} array(s)."
+    )
+
+
+class CompileLoss:
+    """The total loss: the weighted sum of each output's loss (``None`` outputs
+    have no loss)."""
+
+    def __init__(self, loss, loss_weights=None, model=None):
+        if loss_weights is not None and not isinstance(
+            loss_weights, (int, float, list, tuple, dict)
+        ):
+            raise ValueError(
+                "`loss_weights` must be a float, a list or a dict; got "
+                f"loss_weights={loss_weights!r}."
+            )
+        self._user_loss = loss
+        self._user_weights = loss_weights
+        self._model = model
+        self.built = False
+        self.metrics: list[metrics_module.Mean] = []
+
+    def build(self, y_true, y_pred) -> None:
+        names = flat_output_names(self._model, y_pred)
+        self.output_names = names
+        flat_pred = self.flatten_pred(y_pred)
+        flat_true = align_targets(y_true, names)
+        specs = _per_output(self._user_loss, names, "loss", (str, losses_module.Loss))
+        weights = _per_output(self._user_weights, names, "loss_weights", (int, float))
+        self.entries = []
+        for i, (spec, weight, name) in enumerate(zip(specs, weights, names)):
+            loss = get_loss(spec, flat_true[i], flat_pred[i])
+            if loss is not None:
+                self.entries.append((i, loss, weight, name or loss.name))
+        if not self.entries:
+            raise ValueError("`loss` gives no loss for any model output.")
+        if len(self.entries) > 1:
+            self.metrics = [
+                metrics_module.Mean(name=f"{e[3]}_loss") for e in self.entries
+            ]
+        self.built = True
+
+    def flatten_pred(self, y_pred):
+        if isinstance(y_pred, dict):
+            return [y_pred[name] for name in self.output_names]
+        return tree.flatten(y_pred)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if not self.built:
+            self.build(y_true, y_pred)
+        flat_pred = self.flatten_pred(y_pred)
+        flat_true = align_targets(y_true, self.output_names)
+        flat_weight = align_targets(sample_weight, self.output_names, "sample_weight")
+        total = None
+        for k, (i, loss_fn, weight, name) in enumerate(self.entries):
+            target, prediction = flat_true[i], flat_pred[i]
+            if target is None:
+                raise ValueError(
+                    f"Output '{name}' has a loss but no target: pass its `y`."
+                )
+            try:
+                value = loss_fn(target, prediction, flat_weight[i])
+            except (RuntimeError, ValueError) as error:
+                raise _shape_error(name, loss_fn, target, prediction, error) from error
+            if self.metrics:
+                self.metrics[k].update_state(value.detach(), int(prediction.shape[0]))
+            if weight is not None:
+                value = value * weight
+            total = value if total is None else total + value
+        return total
+
+
+def _shape_error(name, loss_fn, target, prediction, error):
+    target_shape = tuple(getattr(target, "shape", ()))
+    output_shape = tuple(prediction.shape)
+    if "sparse_categorical_crossentropy: labels" in str(error):
+        return ValueError(f"Output '{name}': {error}")
+    return ValueError(
+        f"Output '{name}' (shape {output_shape}) and its targets `y` (shape "
+        f"{target_shape}) do not fit loss '{loss_fn.name}': {error}"
+    )
+
+
+class CompileMetrics(metrics_module.Metric):
+    """The compiled metrics of every output, reported together as a dict."""
+
+    def __init__(self, metrics, weighted_metrics, model=None):
+        for arg, value in (
+            ("metrics", metrics),
+            ("weighted_metrics", weighted_metrics),
+        ):
+            if value and not isinstance(value, (list, tuple, dict)):
+                raise ValueError(
+                    f"`{arg}` must be a list or a dict; got {arg}={value!r} "
+                    f"(wrap a single metric in a list: {arg}=[{value!r}])."
+                )
+        super().__init__(name="compile_metrics")
+        self._user_metrics = metrics
+        self._user_weighted = weighted_metrics
+        self._model = model
+        self.built = False
+        self._per_output: list[list] = []
+        self._weighted: list[list] = []
+
+    def _build_set(self, spec, y_true, y_pred, names):
+        if not spec:
+            return [[] for _ in names]
+        if len(names) == 1:  # every metric is for the one output
+            entries = [tree.flatten(spec)]
+        else:
+            entries = _per_output(spec, names, "metrics", (str,))
+        result = []
+        for entry, target, prediction in zip(entries, y_true, y_pred):
+            entry = [] if entry is None else entry
+            entry = entry if isinstance(entry, (list, tuple)) else [entry]
+            result.append([get_metric(m, target, prediction) for m in entry])
+        return result
+
+    def build(self, y_true, y_pred):
+        names = flat_output_names(self._model, y_pred)
+        self.output_names = names
+        flat_pred = (
+            [y_pred[n] for n in names]
+            if isinstance(y_pred, dict)
+            else tree.flatten(y_pred)
+        )
+        flat_true = align_targets(y_true, names)
+        self._flat_pred_names = names
+        self._per_output = self._build_set(
+            self._user_metrics, flat_true, flat_pred, names
+        )
+        self._weighted = self._build_set(
+            self._user_weighted, flat_true, flat_pred, names
+        )
+        self._prefixes = [
+            f"{name}_" if len(names) > 1 and name else "" for name in names
+        ]
+        self.built = True
+
+    @property
+    def metrics(self):
+        return [m for group in self._per_output + self._weighted for m in group]
+
+    @property
+    def variables(self):
+        return [v for m in self.metrics for v in m.variables]
+
+    @torch.no_grad()
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if not self.built:
+            self.build(y_true, y_pred)
+        names = self.output_names
+        flat_pred = (
+            [y_pred[n] for n in names]
+            if isinstance(y_pred, dict)
+            else tree.flatten(y_pred)
+        )
+        flat_true = align_targets(y_true, names)
+        flat_weight = align_targets(sample_weight, names, "sample_weight")
+        for group, target, prediction in zip(self._per_output, flat_true, flat_pred):
+            for metric in group:
+                metric.update_state(target, prediction)
+        for group, target, prediction, weight in zip(
+            self._weighted, flat_true, flat_pred, flat_weight
+        ):
+            for metric in group:
+                metric.update_state(target, prediction, weight)
+
+    def reset_state(self):
+        for metric in self.metrics:
+            metric.reset_state()
+
+    def result(self) -> dict:
+        results: dict = {}
+        for group, prefix in zip(self._per_output, self._prefixes):
+            for metric in group:
+                name = prefix + metric.name
+                key, i = name, 1
+                while key in results:
+                    key, i = f"{name}_{i}", i + 1
+                results[key] = metric.result()
+        for group, prefix in zip(self._weighted, self._prefixes):
+            for metric in group:
+                key = prefix + metric.name
+                if key in results:
+                    key = f"{prefix}weighted_{metric.name}"
+                results[key] = metric.result()
+        return results

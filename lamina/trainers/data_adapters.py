@@ -1,0 +1,427 @@
+"""Data adapters: turn what ``fit``/``evaluate``/``predict`` are given into batches
+of torch tensors on the training device.
+
+Supported inputs, as in Keras: NumPy arrays, torch tensors, array-likes (lists of
+numbers, pandas objects), lists/tuples/dicts of those for multi-input and
+multi-output models, Python generators/iterators yielding ``x``, ``(x, y)`` or
+``(x, y, sample_weight)`` batches, ``keras.utils.PyDataset``-style objects
+(``__len__`` and ``__getitem__`` returning batches), ``torch.utils.data.DataLoader``
+and ``torch.utils.data.Dataset`` (batched here with ``batch_size`` and
+``shuffle``).
+
+Arrays are converted to tensors once (float64 becomes ``floatx``); each batch is
+then a slice (or, when shuffling, one gather) of those tensors, so the data
+pipeline costs next to nothing per step.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Mapping
+
+import numpy as np
+import torch
+
+from lamina import config
+from lamina.utils import tree
+
+
+def unpack_x_y_sample_weight(data):
+    """``(x, y, sample_weight)`` from ``x``, ``(x,)``, ``(x, y)`` or
+    ``(x, y, sample_weight)``."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data
+    raise ValueError(
+        "Data must be `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`; got a tuple "
+        f"of {len(data)} elements."
+    )
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    if y is None:
+        return x if not isinstance(x, (list, tuple)) else (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+# ------------------------------------------------------------------ arrays
+def _is_array_like(x) -> bool:
+    return isinstance(x, (np.ndarray, torch.Tensor)) or hasattr(x, "__array__")
+
+
+def _is_leaf_list(x) -> bool:
+    """A list of numbers (or of lists of numbers): one array, not a structure."""
+    if not isinstance(x, (list, tuple)) or not x:
+        return False
+    first = x[0]
+    return isinstance(first, (int, float, bool, np.number)) or _is_leaf_list(first)
+
+
+def to_tensor(x) -> torch.Tensor | None:
+    """One leaf as a tensor (zero-copy from NumPy where possible)."""
+    if x is None or isinstance(x, torch.Tensor):
+        return x
+    if hasattr(x, "to_numpy"):  # pandas
+        x = x.to_numpy()
+    array = np.asarray(x)
+    if array.dtype == np.float64:
+        array = array.astype(config.floatx())
+    elif array.dtype == object:
+        raise ValueError(
+            f"Cannot convert {type(x).__name__} to a tensor: its elements have mixed "
+            "types or lengths (NumPy made an object array)."
+        )
+    if not array.flags.writeable:
+        array = array.copy()
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+def convert_structure(structure):
+    """Every leaf of a (possibly nested) structure of arrays as a tensor."""
+    if structure is None:
+        return None
+    if _is_leaf_list(structure):
+        return to_tensor(structure)
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(convert_structure(s) for s in structure)
+    if isinstance(structure, Mapping):
+        return {k: convert_structure(v) for k, v in structure.items()}
+    return to_tensor(structure)
+
+
+def to_device(structure, device):
+    def move(x):
+        if isinstance(x, torch.Tensor) and x.device != device:
+            return x.to(device, non_blocking=True)
+        return x
+
+    if isinstance(structure, torch.Tensor):
+        return move(structure)
+    return tree.map_structure(move, structure) if structure is not None else None
+
+
+def num_samples(structure) -> int:
+    return int(next(t for t in tree.flatten(structure) if t is not None).shape[0])
+
+
+def check_cardinality(x, y, sample_weight) -> int:
+    """The common number of samples; a mismatch raises, listing every size."""
+    sizes = {}
+    for label, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        leaves = (
+            [t for t in tree.flatten(part) if t is not None] if part is not None else []
+        )
+        if leaves:
+            sizes[label] = [int(t.shape[0]) if t.ndim else 1 for t in leaves]
+    distinct = {n for values in sizes.values() for n in values}
+    if len(distinct) > 1:
+        detail = "; ".join(
+            f"{k} has {', '.join(map(str, v))}" for k, v in sizes.items()
+        )
+        raise ValueError(
+            "Data cardinality is ambiguous: all arrays must contain the same number of "
+            f"samples (first axis), but {detail} samples."
+        )
+    if not distinct:
+        raise ValueError("No data: `x` is empty or None.")
+    return distinct.pop()
+
+
+def class_weight_to_sample_weights(y, class_weight) -> torch.Tensor:
+    """Per-sample weights ``class_weight[label]`` (1.0 for missing classes); labels
+    are ``y`` itself, or its argmax for one-hot ``y``."""
+    if isinstance(y, (list, tuple, dict)):
+        raise ValueError("`class_weight` is only supported for models with one output.")
+    labels = to_tensor(y).detach().cpu()
+    if labels.ndim > 2:
+        raise ValueError(
+            "`class_weight` is not supported for targets of rank > 2; got y of shape "
+            f"{tuple(labels.shape)}."
+        )
+    if labels.ndim == 2:
+        labels = labels.argmax(-1) if labels.shape[-1] > 1 else labels.squeeze(-1)
+    labels = torch.round(labels.double()).long().numpy()
+    weights = np.ones(labels.shape[0], dtype=config.floatx())
+    for i, label in enumerate(labels):
+        weights[i] = class_weight.get(int(label), 1.0)
+    return torch.from_numpy(weights)
+
+
+def train_validation_split(arrays, validation_split):
+    """The last ``validation_split`` fraction of ``arrays`` becomes validation data
+    (before any shuffling), as in Keras."""
+    flat = [t for t in tree.flatten(arrays) if t is not None]
+    bad = [type(t).__name__ for t in flat if not _is_array_like(t)]
+    if bad:
+        raise ValueError(
+            "`validation_split` is only supported for arrays and tensors; got "
+            f"{', '.join(sorted(set(bad)))}. Pass `validation_data` instead."
+        )
+    arrays = convert_structure(arrays)
+    total = num_samples(arrays)
+    split_at = int(math.floor(total * (1.0 - validation_split)))
+    if split_at == 0 or split_at == total:
+        raise ValueError(
+            f"Training data contains {total} samples, which is not enough to split "
+            f"with validation_split={validation_split}."
+        )
+
+    def cut(start, end):
+        return tree.map_structure(
+            lambda t: None if t is None else t[start:end],
+            arrays,
+        )
+
+    return cut(0, split_at), cut(split_at, total)
+
+
+class ArrayAdapter:
+    """Batches of in-memory arrays/tensors, optionally shuffled each epoch."""
+
+    def __init__(
+        self, x, y=None, sample_weight=None, batch_size=None, steps=None,
+        shuffle=False, class_weight=None,
+    ):  # fmt: skip
+        x, y, sample_weight = (convert_structure(p) for p in (x, y, sample_weight))
+        if class_weight is not None:
+            if sample_weight is not None:
+                raise ValueError(
+                    "`class_weight` and `sample_weight` cannot both be given; fold the "
+                    "class weights into `sample_weight`."
+                )
+            sample_weight = class_weight_to_sample_weights(y, class_weight)
+        elif sample_weight is not None and isinstance(y, (list, tuple, dict)):
+            if not isinstance(sample_weight, (list, tuple, dict)):
+                sample_weight = tree.map_structure(lambda _: sample_weight, y)
+        self.num_samples = check_cardinality(x, y, sample_weight)
+        self._data = pack_x_y_sample_weight(x, y, sample_weight)
+        if not batch_size:
+            batch_size = int(math.ceil(self.num_samples / steps)) if steps else 32
+        self.batch_size = int(batch_size)
+        self.num_batches = int(math.ceil(self.num_samples / self.batch_size))
+        self.shuffle = shuffle
+        self._device = config.get_device()
+
+    def __iter__(self) -> Iterator:
+        n, size, device = self.num_samples, self.batch_size, self._device
+        order = None
+        if self.shuffle == "batch":
+            order = torch.arange(n)
+            blocks = list(torch.split(order, size))
+            order = torch.cat([blocks[i] for i in torch.randperm(len(blocks))])
+        elif self.shuffle:
+            order = torch.randperm(n)
+        for start in range(0, n, size):
+            if order is None:
+                batch = _map(lambda t, s=start: t[s : s + size], self._data)
+            else:
+                index = order[start : start + size]
+                batch = _map(lambda t, i=index: t.index_select(0, i), self._data)
+            yield to_device(batch, device)
+
+
+def _map(fn, structure):
+    """``fn`` applied to every tensor of ``structure`` (None stays None)."""
+    return tree.map_structure(lambda t: None if t is None else fn(t), structure)
+
+
+def _batch_of(item):
+    """A batch from a generator/loader item: tensors for every array leaf."""
+    if isinstance(item, list):
+        item = tuple(item)
+    return convert_structure(item)
+
+
+class GeneratorAdapter:
+    """Batches from a Python generator or iterator (consumed once, as in Keras)."""
+
+    def __init__(self, generator, steps=None):
+        self._iterator = iter(generator)
+        self.num_batches = steps
+
+    def __iter__(self):
+        device = config.get_device()
+        for item in self._iterator:
+            yield to_device(_batch_of(item), device)
+
+
+class SequenceAdapter:
+    """Batches from a ``PyDataset``/``Sequence``-like object: ``len(obj)`` batches,
+    ``obj[i]`` the i-th; ``on_epoch_end`` is called after each epoch."""
+
+    def __init__(self, dataset, shuffle=False):
+        self._dataset = dataset
+        self.num_batches = len(dataset)
+        self.shuffle = shuffle
+
+    def __iter__(self):
+        device = config.get_device()
+        order = (
+            torch.randperm(self.num_batches)
+            if self.shuffle
+            else range(self.num_batches)
+        )
+        for i in order:
+            yield to_device(_batch_of(self._dataset[int(i)]), device)
+        on_epoch_end = getattr(self._dataset, "on_epoch_end", None)
+        if callable(on_epoch_end):
+            on_epoch_end()
+
+
+class TorchLoaderAdapter:
+    """Batches from a ``torch.utils.data.DataLoader`` (re-iterated every epoch)."""
+
+    def __init__(self, loader):
+        self._loader = loader
+        try:
+            self.num_batches = len(loader)
+        except TypeError:
+            self.num_batches = None
+
+    def __iter__(self):
+        device = config.get_device()
+        for item in self._loader:
+            yield to_device(_batch_of(item), device)
+
+
+def _is_generator(x) -> bool:
+    return isinstance(x, Iterator) and not _is_array_like(x)
+
+
+def _is_sequence_dataset(x) -> bool:
+    return (
+        hasattr(x, "__getitem__")
+        and hasattr(x, "__len__")
+        and not isinstance(x, (list, tuple, dict, str, torch.utils.data.Dataset))
+        and not _is_array_like(x)
+    )
+
+
+def get_data_adapter(
+    x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
+    class_weight=None,
+):  # fmt: skip
+    """The adapter for ``x`` (see the module docstring for what is accepted)."""
+    from torch.utils.data import DataLoader, Dataset, IterableDataset
+
+    if isinstance(x, Dataset) and not isinstance(x, IterableDataset):
+        _refuse_extra(x, y, sample_weight, class_weight, "a torch Dataset")
+        x = DataLoader(x, batch_size=batch_size or 32, shuffle=bool(shuffle))
+    if isinstance(x, IterableDataset):
+        _refuse_extra(x, y, sample_weight, class_weight, "a torch IterableDataset")
+        x = DataLoader(x, batch_size=batch_size or 32)
+    if isinstance(x, DataLoader):
+        _refuse_extra(x, y, sample_weight, class_weight, "a torch DataLoader")
+        return TorchLoaderAdapter(x)
+    if _is_generator(x):
+        _refuse_extra(x, y, sample_weight, class_weight, "a generator")
+        return GeneratorAdapter(x, steps)
+    if _is_sequence_dataset(x):
+        _refuse_extra(x, y, sample_weight, class_weight, "a PyDataset")
+        return SequenceAdapter(x, shuffle=bool(shuffle))
+    return ArrayAdapter(x, y, sample_weight, batch_size, steps, shuffle, class_weight)
+
+
+def _refuse_extra(x, y, sample_weight, class_weight, kind):
+    given = [
+        name
+        for name, value in (("y", y), ("sample_weight", sample_weight))
+        if value is not None
+    ]
+    if given:
+        raise ValueError(
+            f"When `x` is {kind}, it yields the targets and weights itself; do not "
+            f"pass {' or '.join(f'`{g}`' for g in given)} (got {type(x).__name__})."
+        )
+    if class_weight is not None:
+        warnings.warn(
+            f"`class_weight` is ignored when `x` is {kind}; fold it into the "
+            "sample weights the data yields.",
+            stacklevel=4,
+        )
+
+
+class EpochIterator:
+    """Yields ``(step, batch)`` for one epoch, with Keras's ``steps_per_epoch``
+    rules: a fixed step count keeps drawing from the same iterator across epochs
+    (restarting it when exhausted); without one, an epoch is one pass."""
+
+    def __init__(
+        self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
+        shuffle=False, class_weight=None,
+    ):  # fmt: skip
+        if steps_per_epoch is not None and (
+            not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
+        ):
+            raise ValueError(
+                "`steps_per_epoch`/`steps` must be None or an integer >= 1; got "
+                f"{steps_per_epoch!r}."
+            )
+        self.steps_per_epoch = steps_per_epoch
+        self.adapter = get_data_adapter(
+            x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight
+        )
+        self._iterator = None
+        self._seen = 0
+        self._inferred_batches = None
+
+    @property
+    def num_batches(self) -> int | None:
+        if self.steps_per_epoch:
+            return self.steps_per_epoch
+        return self.adapter.num_batches or self._inferred_batches
+
+    def first_batch(self):
+        """One batch, to build the model before training (it is not consumed)."""
+        iterator = iter(self.adapter)
+        batch = next(iterator, None)
+        if isinstance(self.adapter, GeneratorAdapter):
+            self.adapter = GeneratorAdapter(
+                _chain(batch, iterator), self.steps_per_epoch
+            )
+        return batch
+
+    def __iter__(self):
+        steps = self.steps_per_epoch
+        if not steps:
+            count = 0
+            for count, batch in enumerate(self.adapter, start=1):
+                yield count - 1, batch
+            self._inferred_batches = self._inferred_batches or count
+            return
+        total = self.adapter.num_batches
+        for step in range(steps):
+            if self._iterator is None:
+                self._iterator, self._seen = iter(self.adapter), 0
+            batch = None
+            if total is None or self._seen < total:
+                batch = next(self._iterator, None)
+            if batch is None:
+                self._iterator = None
+                warnings.warn(
+                    "Your input ran out of data; interrupting the epoch. Make sure "
+                    "that your dataset or generator can generate at least "
+                    "`steps_per_epoch * epochs` batches.",
+                    stacklevel=2,
+                )
+                return
+            self._seen += 1
+            yield step, batch
+        if total is not None and self._seen >= total:
+            self._iterator = None
+
+
+def _chain(first, rest):
+    if first is not None:
+        yield first
+    yield from rest
