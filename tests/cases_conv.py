@@ -22,12 +22,19 @@ def _shape(rank, channels, data_format="channels_last", spatial=None):
     return (2, *spatial, channels)
 
 
+# 3D runs the same per-axis arithmetic as 1D and 2D through the same code (only
+# the op table entry differs), so it gets the variants that change the shapes.
+RANK3_VARIANTS = {"valid", "same-s2", "same-s2-odd-k", "outpad-same", "tuple-args"}
+
+
 def _cases(layer, rank, variants, channels=4, base=None):
     """One Case per (id, kwargs[, spatial]) variant, in both data formats when the
     variant says ``both``."""
     cases = []
     for variant in variants:
         name, kwargs, *rest = variant
+        if rank == 3 and name not in RANK3_VARIANTS:
+            continue
         formats = ("channels_last", "channels_first") if "both" in rest else ("",)
         spatial = next((r for r in rest if isinstance(r, tuple)), None)
         for data_format in formats:

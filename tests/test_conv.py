@@ -359,3 +359,16 @@ def test_channels_last_outputs_are_contiguous(layer):
     """torch ran its channels-last kernel on views: the NHWC result needs no copy."""
     x = torch.randn(2, *(9, 8, 7)[: layer.rank], 3)
     assert layer(x).is_contiguous()
+
+
+def test_torch_compile_traces_without_graph_breaks():
+    """fullgraph: the padding arithmetic folds into the graph (no cache wrapper
+    is traced, no warning), and the compiled layers compute the same numbers."""
+    layers = [
+        lamina.layers.Conv2D(4, 3, strides=2, padding="same"),
+        lamina.layers.Conv1DTranspose(4, 4, strides=2, padding="same"),
+    ]
+    for layer, x in zip(layers, [torch.randn(2, 9, 8, 3), torch.randn(2, 9, 3)]):
+        expected = layer(x)
+        compiled = torch.compile(layer, backend="aot_eager", fullgraph=True)
+        torch.testing.assert_close(compiled(x), expected)

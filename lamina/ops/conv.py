@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 
+import torch
 import torch.nn.functional as F
 
 from lamina import config
@@ -81,7 +82,22 @@ def torch_kernel(kernel, rank: int, channels_last: bool):
     return weight.unsqueeze(2) if _lifted(rank, channels_last) else weight
 
 
-@functools.lru_cache(maxsize=512)
+def _cached(function):
+    """``lru_cache`` for the argument arithmetic, bypassed while ``torch.compile``
+    traces (dynamo warns about cache wrappers; its guards specialise on the
+    sizes anyway)."""
+    cached = functools.lru_cache(maxsize=512)(function)
+
+    @functools.wraps(function)
+    def lookup(*args):
+        if torch.compiler.is_compiling():
+            return function(*args)
+        return cached(*args)
+
+    return lookup
+
+
+@_cached
 def conv_arguments(spatial, kernel_size, padding, strides, dilation, lifted):
     """torch's ``(stride, padding, dilation)`` and the ``F.pad`` widths (empty when
     none) for inputs of ``spatial`` size; cached per input size."""
@@ -98,7 +114,7 @@ def conv_arguments(spatial, kernel_size, padding, strides, dilation, lifted):
     return strides, symmetric, dilation, explicit
 
 
-@functools.lru_cache(maxsize=512)
+@_cached
 def conv_transpose_arguments(kernel_size, padding, output_padding, strides, dilation):
     """torch's ``(padding, output_padding)`` and the ``F.pad`` widths putting zeros
     before the input (empty when none), per ``shapes.torch_conv_transpose_padding``.
@@ -198,19 +214,25 @@ def separable_conv(
     dilation_rate=1,
     bias=None,
 ):
-    """Depthwise convolution, then a pointwise (1x1) convolution mixing channels.
-
-    channels_last runs the pointwise step as one matrix product over the channel
-    axis (``F.linear``), which oneDNN's 1x1 convolution does not beat."""
+    """Depthwise convolution, then a pointwise (1x1) convolution mixing channels;
+    both run in torch's layout, one permutation in and one out. (A 1x1 conv beat
+    ``F.linear`` over the NHWC channel axis in ``bench``.)"""
     rank = inputs.ndim - 2
-    outputs = depthwise_conv(
-        inputs, depthwise_kernel, strides, padding, data_format, dilation_rate
+    channels_last = _is_channels_last(data_format)
+    x = to_torch_layout(inputs, rank, channels_last)
+    depthwise = torch_kernel(
+        depthwise_kernel_as_conv(depthwise_kernel), rank, channels_last
     )
-    pointwise = pointwise_kernel.reshape(pointwise_kernel.shape[-2:])
-    if _is_channels_last(data_format):
-        return F.linear(outputs, pointwise.T, bias)
-    weight = pointwise.T.reshape(*pointwise.T.shape, *(1,) * rank)
-    return CONV[rank](outputs, weight, bias)
+    pointwise = torch_kernel(pointwise_kernel, rank, channels_last)
+    strides, dilation = _tuple(strides, rank), _tuple(dilation_rate, rank)
+    x = _conv_torch_layout(
+        x, depthwise, None, rank, channels_last, strides, padding, dilation
+    )
+    ones = (1,) * rank
+    outputs = _conv_torch_layout(
+        x, pointwise, bias, rank, channels_last, ones, "valid", ones
+    )
+    return from_torch_layout(outputs, rank, channels_last)
 
 
 def conv_transpose(
