@@ -44,6 +44,7 @@ from lamina.losses.losses import (
     squared_hinge,
 )
 from lamina.saving import serialization
+from lamina.utils.lookup import resolve
 
 _CLASSES = (
     Loss,
@@ -125,7 +126,9 @@ def get(identifier):
     """
     if identifier is None:
         return None
-    if isinstance(identifier, (str, dict)):
+    if isinstance(identifier, str):
+        obj = resolve("loss", identifier, ALL_OBJECTS)
+    elif isinstance(identifier, dict):
         obj = deserialize(identifier)
     else:
         obj = identifier

@@ -66,6 +66,7 @@ from lamina.metrics.regression import (
     SquaredHinge,
 )
 from lamina.saving import serialization
+from lamina.utils.lookup import resolve
 from lamina.utils.naming import to_snake_case
 
 _CLASSES = (
@@ -126,7 +127,12 @@ def get(identifier):
     """
     if identifier is None:
         return None
-    obj = deserialize(identifier) if isinstance(identifier, (str, dict)) else identifier
+    if isinstance(identifier, str):
+        obj = resolve("metric", identifier, ALL_OBJECTS)
+    elif isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    else:
+        obj = identifier
     if inspect.isclass(obj):
         obj = obj()
     if not callable(obj) and not isinstance(obj, Metric):

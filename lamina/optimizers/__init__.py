@@ -18,6 +18,7 @@ from lamina.optimizers.optimizer import Optimizer
 from lamina.optimizers.rmsprop import RMSprop
 from lamina.optimizers.sgd import SGD
 from lamina.saving import serialization
+from lamina.utils.lookup import resolve
 
 _CLASSES = (
     Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta, Adamax, Nadam,
@@ -53,7 +54,10 @@ def get(identifier):
     """
     if identifier is None:
         return None
-    if isinstance(identifier, (str, dict)):
+    if isinstance(identifier, str):
+        lowercase = {k: v for k, v in ALL_OBJECTS.items() if k.islower()}
+        identifier = resolve("optimizer", identifier.lower(), lowercase)()
+    elif isinstance(identifier, dict):
         identifier = deserialize(identifier)
     if isinstance(identifier, Optimizer):
         return identifier
