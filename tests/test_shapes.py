@@ -171,3 +171,33 @@ def test_torch_conv_transpose_padding_reproduces_the_crop(n, k, s, d, padding, d
     actual = np.pad(full, (0, torch_extra))[torch_pad:][:length]
     assert len(actual) == len(expected)
     np.testing.assert_allclose(actual, expected, atol=1e-12)
+
+
+def _torch_pool_windows(n, k, s, pad, ceil_mode):
+    """The cells each torch pooling window reads (its length rule, ceil_mode
+    included, written out from torch's documentation)."""
+    span = n + 2 * pad - k
+    length = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (length - 1) * s >= n + pad:
+        length -= 1  # a window must start inside the input or its left padding
+    starts = [j * s - pad for j in range(length)]
+    return [[i for i in range(a, a + k) if 0 <= i < n] for a in starts]
+
+
+@settings(max_examples=300, deadline=None)
+@given(sizes, kernels, strides, st.sampled_from(["valid", "same"]))
+def test_torch_pool_padding_reads_the_tensorflow_windows(n, k, s, padding):
+    """torch's symmetric padding, ``ceil_mode`` for ``same`` and the trimmed first
+    output read exactly TensorFlow's windows (padded cells ignored), within the
+    padding torch accepts (at most half the window)."""
+    if shapes.pool_output_length(n, k, padding, s) <= 0:
+        return
+    pad, trim = shapes.torch_pool_padding(n, k, padding, s)
+    assert 0 <= pad <= k // 2 and trim in (0, 1)
+    before, _ = shapes.padding_pair(n, k, padding, s)
+    expected = [
+        [i for i in range(j * s - before, j * s - before + k) if 0 <= i < n]
+        for j in range(shapes.pool_output_length(n, k, padding, s))
+    ]
+    actual = _torch_pool_windows(n, k, s, pad, padding == "same")[trim:]
+    assert actual == expected

@@ -8,6 +8,7 @@ from lamina.layers import (
     convolutional,
     core,
     locally_connected,
+    pooling,
     regularization,
     reshaping,
 )
@@ -18,10 +19,11 @@ from lamina.layers.input_spec import InputSpec
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.locally_connected import *  # noqa: F403
+from lamina.layers.pooling import *  # noqa: F403
 from lamina.layers.regularization import *  # noqa: F403
 from lamina.layers.reshaping import *  # noqa: F403
 
-_FAMILIES = (convolutional, core, regularization, reshaping, locally_connected)
+_FAMILIES = (convolutional, core, regularization, reshaping, locally_connected, pooling)
 
 __all__ = [
     "Input",

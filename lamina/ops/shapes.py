@@ -206,3 +206,22 @@ def torch_conv_transpose_padding(
         return 0, before, before - after
     zeros = -(-(after - before) // stride)
     return zeros, before + zeros * stride, zeros * stride - (after - before)
+
+
+def torch_pool_padding(
+    n: int, pool_size: int, padding: str, stride: int = 1
+) -> tuple[int, int]:
+    """``padding_pair`` for a pooling window in torch's terms: ``(symmetric, trim)``.
+
+    torch pools with one symmetric padding per axis (cells it ignores) and, with
+    ``ceil_mode=True`` (used for ``same``), adds a last window that runs past the
+    end. Together they read TensorFlow's ``same`` windows without padding the input:
+    equal ``(before, after)`` is torch's own padding; an extra cell after, with
+    ``stride >= 2``, is the window ``ceil_mode`` adds; with ``stride == 1`` (an even
+    pool) torch pads ``after`` on both sides, which adds one window in front, and
+    the first ``trim = 1`` output cell is dropped.
+    """
+    before, after = padding_pair(n, pool_size, padding, stride)
+    if before == after or stride > 1:
+        return before, 0
+    return after, 1

@@ -1,0 +1,236 @@
+"""Pooling with Keras/TensorFlow semantics on torch, for 1D, 2D and 3D inputs in
+either data format: ``max_pool``, ``average_pool`` (Keras's ``ops`` signatures),
+``global_max_pool`` and ``global_average_pool``.
+
+Semantics (TensorFlow and JAX):
+
+- ``same`` windows are those of ``shapes.padding_pair`` (an odd total padding puts
+  the extra cell after). Max pooling never sees padded cells (as if they were
+  -inf); average pooling divides by the number of real cells in each window.
+  Keras 3's torch backend agrees when the padding is symmetric; when it is not,
+  it pads by replicating the edge cell, which changes the averages.
+- A max-pooling gradient goes to the first maximum of its window in row-major
+  order (TensorFlow and torch); a global-max gradient is shared equally by tied
+  maxima (``reduce_max`` in TensorFlow and JAX, ``amax`` in torch).
+
+How torch is driven (measured in ``bench/cases_pooling.py``; 2-core CPU):
+
+- channels_last inputs become permuted *views* with channels-last strides, which
+  torch's channels-last pooling kernels read directly; their channels-last result
+  is viewed back as a contiguous channels_last tensor. No activation is copied
+  (copying to channels_first, as Keras 3 does, makes max pooling ~10x slower).
+- Those kernels' backward is fast only for a gradient with the same strides, so
+  a guard on the output hands the incoming gradient on channels-last contiguous
+  (a no-op when it already is; ~4x faster for, e.g., the broadcast gradient of a
+  sum or a slice of a concatenation's gradient).
+- 1D inputs are lifted to 2D with a unit height. ``same`` padding is torch's
+  symmetric padding plus ``ceil_mode`` (``shapes.torch_pool_padding``): the input
+  is never padded in memory.
+- 3D channels_last average pooling runs as one 2D pass per spatial axis (torch's
+  avg_pool3d is ~6x slower). It is exact: a window's cell count is the product of
+  its per-axis counts, so the average of averages is the average.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import torch
+import torch.nn.functional as F
+
+from lamina import config
+from lamina.ops import shapes
+
+__all__ = ["average_pool", "global_average_pool", "global_max_pool", "max_pool"]
+
+RANKS = (1, 2, 3)
+# (batch, *spatial, channels) <-> (batch, channels, *spatial), as permutations.
+TO_CHANNELS_FIRST = {r: (0, r + 1, *range(1, r + 1)) for r in RANKS}
+TO_CHANNELS_LAST = {r: (0, *range(2, r + 2), 1) for r in RANKS}
+MEMORY_FORMAT = {4: torch.channels_last, 5: torch.channels_last_3d}
+MAX_POOL = {2: F.max_pool2d, 3: F.max_pool3d}
+AVERAGE_POOL = {2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+def _tuple(value, rank: int) -> tuple[int, ...]:
+    return (value,) * rank if isinstance(value, int) else tuple(value)
+
+
+def is_channels_last(data_format) -> bool:
+    return config.standardize_data_format(data_format) == "channels_last"
+
+
+def spatial_axes(ndim: int, channels_last: bool) -> tuple[int, ...]:
+    """The spatial axes of an ``ndim``-D input."""
+    return tuple(range(1, ndim - 1)) if channels_last else tuple(range(2, ndim))
+
+
+class _ChannelsLastGradient(torch.autograd.Function):
+    """Identity whose backward hands the gradient on channels-last contiguous, the
+    only layout in which torch's channels-last backward kernels are fast."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.contiguous(memory_format=MEMORY_FORMAT[grad.ndim])
+
+
+def to_torch_layout(inputs, rank: int, channels_last: bool):
+    """``inputs`` as torch's ``(batch, channels, *spatial)`` view, 1D lifted to 2D
+    with a unit height (never a copy)."""
+    x = inputs.permute(TO_CHANNELS_FIRST[rank]) if channels_last else inputs
+    return x.unsqueeze(2) if rank == 1 else x
+
+
+def from_torch_layout(outputs, rank: int, channels_last: bool):
+    """Undo ``to_torch_layout`` on an output of a channels-last torch kernel (a
+    view), guarding the layout of the gradient that will come back."""
+    if channels_last and outputs.requires_grad:
+        outputs = _ChannelsLastGradient.apply(outputs)
+    if rank == 1:
+        outputs = outputs.squeeze(2)
+    return outputs.permute(TO_CHANNELS_LAST[rank]) if channels_last else outputs
+
+
+@functools.lru_cache(maxsize=1024)
+def torch_pool_arguments(spatial, pool_size, strides, padding):
+    """Per axis: torch's symmetric padding and the leading output cells to drop
+    (``shapes.torch_pool_padding``), for inputs of ``spatial`` size."""
+    for n, k, s in zip(spatial, pool_size, strides):
+        if shapes.pool_output_length(n, k, padding, s) <= 0:
+            raise ValueError(
+                f"Pooling: every spatial axis must be at least as long as the "
+                f"window for padding='valid'; got spatial shape {spatial} with "
+                f"pool_size={pool_size}."
+            )
+    per_axis = [
+        shapes.torch_pool_padding(n, k, padding, s)
+        for n, k, s in zip(spatial, pool_size, strides)
+    ]
+    return tuple(p for p, _ in per_axis), tuple(t for _, t in per_axis)
+
+
+def _trim(outputs, trims, first_axis: int):
+    """Drop the leading ``trims[i]`` cells of spatial axis ``first_axis + i``."""
+    if not any(trims):
+        return outputs
+    index = (slice(None),) * first_axis + tuple(slice(t, None) for t in trims)
+    return outputs[index]
+
+
+def pool(inputs, pool_mode, pool_size, strides, padding, channels_last):
+    """``max_pool`` or ``average_pool`` (``pool_mode`` ``"max"``/``"average"``) with
+    arguments already normalized: tuples of ``rank`` ints, lower-case ``padding``,
+    a bool for the layout. What the pooling layers call."""
+    rank = inputs.ndim - 2
+    spatial = tuple(inputs.shape[i] for i in spatial_axes(inputs.ndim, channels_last))
+    pads, trims = torch_pool_arguments(spatial, pool_size, strides, padding)
+    ceil_mode = padding == "same"
+    if pool_mode == "average" and rank == 3 and channels_last:
+        return _average_pool_by_axis(inputs, pool_size, strides, pads, trims, ceil_mode)
+    if rank == 1:  # lifted to 2D: a unit window over the unit height
+        pool_size, strides = (1, *pool_size), (1, *strides)
+        pads, trims = (0, *pads), (0, *trims)
+    x = to_torch_layout(inputs, rank, channels_last)
+    if pool_mode == "max":
+        outputs = MAX_POOL[x.ndim - 2](x, pool_size, strides, pads, ceil_mode=ceil_mode)
+    else:
+        outputs = AVERAGE_POOL[x.ndim - 2](
+            x, pool_size, strides, pads, ceil_mode=ceil_mode, count_include_pad=False
+        )
+    return from_torch_layout(_trim(outputs, trims, 2), rank, channels_last)
+
+
+def _normalized_pool(pool_mode, inputs, pool_size, strides, padding, data_format):
+    rank = inputs.ndim - 2
+    pool_size = _tuple(pool_size, rank)
+    strides = pool_size if strides is None else _tuple(strides, rank)
+    channels_last = is_channels_last(data_format)
+    return pool(inputs, pool_mode, pool_size, strides, padding.lower(), channels_last)
+
+
+def _average_pool_by_axis(inputs, pool_size, strides, pads, trims, ceil_mode):
+    """channels_last average pooling as one 2D pass per spatial axis: the axis is
+    viewed as the width of a ``(outer, inner, 1, n)`` channels-last tensor."""
+    x = inputs
+    for axis in range(inputs.ndim - 2, 0, -1):
+        k, s, p, t = (v[axis - 1] for v in (pool_size, strides, pads, trims))
+        if k == s == 1:
+            continue
+        shape = x.shape
+        outer, n, inner = (
+            math.prod(shape[:axis]),
+            shape[axis],
+            math.prod(shape[axis + 1 :]),
+        )
+        view = x.reshape(outer, n, inner).transpose(1, 2).unsqueeze(2)
+        pooled = F.avg_pool2d(
+            view, (1, k), (1, s), (0, p), ceil_mode=ceil_mode, count_include_pad=False
+        )
+        pooled = from_torch_layout(pooled, 1, True)[:, t:]
+        x = pooled.reshape(*shape[:axis], pooled.shape[1], *shape[axis + 1 :])
+    return x
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max over windows of ``pool_size`` cells every ``strides`` cells (default:
+    ``pool_size``); ``padding`` ``"valid"`` or ``"same"`` (padded cells never win).
+    ``inputs``: ``(batch, *spatial, channels)`` or ``(batch, channels, *spatial)``.
+    """
+    return _normalized_pool("max", inputs, pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Mean over windows, as ``max_pool``; with ``"same"`` the padded cells are left
+    out of each window's count (TensorFlow/JAX)."""
+    return _normalized_pool("average", inputs, pool_size, strides, padding, data_format)
+
+
+class _MaxSharingTies(torch.autograd.Function):
+    """``amax`` over ``axes`` (kept): tied maxima share the gradient equally, as in
+    torch's ``amax``, whose own backward is ~4x slower on CPU."""
+
+    @staticmethod
+    def forward(ctx, x, axes):
+        outputs = x.amax(axes, keepdim=True)
+        ctx.axes = axes
+        ctx.save_for_backward(x, outputs)
+        return outputs
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, outputs = ctx.saved_tensors
+        # 1.0 where a cell is its window's maximum, written in x's dtype in one pass.
+        winners = torch.eq(x, outputs, out=torch.empty_like(x))
+        count = winners.sum(ctx.axes, keepdim=True)
+        return winners * (grad / count), None
+
+
+def global_max_pool(inputs, data_format=None, keepdims=False):
+    """Max over all spatial axes: ``(batch, channels)``, or with ``keepdims`` the
+    spatial axes kept with size 1."""
+    axes = spatial_axes(inputs.ndim, is_channels_last(data_format))
+    if inputs.requires_grad:
+        outputs = _MaxSharingTies.apply(inputs, axes)
+        return outputs if keepdims else outputs.squeeze(axes)
+    return inputs.amax(axes, keepdim=keepdims)
+
+
+def global_average_pool(inputs, data_format=None, keepdims=False, mask=None):
+    """Mean over all spatial axes, shaped as ``global_max_pool``.
+
+    ``mask`` (``(batch, *spatial)``, nonzero = keep) restricts the mean to the
+    kept cells: ``sum(x * mask) / sum(mask)``; a sample with no kept cell gives 0.
+    """
+    channels_last = is_channels_last(data_format)
+    axes = spatial_axes(inputs.ndim, channels_last)
+    if mask is None:
+        return inputs.mean(axes, keepdim=keepdims)
+    keep = mask.to(torch.bool).unsqueeze(-1 if channels_last else 1)
+    total = torch.where(keep, inputs, 0).sum(axes, keepdim=keepdims)
+    count = keep.to(inputs.dtype).sum(axes, keepdim=keepdims)
+    return total / count.clamp_min(1)
