@@ -53,26 +53,54 @@ def _convolutional(L, image):
     return L.Flatten(name="cv_flatten")(x)
 
 
+def _locally_connected(L, image):
+    x = L.LocallyConnected2D(2, 3, strides=2, implementation=1, name="lc_2d")(image)
+    x = L.Reshape((9, 2), name="lc_to_seq")(x)
+    x = L.LocallyConnected1D(3, 2, implementation=2, name="lc_1d")(x)
+    return L.Flatten(name="lc_flatten")(x)
+
+
+def _pooling(L, image):
+    x = L.MaxPooling2D(2, name="pl_max2d")(image)
+    x = L.AveragePooling2D(3, strides=1, padding="same", name="pl_avg2d")(x)
+    x = L.Reshape((16, 3), name="pl_to_seq")(x)
+    x = L.MaxPooling1D(2, name="pl_max1d")(x)
+    x = L.AveragePooling1D(2, name="pl_avg1d")(x)
+    return L.GlobalMaxPooling1D(name="pl_gmax")(x)
+
+
+def _rnn(L, sequence):
+    x = L.LSTM(4, return_sequences=True, name="rnn_lstm")(sequence)
+    x = L.Bidirectional(L.GRU(3, return_sequences=True), name="rnn_bi")(x)
+    x = L.TimeDistributed(L.Dense(2), name="rnn_td")(x)
+    return L.SimpleRNN(3, name="rnn_simple")(x)
+
+
 FAMILY_BLOCKS = {
     "core": ("vector", _core),
     "regularization": ("vector", _regularization),
     "reshaping": ("vector", _reshaping),
     "convolutional": ("image", _convolutional),
+    "locally_connected": ("image", _locally_connected),
+    "pooling": ("image", _pooling),
+    "rnn": ("sequence", _rnn),
 }
-INPUT_SHAPES = {"vector": (6,), "image": (8, 8, 3)}
+KERAS_FREE_FAMILIES = {"locally_connected"}  # Keras 3 has no such layers
+INPUT_SHAPES = {"vector": (6,), "image": (8, 8, 3), "sequence": (5, 4)}
 
 
 def _families():
     return [f.__name__.rsplit(".", 1)[-1] for f in lamina.layers._FAMILIES]
 
 
-def every_family_model(lib):
-    """A functional model with one output per layer family lamina has."""
+def every_family_model(lib, keras_free=False):
+    """A functional model with one output per layer family lamina has (those
+    Keras 3 also has, unless ``keras_free``)."""
     inputs = {kind: lib.Input(shape, name=kind) for kind, shape in INPUT_SHAPES.items()}
     outputs = [
         block(lib.layers, inputs[kind])
         for family, (kind, block) in FAMILY_BLOCKS.items()
-        if family in _families()
+        if family in _families() and (keras_free or family not in KERAS_FREE_FAMILIES)
     ]
     return lib.Model(list(inputs.values()), outputs, name="every_family")
 
@@ -116,6 +144,15 @@ def test_keras_file_from_lamina_loads_in_keras(tmp_path):
         np.testing.assert_allclose(got, want, atol=1e-6)
     again = lamina.saving.load_model(tmp_path / "l.keras")
     for got, want in zip(ours.predict(x), again.predict(x)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_keras_file_round_trip_of_every_family_in_lamina(tmp_path):
+    model = every_family_model(lamina, keras_free=True)
+    model.save(tmp_path / "all.keras")
+    again = lamina.models.load_model(tmp_path / "all.keras")
+    x = _inputs()
+    for got, want in zip(again.predict(x), model.predict(x)):
         np.testing.assert_array_equal(got, want)
 
 

@@ -11,6 +11,7 @@ from lamina.layers import (
     pooling,
     regularization,
     reshaping,
+    rnn,
 )
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import *  # noqa: F403
@@ -22,8 +23,23 @@ from lamina.layers.locally_connected import *  # noqa: F403
 from lamina.layers.pooling import *  # noqa: F403
 from lamina.layers.regularization import *  # noqa: F403
 from lamina.layers.reshaping import *  # noqa: F403
+from lamina.layers.rnn import *  # noqa: F403
 
-_FAMILIES = (convolutional, core, regularization, reshaping, locally_connected, pooling)
+_FAMILIES = (
+    convolutional,
+    core,
+    regularization,
+    reshaping,
+    locally_connected,
+    rnn,
+    pooling,
+)
+
+# Keras 1/2 names, argument spellings and module paths (after the families, whose
+# classes it wraps; see lamina/layers/legacy.py).
+from lamina.layers import legacy as _legacy  # noqa: E402
+
+globals().update(_legacy.install())
 
 __all__ = [
     "Input",

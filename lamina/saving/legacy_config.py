@@ -28,9 +28,27 @@ _RENAMED = {
 }
 _RNN_CLASSES = {"SimpleRNN", "LSTM", "GRU", "SimpleRNNCell", "LSTMCell", "GRUCell"}
 # Keys Keras 2 configs carry and Keras 3 constructors reject (class -> keys).
+_GROUPLESS = (
+    "DepthwiseConv1D",
+    "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConv2D",
+    "Conv1DTranspose",
+    "Conv2DTranspose",
+    "Conv3DTranspose",
+)
 _DROPPED = {
-    "DepthwiseConv2D": ("groups",),
-    "DepthwiseConv1D": ("groups",),
+    **{name: ("groups",) for name in _GROUPLESS},  # tf.keras writes groups=1
+    # tf.keras separable convolutions inherit unused kernel_* settings from Conv.
+    **{
+        name: (
+            "groups",
+            "kernel_initializer",
+            "kernel_regularizer",
+            "kernel_constraint",
+        )
+        for name in ("SeparableConv1D", "SeparableConv2D")
+    },
     **{name: ("time_major", "implementation") for name in _RNN_CLASSES},
     "Bidirectional": ("num_constants",),
     "BatchNormalization": (
@@ -91,33 +109,77 @@ def _upgrade_inner(class_name, inner: dict, keras2: bool) -> dict:
     if isinstance(inner.get("cells"), list):
         inner["cells"] = [upgrade(c, keras2) for c in inner["cells"]]
     if isinstance(inner.get("layers"), list):
-        inner["layers"] = [_upgrade_entry(entry, keras2) for entry in inner["layers"]]
+        offsets = _node_offsets(inner["layers"])
+        inner["layers"] = [
+            _upgrade_entry(entry, keras2, offsets) for entry in inner["layers"]
+        ]
+        for key in ("input_layers", "output_layers"):
+            if key in inner and offsets:
+                inner[key] = _shift_refs(inner[key], offsets)
     return inner
 
 
-def _upgrade_entry(entry, keras2: bool):
+def _node_offsets(entries) -> dict[str, int]:
+    """Keras 2 numbers the calls of a nested model that has its own Input from 1
+    (node 0 is the model's own graph); Keras 3 and lamina number them from 0."""
+    legacy = any(
+        isinstance(node, list)
+        for entry in entries
+        if isinstance(entry, Mapping)
+        for node in entry.get("inbound_nodes", [])
+    )
+    if not legacy:
+        return {}
+    offsets = {}
+    for entry in entries:
+        inner = entry.get("config") if isinstance(entry, Mapping) else None
+        layers = inner.get("layers") if isinstance(inner, Mapping) else inner
+        if (
+            entry.get("class_name") in ("Functional", "Model", "Sequential")
+            and isinstance(layers, list)
+            and layers
+            and layers[0].get("class_name") == "InputLayer"
+        ):
+            offsets[entry.get("name") or inner.get("name")] = 1
+    return offsets
+
+
+def _shift_refs(refs, offsets):
+    if (
+        isinstance(refs, list)
+        and len(refs) == 3
+        and isinstance(refs[0], str)
+        and isinstance(refs[1], int)
+    ):
+        return [refs[0], refs[1] - offsets.get(refs[0], 0), refs[2]]
+    if isinstance(refs, list):
+        return [_shift_refs(r, offsets) for r in refs]
+    if isinstance(refs, Mapping):
+        return {k: _shift_refs(v, offsets) for k, v in refs.items()}
+    return refs
+
+
+def _upgrade_entry(entry, keras2: bool, offsets):
     if not isinstance(entry, Mapping):
         return entry
     upgraded = upgrade(entry, keras2)
     if "inbound_nodes" in entry:
         upgraded["inbound_nodes"] = [
-            _node_to_keras3(node) for node in entry["inbound_nodes"]
+            _node_to_keras3(node, offsets) for node in entry["inbound_nodes"]
         ]
     return upgraded
 
 
-def _node_to_keras3(node):
+def _node_to_keras3(node, offsets):
     """Keras 2 ``[[layer, node_index, tensor_index, kwargs], ...]`` -> Keras 3
     ``{"args": [...], "kwargs": {...}}``."""
     if not isinstance(node, list):
         return node
     refs, kwargs = [], {}
     for item in node:
+        history = _shift_refs([item[0], item[1], item[2]], offsets)
         refs.append(
-            {
-                "class_name": "__keras_tensor__",
-                "config": {"keras_history": [item[0], item[1], item[2]]},
-            }
+            {"class_name": "__keras_tensor__", "config": {"keras_history": history}}
         )
         if len(item) > 3 and item[3]:
             kwargs.update(item[3])

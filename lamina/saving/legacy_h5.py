@@ -102,9 +102,9 @@ def _compile(model, training_json, source, custom_objects) -> None:
             model.compile(
                 optimizer=_optimizer_from_config(optimizer),
                 loss=training.get("loss"),
-                metrics=training.get("metrics"),
+                metrics=_metrics(training.get("metrics")),
                 loss_weights=training.get("loss_weights"),
-                weighted_metrics=training.get("weighted_metrics"),
+                weighted_metrics=_metrics(training.get("weighted_metrics")),
             )
     except (ValueError, TypeError) as e:
         warnings.warn(
@@ -114,11 +114,28 @@ def _compile(model, training_json, source, custom_objects) -> None:
         )
 
 
+def _metrics(metrics):
+    """tf.keras writes ``[[{"class_name": "MeanMetricWrapper", ...}]]``; compile
+    takes names."""
+    if metrics is None:
+        return None
+    names = []
+    for item in metrics:
+        if isinstance(item, list):
+            names.extend(_metrics(item))
+        elif isinstance(item, dict) and item.get("class_name") == "MeanMetricWrapper":
+            names.append(item.get("config", {}).get("name"))
+        else:
+            names.append(item)
+    return names
+
+
 def _optimizer_from_config(config):
     if config is None:
         return "rmsprop"
     from lamina import optimizers
 
+    config = {**config, "class_name": config["class_name"].split(">")[-1]}
     inner = dict(config.get("config", {}))
     if "lr" in inner:  # Keras 2 spelling
         inner["learning_rate"] = inner.pop("lr")
