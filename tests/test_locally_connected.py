@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from math import prod
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -482,3 +483,27 @@ def test_float64_layers_compute_in_float64():
     )
     assert layer.kernel.dtype == torch.float64
     assert layer(np.ones((2, 6, 2))).dtype == torch.float64
+
+
+# ------------------------------------------------------------ tf.keras itself
+TF_KERAS = np.load(Path(__file__).parent / "data" / "tf_keras_locally_connected.npz")
+TF_KERAS_INDEX = json.loads(str(TF_KERAS["index"]))
+
+
+@pytest.mark.parametrize("entry", TF_KERAS_INDEX, ids=lambda e: e["key"])
+def test_tf_keras_weights_give_tf_keras_outputs(entry):
+    """Layers, weights (from tf.keras's initializers: the dense kernel's unused
+    entries are not zero), outputs and input gradients written by tf.keras 2.15
+    (tests/data/make_tf_keras_locally_connected.py); its config loads here."""
+    key = entry["key"]
+    layer = getattr(lamina.layers, entry["layer"]).from_config(entry["config"])
+    assert layer.implementation == entry["implementation"]
+    x = torch.tensor(TF_KERAS[f"{key}_x"], requires_grad=True)
+    layer.build(tuple(x.shape))
+    layer.set_weights([TF_KERAS[f"{key}_kernel"], TF_KERAS[f"{key}_bias"]])
+    assert layer.count_params() == entry["count_params"]
+    assert set(layer.get_config()) == set(entry["config"])
+    y = layer(x)
+    np.testing.assert_allclose(y.detach().numpy(), TF_KERAS[f"{key}_y"], atol=ATOL)
+    (y * torch.cos(y)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), TF_KERAS[f"{key}_dx"], atol=ATOL)
