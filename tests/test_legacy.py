@@ -2,7 +2,6 @@
 make_legacy_fixtures.py) and Keras 1 spellings in code."""
 
 import pathlib
-import warnings
 
 import numpy as np
 import pytest
