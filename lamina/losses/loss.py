@@ -34,7 +34,7 @@ def as_tensor(x, dtype: torch.dtype | None = None, device=None) -> torch.Tensor:
         array = np.asarray(x)
         if array.dtype == np.float64 and dtype is None:
             array = array.astype(config.floatx())
-        x = torch.as_tensor(array, device=device)
+        x = torch.as_tensor(np.ascontiguousarray(array), device=device)
     elif device is not None and x.device != device:
         x = x.to(device)
     if dtype is not None and x.dtype != dtype:

@@ -108,6 +108,7 @@ class Accuracy(_Wrapper):
     """
 
     _fn = accuracy
+    _direction = "up"
 
     def __init__(self, name="accuracy", dtype=None):
         super().__init__(name, dtype)
@@ -117,6 +118,7 @@ class BinaryAccuracy(_Wrapper):
     """How often ``y_pred > threshold`` matches binary labels."""
 
     _fn = binary_accuracy
+    _direction = "up"
     _config_keys = ("threshold",)
 
     def __init__(self, name="binary_accuracy", dtype=None, threshold=0.5):
@@ -127,6 +129,7 @@ class CategoricalAccuracy(_Wrapper):
     """How often ``argmax(y_pred)`` matches one-hot labels."""
 
     _fn = categorical_accuracy
+    _direction = "up"
 
     def __init__(self, name="categorical_accuracy", dtype=None):
         super().__init__(name, dtype)
@@ -143,6 +146,7 @@ class SparseCategoricalAccuracy(_Wrapper):
     """
 
     _fn = sparse_categorical_accuracy
+    _direction = "up"
 
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(name, dtype)
@@ -152,6 +156,7 @@ class TopKCategoricalAccuracy(_Wrapper):
     """How often the one-hot label is among the top ``k`` predictions."""
 
     _fn = top_k_categorical_accuracy
+    _direction = "up"
     _config_keys = ("k",)
 
     def __init__(self, k=5, name="top_k_categorical_accuracy", dtype=None):
@@ -162,6 +167,7 @@ class SparseTopKCategoricalAccuracy(_Wrapper):
     """How often the integer label is among the top ``k`` predictions."""
 
     _fn = sparse_top_k_categorical_accuracy
+    _direction = "up"
     _config_keys = ("k",)
 
     def __init__(

@@ -173,6 +173,8 @@ class FalseNegatives(_ConditionCount):
 
 
 class _PrecisionRecall(_ConfusionMetric):
+    _direction = "up"
+
     def __init__(
         self, thresholds=None, top_k=None, class_id=None, name=None, dtype=None
     ):
@@ -238,6 +240,7 @@ class AUC(_ConfusionMetric):
     """
 
     _counts = ("tp", "fp", "tn", "fn")
+    _direction = "up"
 
     def __init__(
         self,

@@ -18,6 +18,7 @@ class MeanSquaredError(_Wrapper):
     """
 
     _fn = losses.mean_squared_error
+    _direction = "down"
 
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(name, dtype)
@@ -27,6 +28,7 @@ class MeanAbsoluteError(_Wrapper):
     """Mean of absolute errors."""
 
     _fn = losses.mean_absolute_error
+    _direction = "down"
 
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(name, dtype)
@@ -36,6 +38,7 @@ class MeanAbsolutePercentageError(_Wrapper):
     """Mean absolute percentage error."""
 
     _fn = losses.mean_absolute_percentage_error
+    _direction = "down"
 
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(name, dtype)
@@ -45,6 +48,7 @@ class MeanSquaredLogarithmicError(_Wrapper):
     """Mean squared logarithmic error."""
 
     _fn = losses.mean_squared_logarithmic_error
+    _direction = "down"
 
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(name, dtype)
@@ -58,7 +62,7 @@ class CosineSimilarity(_Wrapper):
     """Mean cosine similarity between labels and predictions along ``axis``."""
 
     _fn = _cosine
-    _config_keys = ("axis",)
+    _direction = "up"
 
     def __init__(self, name="cosine_similarity", dtype=None, axis=-1):
         super().__init__(name, dtype, axis=axis)
@@ -68,6 +72,7 @@ class LogCoshError(_Wrapper):
     """Mean logarithm of the hyperbolic cosine of the errors."""
 
     _fn = losses.log_cosh
+    _direction = "down"
 
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(name, dtype)
@@ -81,6 +86,8 @@ class RootMeanSquaredError(Mean):
     >>> float(keras.metrics.RootMeanSquaredError()([[0.0, 2.0]], [[0.0, 0.0]]))
     1.4142135381698608
     """
+
+    _direction = "down"
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)
@@ -100,6 +107,7 @@ class BinaryCrossentropy(_Wrapper):
     """Mean binary crossentropy."""
 
     _fn = losses.binary_crossentropy
+    _direction = "down"
     _config_keys = ("from_logits", "label_smoothing")
 
     def __init__(
@@ -118,6 +126,7 @@ class CategoricalCrossentropy(_Wrapper):
     """Mean categorical crossentropy."""
 
     _fn = losses.categorical_crossentropy
+    _direction = "down"
     _config_keys = ("from_logits", "label_smoothing", "axis")
 
     def __init__(
@@ -141,22 +150,27 @@ class SparseCategoricalCrossentropy(_Wrapper):
     """Mean sparse categorical crossentropy."""
 
     _fn = losses.sparse_categorical_crossentropy
-    _config_keys = ("from_logits", "axis")
+    _direction = "down"
+    _config_keys = ("from_logits", "ignore_class", "axis")
 
     def __init__(
         self,
         name="sparse_categorical_crossentropy",
         dtype=None,
         from_logits=False,
+        ignore_class=None,
         axis=-1,
     ):
-        super().__init__(name, dtype, from_logits=from_logits, axis=axis)
+        super().__init__(
+            name, dtype, from_logits=from_logits, ignore_class=ignore_class, axis=axis
+        )
 
 
 class KLDivergence(_Wrapper):
     """Mean Kullback-Leibler divergence."""
 
     _fn = losses.kl_divergence
+    _direction = "down"
 
     def __init__(self, name="kl_divergence", dtype=None):
         super().__init__(name, dtype)
@@ -166,6 +180,7 @@ class Poisson(_Wrapper):
     """Mean Poisson loss."""
 
     _fn = losses.poisson
+    _direction = "down"
 
     def __init__(self, name="poisson", dtype=None):
         super().__init__(name, dtype)
@@ -175,6 +190,7 @@ class Hinge(_Wrapper):
     """Mean hinge loss."""
 
     _fn = losses.hinge
+    _direction = "down"
 
     def __init__(self, name="hinge", dtype=None):
         super().__init__(name, dtype)
@@ -184,6 +200,7 @@ class SquaredHinge(_Wrapper):
     """Mean squared hinge loss."""
 
     _fn = losses.squared_hinge
+    _direction = "down"
 
     def __init__(self, name="squared_hinge", dtype=None):
         super().__init__(name, dtype)
@@ -193,6 +210,7 @@ class CategoricalHinge(_Wrapper):
     """Mean categorical hinge loss."""
 
     _fn = losses.categorical_hinge
+    _direction = "down"
 
     def __init__(self, name="categorical_hinge", dtype=None):
         super().__init__(name, dtype)
