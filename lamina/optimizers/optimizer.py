@@ -196,7 +196,8 @@ class Optimizer:
         ``{reference.path with '_'}_{name}`` as in Keras."""
         from lamina import initializers
 
-        prefix = getattr(reference, "path", getattr(reference, "name", "variable"))
+        prefix = getattr(reference, "path", None) or getattr(reference, "name", None)
+        prefix = prefix or "variable"
         full_name = f"{str(prefix).replace('/', '_')}_{name or 'var'}"
         value = initializers.get(initializer)(
             tuple(reference.shape), dtype=reference.dtype
