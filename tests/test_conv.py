@@ -341,6 +341,56 @@ def test_conv_transpose_is_the_adjoint_of_conv(kwargs, spatial, data_format):
     )
 
 
+# ----------------------------------------------------------- functional ops
+OPS = [
+    ("conv", [(3, 3, 4, 6)], {"strides": 2, "padding": "same"}),
+    ("conv", [(2, 3, 2, 6)], {"padding": "SAME", "dilation_rate": (2, 1)}),
+    ("depthwise_conv", [(3, 3, 4, 2)], {"strides": (1, 2), "padding": "same"}),
+    ("separable_conv", [(3, 2, 4, 2), (1, 1, 8, 5)], {"padding": "valid"}),
+    (
+        "conv_transpose",
+        [(3, 3, 5, 4)],
+        {"strides": 2, "padding": "same", "output_padding": 1},
+    ),
+    ("conv_transpose", [(4, 3, 5, 4)], {"strides": (2, 1), "padding": "same"}),
+]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("name, kernel_shapes, kwargs", OPS)
+def test_ops_match_keras_ops(name, kernel_shapes, kwargs, data_format):
+    """lamina.ops.conv's functions are keras.ops's (Keras-layout kernels)."""
+    from lamina.ops import conv as conv_ops
+
+    x = _random((2, 9, 8, 4), 0)
+    if data_format == "channels_first":
+        x = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+    kernels = [
+        torch.as_tensor(_random(shape, i + 1)) for i, shape in enumerate(kernel_shapes)
+    ]
+    args = (torch.as_tensor(x), *kernels)
+    ours = getattr(conv_ops, name)(*args, data_format=data_format, **kwargs)
+    theirs = getattr(keras.ops, name)(*args, data_format=data_format, **kwargs)
+    np.testing.assert_allclose(
+        ours.numpy(), keras.ops.convert_to_numpy(theirs), atol=1e-4
+    )
+
+
+def test_ops_reject_unknown_padding():
+    from lamina.ops import conv as conv_ops
+
+    x, kernel = torch.zeros(1, 5, 2), torch.zeros(3, 2, 2)
+    with pytest.raises(
+        ValueError,
+        match=r"`padding` must be one of 'valid', 'same', 'causal'; got padding='full'\.",
+    ):
+        conv_ops.conv(x, kernel, padding="full")
+    with pytest.raises(
+        ValueError, match=r"must be one of 'valid', 'same'; got padding='causal'\."
+    ):
+        conv_ops.conv_transpose(x, kernel, padding="causal")
+
+
 # ------------------------------------------------------------- fast path
 @pytest.mark.parametrize(
     "layer",
@@ -359,6 +409,18 @@ def test_channels_last_outputs_are_contiguous(layer):
     """torch ran its channels-last kernel on views: the NHWC result needs no copy."""
     x = torch.randn(2, *(9, 8, 7)[: layer.rank], 3)
     assert layer(x).is_contiguous()
+
+
+@pytest.mark.parametrize(
+    "name", ["Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D"]
+)
+def test_channels_first_runs_natively(name):
+    """channels_first stays in torch's native layout: contiguous NCHW out."""
+    cls = getattr(lamina.layers, name)
+    rank = int(name[-2])
+    args = (4, 3) if "Depthwise" not in name else (3,)
+    layer = cls(*args, padding="same", data_format="channels_first")
+    assert layer(torch.randn(2, 3, *(9, 8, 7)[:rank])).is_contiguous()
 
 
 def test_torch_compile_traces_without_graph_breaks():

@@ -13,14 +13,28 @@ Sizes and paddings come from ``lamina.ops.shapes`` (``same`` puts the extra cell
 the end, ``causal`` pads ``(k - 1) * d`` before, a transposed convolution is the
 adjoint of the forward one, as in TensorFlow).
 
-How torch is driven (measured in ``bench/cases_conv.py``): channels_last inputs are
-permuted *views* with channels-last strides, which oneDNN runs on its NHWC kernels
-and answers with a channels-last result whose permuted view is a contiguous NHWC
-tensor, so no activation is copied. 1D channels_last inputs are lifted to 2D with a
-unit height: torch's conv1d copies such views, its conv2d does not. Kernels are
-permuted views of the Keras-layout weights. Padding is torch's own symmetric
-``padding`` argument wherever that is exact; only a ``same`` padding whose trailing
-extra cell is actually read, and ``causal``, pad the input explicitly.
+How torch is driven. channels_last inputs are permuted *views* with channels-last
+strides, which oneDNN runs on its NHWC kernels and answers with a channels-last
+result whose permuted view is a contiguous NHWC tensor: no activation is copied.
+1D channels_last inputs are lifted to 2D with a unit height (torch's conv1d copies
+such views; its conv2d does not). channels_first inputs run in torch's native
+NCHW layout and come back contiguous. Kernels are permuted views of the
+Keras-layout weights. Padding is torch's own symmetric ``padding`` argument
+wherever that is exact; only a ``same`` padding whose trailing extra cell is read,
+and ``causal``, pad the input explicitly. Transposed convolutions never slice their
+output: an asymmetric crop becomes leading zeros on the (smaller) input.
+
+Layout choices (``python -m bench.cases_conv`` measures them: fwd+bwd, 1 thread,
+min CPU time; ms). channels_last data as views vs copied to contiguous NCHW:
+Conv1D 6.2 vs 11.3, Conv2D 17.4 vs 24.9, Conv3D 19.2 vs 20.8, DepthwiseConv2D 1.1
+vs 4.6, SeparableConv2D 3.8 vs 12.9, Conv2DTranspose 2.8 vs 4.7: views everywhere.
+channels_first data natively vs through channels-last and back to contiguous
+NCHW: Conv2D 19.6-20.4 vs 20.9-21.6, DepthwiseConv2D 1.8-2.1 vs 2.9-3.2,
+SeparableConv2D 6.0-6.6 vs 6.5-6.9, Conv3D 19.8-20.4 vs 20.3-20.7; only the
+transposed convolutions gain (2D 4.0-4.5 vs 3.7, up to 20% on other shapes, 0% on
+some), too little and too shape-dependent to give channels_first users anything
+but torch's native layout (leaving the output channels-last strided would gain
+more but breaks ``.view`` on it).
 """
 
 from __future__ import annotations
@@ -97,10 +111,22 @@ def _cached(function):
     return lookup
 
 
+def _padding(padding, choices) -> str:
+    """``padding`` lower-cased, or a ValueError (checked on cache misses only)."""
+    value = padding.lower() if isinstance(padding, str) else padding
+    if value not in choices:
+        raise ValueError(
+            f"`padding` must be one of {', '.join(map(repr, choices))}; "
+            f"got padding={padding!r}."
+        )
+    return value
+
+
 @_cached
 def conv_arguments(spatial, kernel_size, padding, strides, dilation, lifted):
     """torch's ``(stride, padding, dilation)`` and the ``F.pad`` widths (empty when
     none) for inputs of ``spatial`` size; cached per input size."""
+    padding = _padding(padding, shapes.PADDINGS)
     per_axis = [
         shapes.torch_conv_padding(n, k, padding, s, d)
         for n, k, s, d in zip(spatial, kernel_size, strides, dilation)
@@ -119,6 +145,7 @@ def conv_transpose_arguments(kernel_size, padding, output_padding, strides, dila
     """torch's ``(padding, output_padding)`` and the ``F.pad`` widths putting zeros
     before the input (empty when none), per ``shapes.torch_conv_transpose_padding``.
     """
+    padding = _padding(padding, ("valid", "same"))
     output_padding = output_padding or (None,) * len(kernel_size)
     per_axis = [
         shapes.torch_conv_transpose_padding(k, padding, op, s, d)
