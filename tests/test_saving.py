@@ -492,3 +492,99 @@ def test_save_refuses_bad_names_and_overwrite(tmp_path, saved):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.save(path)
+
+
+# ------------------------------------------------- compile state and training
+def _trained(lib, optimizer="adam"):
+    model = _sequential(lib)
+    model.compile(optimizer=optimizer, loss="mse", metrics=["mae"])
+    x = np.random.default_rng(3).standard_normal((16, 5)).astype("float32")
+    y = np.random.default_rng(4).standard_normal((16, 2)).astype("float32")
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    return model, x, y
+
+
+def _optimizer_values(model):
+    return [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
+
+
+def test_training_resumes_from_a_lamina_file(tmp_path):
+    model, x, y = _trained(lamina)
+    model.save(tmp_path / "t.keras")
+    loaded = lamina.models.load_model(tmp_path / "t.keras")
+    assert loaded.get_compile_config() == model.get_compile_config()
+    for got, want in zip(_optimizer_values(loaded), _optimizer_values(model)):
+        np.testing.assert_array_equal(got, want)
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    loaded.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for got, want in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_optimizer_state_moves_both_ways_with_keras(tmp_path):
+    theirs, x, y = _trained(keras)
+    theirs.save(tmp_path / "k.keras")
+    ours = lamina.models.load_model(tmp_path / "k.keras")
+    assert ours.optimizer.name == theirs.optimizer.name
+    for got, want in zip(_optimizer_values(ours), _optimizer_values(theirs)):
+        np.testing.assert_allclose(got, want, atol=1e-7)
+    ours.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    theirs.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    for got, want in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    ours.save(tmp_path / "l.keras")
+    back = keras.models.load_model(tmp_path / "l.keras")
+    for got, want in zip(_optimizer_values(back), _optimizer_values(ours)):
+        np.testing.assert_allclose(got, want, atol=1e-7)
+
+
+def test_load_without_compile_skips_the_optimizer(tmp_path):
+    model, _, _ = _trained(lamina)
+    model.save(tmp_path / "t.keras")
+    loaded = lamina.models.load_model(tmp_path / "t.keras", compile=False)
+    assert not loaded.compiled
+    np.testing.assert_array_equal(loaded.get_weights()[0], model.get_weights()[0])
+
+
+# ------------------------------------------------------- plot_model, summary
+def test_model_graph_as_dot_without_graphviz(tmp_path):
+    model = every_family_model(lamina)
+    lamina.utils.plot_model(model, tmp_path / "g.dot", show_shapes=True, rankdir="LR")
+    source = (tmp_path / "g.dot").read_text()
+    assert source.startswith("digraph G {") and 'rankdir="LR"' in source
+    assert '"vector" -> "core_dense";' in source
+    assert '"cv_conv2d" -> "cv_depthwise";' in source
+    assert "Output shape: (?, 8, 8, 4)" in source  # cv_conv2d
+    inner = _sequential(lamina)
+    inp = lamina.Input((5,), name="x")
+    nested = lamina.Model(inp, inner(inp), name="outer")
+    expanded = lamina.utils.model_to_dot_source(nested, expand_nested=True)
+    first, second = (layer.name for layer in inner.layers)
+    assert 'subgraph "cluster_seq"' in expanded
+    assert f'"x" -> "seq/{first}";' in expanded
+    assert f'"seq/{first}" -> "seq/{second}";' in expanded
+
+
+def test_plot_model_image_needs_pydot(tmp_path):
+    model = _sequential(lamina)
+    try:
+        import pydot  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"pip install lamina\[plot\]"):
+            lamina.utils.plot_model(model, tmp_path / "g.png")
+        return
+    graph = lamina.utils.model_to_dot(model)
+    assert {n.get_name().strip('"') for n in graph.get_nodes()} >= {"dense", "dense_1"}
+
+
+def test_summary_command(tmp_path, capsys):
+    from lamina.cli import main
+
+    model = _sequential(lamina)
+    model.save(tmp_path / "s.keras")
+    assert main(["summary", str(tmp_path / "s.keras")]) == 0
+    out = capsys.readouterr().out
+    assert 'Model: "seq"' in out and "Total params: 34" in out
+    (tmp_path / "bad.keras").write_text("nope")
+    assert main(["summary", str(tmp_path / "bad.keras")]) == 1
+    assert "bad.keras'" in capsys.readouterr().err

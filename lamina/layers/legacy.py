@@ -83,7 +83,11 @@ _POOL1D = (
     ("stride", "strides"),
     ("border_mode", "padding"),
 )
-_POOL = (("border_mode", "padding"), ("dim_ordering", "data_format"))
+_POOL = (
+    ("pool_length", "pool_size"),
+    ("border_mode", "padding"),
+    ("dim_ordering", "data_format"),
+)
 _ORDER_ONLY = (("dim_ordering", "data_format"),)
 
 
@@ -207,6 +211,15 @@ SPELLINGS: dict[str, tuple[str, Spelling]] = {
             ("gamma_init", "gamma_initializer"),
         ),
         extra=("mode",),
+    ),
+}
+
+# Model methods with Keras 1 keywords: (module, class, method) -> renames.
+METHOD_SPELLINGS = {
+    ("lamina.trainers.trainer", "Trainer", "fit"): (
+        ("nb_epoch", "epochs"),
+        ("nb_val_samples", "validation_steps"),
+        ("samples_per_epoch", "steps_per_epoch"),
     ),
 }
 
@@ -527,8 +540,38 @@ def install() -> dict:
             modern = _layer_class(module, modern_name)
             if modern is not None:
                 created[old_name] = _make_old_name(old_name, modern, as_alias)
+    for (module, class_name, method), renames in METHOD_SPELLINGS.items():
+        owner = getattr(importlib.import_module(module), class_name)
+        _accept_old_keywords(owner, method, renames)
     _register_module_paths(created)
     return created
+
+
+def _accept_old_keywords(owner, method: str, renames) -> None:
+    original = getattr(owner, method)
+    if getattr(original, "_lamina_legacy", False):
+        return
+    old_names = {old for old, _ in renames}
+
+    @functools.wraps(original)
+    def wrapper(self, *args, **kwargs):
+        if old_names & kwargs.keys():
+            new_kwargs = dict(kwargs)
+            for old, new in renames:
+                if old in new_kwargs:
+                    new_kwargs[new] = new_kwargs.pop(old)
+            warnings.warn(
+                f"{method}({', '.join(f'{k}=...' for k in kwargs)}) is Keras 1 code; "
+                f"the Keras 3 call is "
+                f"{method}({', '.join(f'{k}=...' for k in new_kwargs)}).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs = new_kwargs
+        return original(self, *args, **kwargs)
+
+    wrapper._lamina_legacy = True
+    setattr(owner, method, wrapper)
 
 
 def _register_module_paths(created: dict) -> None:
