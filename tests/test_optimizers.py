@@ -51,7 +51,9 @@ def _run(module, name, kwargs):
         kwargs["learning_rate"] = schedule_module.ExponentialDecay(0.1, 2, 0.5)
     optimizer = getattr(module.optimizers, name)(**kwargs)
     if module is keras:
-        variables = [keras.Variable(w.copy(), name=f"w{i}") for i, w in enumerate(INITIAL)]
+        variables = [
+            keras.Variable(w.copy(), name=f"w{i}") for i, w in enumerate(INITIAL)
+        ]
     else:
         variables = [lamina.Variable(torch.tensor(w.copy())) for w in INITIAL]
         for i, variable in enumerate(variables):
@@ -88,7 +90,9 @@ def test_names_configs_and_round_trips():
         theirs = keras.optimizers.get(name)
         assert ours.get_config().keys() == theirs.get_config().keys()
         rebuilt = optimizers.deserialize(optimizers.serialize(ours))
-        assert rebuilt.get_config() | {"name": None} == ours.get_config() | {"name": None}
+        assert rebuilt.get_config() | {"name": None} == ours.get_config() | {
+            "name": None
+        }
     keras_config = keras.optimizers.serialize(keras.optimizers.Adam(learning_rate=0.01))
     assert optimizers.get(keras_config).get_config()["learning_rate"] == pytest.approx(
         0.01
@@ -152,7 +156,9 @@ def test_constraints_apply_after_the_step():
 
 
 def test_errors_name_the_argument():
-    with pytest.raises(ValueError, match="Unknown optimizer: 'adamm'. Did you mean 'adam'"):
+    with pytest.raises(
+        ValueError, match="Unknown optimizer: 'adamm'. Did you mean 'adam'"
+    ):
         optimizers.get("adamm")
     with pytest.raises(ValueError, match="only one of `clipnorm`, `clipvalue` and"):
         optimizers.SGD(clipnorm=1.0, clipvalue=1.0)
