@@ -195,11 +195,17 @@ def test_mask_flows_from_masking_to_a_layer_that_takes_it():
     assert out._keras_mask.tolist() == [[True, False, True]]
 
 
-def test_layer_without_mask_support_warns_when_dropping_a_mask():
+def test_layer_without_mask_support_refuses_a_mask_instead_of_dropping_it():
     masked = layers.Masking()(torch.tensor([[[1.0], [0.0]]]))
-    with pytest.warns(UserWarning, match=r"Reshape 'reshape\w*' was passed an input "
-                      r"with a mask, but it does not support masking"):
+    with pytest.raises(ValueError, match=r"Reshape 'reshape\w*' received a mask from "
+                       r"an upstream layer .* does not support masking"):
         layers.Reshape((2,))(masked)
+    with pytest.raises(ValueError, match=r"Lambda\(lambda x: x\)"):  # at graph build
+        layers.Flatten()(layers.Masking()(lamina.Input((2, 1))))
+    # The remedy the message names: a Lambda drops the mask explicitly.
+    unmasked = layers.Lambda(lambda x: x)(masked)
+    assert getattr(unmasked, "_keras_mask", None) is None
+    assert tuple(layers.Reshape((2,))(unmasked).shape) == (1, 2)
 
 
 # ----------------------------------------------------------------------- losses

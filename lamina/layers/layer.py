@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -384,11 +383,16 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
         if previous_mask is not None or info.computes_mask:
             if self.supports_masking:
                 self._attach_output_mask(inputs, outputs, previous_mask)
-            elif previous_mask is not None:
-                warnings.warn(
-                    f"{describe(self)} was passed an input with a mask, but it does not "
-                    "support masking: downstream layers will not see the mask.",
-                    stacklevel=3,
+            elif previous_mask is not None and not info.has_mask:
+                # A layer whose `call` takes `mask` consumed it; any other would
+                # drop it silently and let padding into the results.
+                raise ValueError(
+                    f"{describe(self)} received a mask from an upstream layer "
+                    "(Masking, Embedding(mask_zero=True), ...), but it does not "
+                    "support masking, so the padded steps would count as data. Use "
+                    "a layer that supports masks here (an RNN, "
+                    "GlobalAveragePooling1D, ...), or drop the mask explicitly before "
+                    "this layer, e.g. with `keras.layers.Lambda(lambda x: x)`."
                 )
         return outputs
 

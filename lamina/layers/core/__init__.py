@@ -1,6 +1,7 @@
 from lamina.layers.core.activation import Activation, Identity
 from lamina.layers.core.dense import Dense
+from lamina.layers.core.embedding import Embedding
 from lamina.layers.core.lambda_layer import Lambda
 from lamina.layers.core.masking import Masking
 
-__all__ = ["Activation", "Dense", "Identity", "Lambda", "Masking"]
+__all__ = ["Activation", "Dense", "Embedding", "Identity", "Lambda", "Masking"]

@@ -22,6 +22,8 @@ class Dense(Layer):
         kernel_initializer, bias_initializer: default ``glorot_uniform``, ``zeros``.
         kernel_regularizer, bias_regularizer, activity_regularizer: optional.
         kernel_constraint, bias_constraint: optional, applied after updates.
+        lora_rank: if set, ``enable_lora(lora_rank, lora_alpha)`` once built.
+        lora_alpha: LoRA scale numerator (default ``lora_rank``).
 
     Input shape:
         N-D ``(batch_size, ..., input_dim)``, N >= 2.
@@ -30,11 +32,17 @@ class Dense(Layer):
         ``(batch_size, ..., units)``: the last axis is replaced.
 
     Weights:
-        ``kernel`` ``(input_dim, units)``, then ``bias`` ``(units,)`` if ``use_bias``.
+        ``kernel`` ``(input_dim, units)``, then ``bias`` ``(units,)`` if ``use_bias``;
+        with LoRA then ``lora_kernel_a`` ``(input_dim, rank)`` and
+        ``lora_kernel_b`` ``(rank, units)``, ``kernel`` frozen. The layer computes
+        with ``kernel + (lora_alpha / rank) * lora_kernel_a @ lora_kernel_b`` (as
+        ``x @ kernel + scale * (x @ a) @ b``); ``layer.kernel`` stays the frozen
+        base weight (Keras returns the merged one).
 
     Raises:
         ValueError: ``units`` not a positive int; input of rank < 2; input whose
-            last axis differs from the one the layer was built for.
+            last axis differs from the one the layer was built for;
+            ``enable_lora`` before build, twice, or with a ``kernel_constraint``.
 
     Example:
     >>> import lamina as keras
@@ -55,6 +63,8 @@ class Dense(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
         quantization_config=None,
         **kwargs,
     ):
@@ -74,6 +84,9 @@ class Dense(Layer):
                 f"`quantization_config` must be None; got "
                 f"quantization_config={quantization_config!r}."
             )
+        self.lora_rank = check_int(self, "lora_rank", lora_rank, 1, allow_none=True)
+        self.lora_alpha = lora_rank if lora_alpha is None else lora_alpha
+        self.lora_enabled = False
         self._linear = activations.get(None) is self.activation
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
@@ -97,12 +110,57 @@ class Dense(Layer):
                 name="bias",
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+        if self.lora_rank:
+            self.built = True
+            self.enable_lora(self.lora_rank, self.lora_alpha)
+
+    def enable_lora(
+        self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"
+    ):
+        """Freeze ``kernel`` and learn a low-rank update ``a @ b`` instead, scaled
+        by ``lora_alpha / rank``; ``b`` starts at zero, so the output is unchanged
+        until training moves it."""
+        rank = check_int(self, "rank", rank, minimum=1)
+        if self.kernel_constraint is not None:
+            raise ValueError(
+                f"Dense '{self.name}': LoRA cannot be used with a "
+                "`kernel_constraint`; remove the constraint to enable LoRA."
+            )
+        if not self.built:
+            raise ValueError(
+                f"Dense '{self.name}': enable_lora() needs the layer built; call it "
+                "on data or `build(input_shape)` it first."
+            )
+        if self.lora_enabled:
+            raise ValueError(
+                f"Dense '{self.name}': LoRA is already enabled (rank "
+                f"{self.lora_rank}); enable_lora() can be called once per layer."
+            )
+        self.lora_kernel_a = self.add_weight(
+            shape=(self.kernel.shape[0], rank),
+            initializer=initializers.get(a_initializer),
+            regularizer=self.kernel_regularizer,
+            name="lora_kernel_a",
+        )
+        self.lora_kernel_b = self.add_weight(
+            shape=(rank, self.units),
+            initializer=initializers.get(b_initializer),
+            regularizer=self.kernel_regularizer,
+            name="lora_kernel_b",
+        )
+        self.kernel.trainable = False
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = rank if lora_alpha is None else lora_alpha
 
     def call(self, inputs):
         if inputs.ndim == 2 and self.bias is not None:  # addmm: one fused kernel
             outputs = torch.addmm(self.bias, inputs, self.kernel)
         else:
             outputs = F.linear(inputs, self.kernel.T, self.bias)
+        if self.lora_enabled:
+            low_rank = (inputs @ self.lora_kernel_a) @ self.lora_kernel_b
+            outputs = outputs + (self.lora_alpha / self.lora_rank) * low_rank
         return outputs if self._linear else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
@@ -121,4 +179,10 @@ class Dense(Layer):
             "kernel_constraint": serialize(self.kernel_constraint),
             "bias_constraint": serialize(self.bias_constraint),
             "quantization_config": None,
+            **self._lora_config(),
         }
+
+    def _lora_config(self):
+        if not self.lora_rank:
+            return {}
+        return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}

@@ -1,0 +1,245 @@
+"""Embedding: integer indices to dense vectors, a row lookup in ``embeddings``.
+
+The lookup's gradient is a sum of output rows into the table rows they came from.
+torch's own embedding backward on the CPU is several times slower than adding the
+rows with ``index_add_`` (bench/cases_rnn.py), so the lookup is an autograd
+function of its own: ``index_select`` forwards, ``index_add_`` backwards. The
+gradient is a dense tensor, as Keras's optimizers expect.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from lamina import constraints, initializers, regularizers
+from lamina.layers.call_context import call_context
+from lamina.layers.layer import Layer
+from lamina.saving.serialization import serialize_keras_object as serialize
+from lamina.utils.validation import arg_error, check_int, describe
+
+
+class _Lookup(torch.autograd.Function):
+    """``table[indices]`` with a dense gradient summed by ``index_add_``."""
+
+    @staticmethod
+    def forward(ctx, table, indices):
+        flat = indices.reshape(-1)
+        ctx.save_for_backward(flat)
+        ctx.rows = table.shape[0]
+        return table.index_select(0, flat).view(*indices.shape, table.shape[1])
+
+    @staticmethod
+    def backward(ctx, grad):
+        (flat,) = ctx.saved_tensors
+        grad = grad.reshape(-1, grad.shape[-1])
+        table_grad = grad.new_zeros((ctx.rows, grad.shape[-1]))
+        return table_grad.index_add_(0, flat, grad), None
+
+
+def lookup(table, indices):
+    """Rows of ``table`` (rows, dim) at integer ``indices``: (*indices.shape, dim)."""
+    if torch.is_grad_enabled() and table.requires_grad and table.device.type == "cpu":
+        return _Lookup.apply(table, indices)
+    return torch.nn.functional.embedding(indices, table)
+
+
+class Embedding(Layer):
+    """Turns non-negative integers (indices) into dense vectors of fixed size.
+
+    Args:
+        input_dim: positive int, the vocabulary size (largest index + 1).
+        output_dim: positive int, the size of each vector.
+        embeddings_initializer: default ``"uniform"`` (within +-0.05).
+        embeddings_regularizer, activity_regularizer: optional.
+        embeddings_constraint: optional, applied after updates.
+        mask_zero: index 0 is padding: the output carries the mask ``inputs !=
+            0`` (the vectors of index 0 are not zeroed); ``input_dim`` should then
+            count it (vocabulary size + 1).
+        weights: optional initial ``embeddings`` (an array or a one-item list).
+        lora_rank: if set, ``enable_lora(lora_rank, lora_alpha)`` once built.
+        lora_alpha: LoRA scale numerator (default ``lora_rank``).
+        input_length: Keras 2 argument: ``lamina.layers.legacy`` translates it
+            to ``input_shape=(input_length,)`` with a ``DeprecationWarning``.
+
+    Input shape:
+        Integer tensor of any shape ``(batch_size, ...)``. Float tensors holding
+        whole numbers are accepted (cast), as a functional model's default float
+        Input gives them.
+
+    Output shape:
+        ``(*input_shape, output_dim)``.
+
+    Weights:
+        ``embeddings`` (input_dim, output_dim); with LoRA also
+        ``lora_embeddings_a`` (input_dim, rank) and ``lora_embeddings_b`` (rank,
+        output_dim), the base ``embeddings`` then frozen. The layer computes
+        ``embeddings + (lora_alpha / rank) * a @ b``, looking up only used rows.
+
+    Raises:
+        ValueError: a non-positive ``input_dim``/``output_dim``; float indices
+            that are not whole numbers; an index outside ``[0, input_dim)`` (named
+            with ``input_dim``); ``enable_lora`` before build, twice, or with an
+            ``embeddings_constraint``.
+
+    Example:
+    >>> import numpy as np
+    >>> import lamina as keras
+    >>> layer = keras.layers.Embedding(1000, 64)
+    >>> x = np.random.randint(1000, size=(32, 10))
+    >>> tuple(layer(x).shape)
+    (32, 10, 64)
+    """
+
+    def __init__(
+        self,
+        input_dim,
+        output_dim,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        weights=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.input_dim = check_int(self, "input_dim", input_dim, minimum=1)
+        self.output_dim = check_int(self, "output_dim", output_dim, minimum=1)
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.mask_zero = bool(mask_zero)
+        self.supports_masking = self.mask_zero
+        self.autocast = False
+        self.lora_rank = check_int(self, "lora_rank", lora_rank, 1, allow_none=True)
+        self.lora_alpha = lora_rank if lora_alpha is None else lora_alpha
+        self.lora_enabled = False
+        if quantization_config is not None:
+            raise arg_error(
+                self,
+                "quantization_config",
+                "None (quantization is not supported)",
+                quantization_config,
+            )
+        if weights is not None:
+            self.build()
+            if not (isinstance(weights, list) and len(weights) == 1):
+                weights = [weights]
+            self.set_weights(weights)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.embeddings = self.add_weight(
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
+            name="embeddings",
+        )
+        self.built = True
+        if self.lora_rank:
+            self.enable_lora(self.lora_rank, self.lora_alpha)
+
+    def enable_lora(
+        self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"
+    ):
+        """Freeze ``embeddings`` and learn a low-rank update ``a @ b`` instead,
+        scaled by ``lora_alpha / rank``; ``b`` starts at zero, so the output is
+        unchanged until training moves it."""
+        rank = check_int(self, "rank", rank, minimum=1)
+        if self.embeddings_constraint is not None:
+            raise ValueError(
+                f"{describe(self)}: LoRA cannot be used with an "
+                "`embeddings_constraint`; remove the constraint to enable LoRA."
+            )
+        if not self.built:
+            raise ValueError(
+                f"{describe(self)}: enable_lora() needs the layer built; call it on "
+                "data or `build()` it first."
+            )
+        if self.lora_enabled:
+            raise ValueError(
+                f"{describe(self)}: LoRA is already enabled (rank {self.lora_rank}); "
+                "enable_lora() can be called once per layer."
+            )
+        self.lora_embeddings_a = self.add_weight(
+            shape=(self.input_dim, rank),
+            initializer=initializers.get(a_initializer),
+            regularizer=self.embeddings_regularizer,
+            name="lora_embeddings_a",
+        )
+        self.lora_embeddings_b = self.add_weight(
+            shape=(rank, self.output_dim),
+            initializer=initializers.get(b_initializer),
+            regularizer=self.embeddings_regularizer,
+            name="lora_embeddings_b",
+        )
+        self.embeddings.trainable = False
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = rank if lora_alpha is None else lora_alpha
+
+    def call(self, inputs):
+        indices = self._indices(inputs)
+        outputs = lookup(self.embeddings, indices)
+        if self.lora_enabled:
+            low_rank = lookup(self.lora_embeddings_a, indices) @ self.lora_embeddings_b
+            outputs = outputs + (self.lora_alpha / self.lora_rank) * low_rank
+        return outputs.to(self._compute_torch_dtype)
+
+    def _indices(self, inputs):
+        if call_context.symbolic:  # fake tensors: no values to check
+            return inputs.long()
+        if inputs.is_floating_point():
+            whole = inputs.long()
+            if not torch.equal(whole.to(inputs.dtype), inputs):
+                bad = inputs[whole.to(inputs.dtype) != inputs].reshape(-1)[0].item()
+                raise ValueError(
+                    f"{describe(self)}: expected integer indices, got a "
+                    f"{str(inputs.dtype).replace('torch.', '')} input holding "
+                    f"{bad!r}, which is not a whole number."
+                )
+            inputs = whole
+        elif inputs.dtype == torch.bool or inputs.is_complex():
+            raise ValueError(
+                f"{describe(self)}: expected integer indices, got a "
+                f"{str(inputs.dtype).replace('torch.', '')} input."
+            )
+        if inputs.numel():
+            low, high = torch.aminmax(inputs)
+            if low < 0 or high >= self.input_dim:
+                bad = int(low) if low < 0 else int(high)
+                raise ValueError(
+                    f"{describe(self)}: index {bad} is out of range for "
+                    f"input_dim={self.input_dim} (valid indices are 0 to "
+                    f"{self.input_dim - 1}); got input shape {tuple(inputs.shape)}."
+                )
+        return inputs if inputs.dtype == torch.long else inputs.long()
+
+    def compute_mask(self, inputs, previous_mask=None):
+        if not self.mask_zero:
+            return None
+        return inputs != 0
+
+    def compute_output_shape(self, input_shape):
+        return (*tuple(input_shape), self.output_dim)
+
+    def get_config(self):
+        config = {
+            **super().get_config(),
+            "input_dim": self.input_dim,
+            "output_dim": self.output_dim,
+            "embeddings_initializer": serialize(self.embeddings_initializer),
+            "embeddings_regularizer": serialize(self.embeddings_regularizer),
+            "activity_regularizer": serialize(self.activity_regularizer),
+            "embeddings_constraint": serialize(self.embeddings_constraint),
+            "mask_zero": self.mask_zero,
+            "quantization_config": None,
+        }
+        if self.lora_rank:
+            config["lora_rank"] = self.lora_rank
+            config["lora_alpha"] = self.lora_alpha
+        return config
