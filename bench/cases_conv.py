@@ -60,10 +60,10 @@ def in_layout(shape, data_format):
     return (shape[0], shape[-1], *shape[1:-1])
 
 
-def both_layouts(name, shape, make_layer, make_torch, weight_shapes):
+def both_layouts(name, shape, make_layer, make_torch, weight_shapes, layouts=LAYOUTS):
     """Register ``name[nhwc]`` and ``name[nchw]``: ``make_layer(k, data_format)``
     and ``make_torch(weights, channels_last)`` build the two sides."""
-    for tag, data_format in LAYOUTS.items():
+    for tag, data_format in layouts.items():
         layer_case(
             f"{name}[{tag}]",
             in_layout(shape, data_format),
@@ -103,7 +103,7 @@ def setup_with(shape, weight_shapes):
     return setup
 
 
-def conv_case(name, rank, shape, filters, kernel, strides=1, pad=None):
+def conv_case(name, rank, shape, filters, kernel, strides=1, pad=None, layouts=LAYOUTS):
     """Conv{rank}D(filters, kernel, strides, padding="same")."""
     channels = shape[-1]
     torch_padding = 0 if pad else kernel // 2
@@ -121,14 +121,20 @@ def conv_case(name, rank, shape, filters, kernel, strides=1, pad=None):
         ),
         make_torch,
         [(*(kernel,) * rank, channels, filters), (filters,)],
+        layouts,
     )
 
 
-conv_case("conv1d_fwd_bwd", 1, (32, 256, 32), 64, 5)
+# channels_first variants of the 2D layers only (the smoke test runs every case;
+# ``python -m bench.cases_conv`` compares the layouts of every op and rank).
+NHWC = {"nhwc": "channels_last"}
+conv_case("conv1d_fwd_bwd", 1, (32, 256, 32), 64, 5, layouts=NHWC)
 conv_case("conv2d_fwd_bwd", 2, (32, 32, 32, 16), 32, 3)
 # stride 2 on even sizes: Keras pads (0, 1), so both sides pad explicitly.
-conv_case("conv2d_s2_fwd_bwd", 2, (32, 32, 32, 16), 32, 3, 2, pad=(0, 1, 0, 1))
-conv_case("conv3d_fwd_bwd", 3, (4, 16, 16, 16, 8), 16, 3)
+conv_case(
+    "conv2d_s2_fwd_bwd", 2, (32, 32, 32, 16), 32, 3, 2, pad=(0, 1, 0, 1), layouts=NHWC
+)
+conv_case("conv3d_fwd_bwd", 3, (4, 16, 16, 16, 8), 16, 3, layouts=NHWC)
 
 
 IMAGES = (32, 32, 32, 32)  # channels_last, 32 channels

@@ -434,3 +434,13 @@ def test_torch_compile_traces_without_graph_breaks():
         expected = layer(x)
         compiled = torch.compile(layer, backend="aot_eager", fullgraph=True)
         torch.testing.assert_close(compiled(x), expected)
+
+
+def test_unknown_channels_are_refused_at_build():
+    layer = lamina.layers.Conv2D(2, 3)
+    with pytest.raises(
+        ValueError,
+        match=r"Conv2D '\w+': expected input with a known channel axis "
+        r"\(batch, rows, cols, channels\), got shape \(None, 8, 8, None\)\.",
+    ):
+        layer.build((None, 8, 8, None))

@@ -66,7 +66,7 @@ class BaseConv(BaseSpatialConv):
         self.kernel_constraint = constraints.get(kernel_constraint)
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
+        channels = self._check_input(input_shape)
         if channels % self.groups:
             raise shape_error(
                 self,

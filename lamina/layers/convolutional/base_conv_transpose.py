@@ -75,7 +75,7 @@ class BaseConvTranspose(BaseSpatialConv):
         self.kernel_constraint = constraints.get(kernel_constraint)
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
+        channels = self._check_input(input_shape)
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, self.filters, channels),
             initializer=self.kernel_initializer,

@@ -63,7 +63,7 @@ class BaseDepthwiseConv(BaseSpatialConv):
         self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
+        channels = self._check_input(input_shape)
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, channels, self.depth_multiplier),
             initializer=self.depthwise_initializer,

@@ -71,7 +71,7 @@ class BaseSeparableConv(BaseSpatialConv):
         self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
-        channels = self._input_channels(input_shape)
+        channels = self._check_input(input_shape)
         self.depthwise_kernel = self.add_weight(
             shape=(*self.kernel_size, channels, self.depth_multiplier),
             initializer=self.depthwise_initializer,

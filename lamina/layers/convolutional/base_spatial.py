@@ -73,7 +73,7 @@ class BaseSpatialConv(Layer):
             axes = ("batch", "channels", *spatial)
         return f"({', '.join(axes)})"
 
-    def _input_channels(self, input_shape) -> int:
+    def _check_input(self, input_shape) -> int:
         """The channel count of ``input_shape``, checked: known and the output of
         every spatial axis non-empty. Fixes the channel axis in the input spec."""
         input_shape = tuple(input_shape)
