@@ -89,12 +89,61 @@ def model_from_config(
         )
     config = legacy_config.upgrade(dict(config), keras2=keras2)
     config.pop("compile_config", None)
+    build_config = config.pop("build_config", None)
     from lamina.layers import deserialize
 
     safe = effective_safe_mode(safe_mode)
     with serialization.custom_object_scope(custom_objects or {}):
         with serialization.SafeModeScope(safe):
-            return deserialize(config, custom_objects=custom_objects)
+            model = deserialize(config, custom_objects=custom_objects)
+            if build_config:
+                build_from_config(model, build_config, source)
+    return model
+
+
+def build_from_config(model, build_config, source="the config") -> None:
+    """Create the model's weights from its ``build_config``.
+
+    A model whose ``build`` is Keras's default (a subclassed model that creates
+    its layers' weights on first call) is built as Keras does: by calling it on
+    symbolic inputs of the recorded shapes.
+    """
+    from lamina.layers.layer import Layer
+    from lamina.models.functional import Functional
+    from lamina.models.model import Model
+    from lamina.models.sequential import Sequential
+
+    default_build = type(model).build in (Layer.build, Model.build)
+    if isinstance(model, (Functional, Sequential)) or not default_build:
+        if not model.built:
+            model.build_from_config(build_config)
+        return
+    shapes = build_config.get("input_shape")
+    if shapes is None or model.weights:
+        return
+    try:
+        model(_symbolic(shapes, model))
+    except Exception as e:  # noqa: BLE001 - reported, then weights loading says more
+        import warnings
+
+        warnings.warn(
+            f"Loading {source}: could not build {type(model).__name__} "
+            f"'{model.name}' by calling it on inputs of shape {shapes} ({e}). "
+            "Give the class a `build(input_shape)` or `build_from_config()`.",
+            stacklevel=3,
+        )
+
+
+def _symbolic(shapes, model):
+    from lamina.layers.keras_tensor import KerasTensor
+
+    if isinstance(shapes, Mapping):
+        return {k: _symbolic(v, model) for k, v in shapes.items()}
+    if isinstance(shapes, (list, tuple)) and all(
+        d is None or isinstance(d, int) for d in shapes
+    ):
+        return KerasTensor(tuple(shapes), dtype=model.compute_dtype)
+    return [_symbolic(s, model) for s in shapes]
 
 
 def _preview(value) -> str:
