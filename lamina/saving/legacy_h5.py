@@ -87,6 +87,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         training = h5file.attrs.get("training_config")
         if compile and training is not None:
             _compile(model, _attr_text(training), source, custom_objects)
+            if "optimizer_weights" in h5file:
+                warnings.warn(
+                    f"{source}: the optimizer state stored in Keras 2's layout is not "
+                    "restored; training continues with a fresh optimizer state.",
+                    stacklevel=3,
+                )
     return model
 
 
