@@ -1,10 +1,10 @@
 """Convolution layers against Keras 3, and their argument errors.
 
 A pruned product: for every layer and rank, the arithmetic that differs (strides
-with odd and even sizes, so ``same`` pads symmetrically, asymmetrically with the
-extra cell read, or with it unread; even and odd kernels; dilation; groups;
-depth multipliers; output_padding; causal) in both data formats, plus one case each
-for activation, initializers, regularizers and constraints. Inputs are small:
+on odd and even sizes, so ``same`` pads symmetrically or with an extra zero at the
+end; even and odd kernels; dilation; groups; depth multipliers; output_padding;
+causal) in both data formats, plus one case each for activation, initializers,
+regularizers and constraints. Inputs are small:
 the oracle compares outputs, input and weight gradients within 1e-5.
 """
 
@@ -15,11 +15,10 @@ from tests.oracle import Case, ErrorCase
 SPATIAL = {1: (9,), 2: (7, 8), 3: (5, 6, 4)}  # odd and even sizes on every rank
 
 
-def _shape(rank, channels, data_format="channels_last", spatial=None):
-    spatial = spatial or SPATIAL[rank]
+def _shape(rank, channels, data_format="channels_last"):
     if data_format == "channels_first":
-        return (2, channels, *spatial)
-    return (2, *spatial, channels)
+        return (2, channels, *SPATIAL[rank])
+    return (2, *SPATIAL[rank], channels)
 
 
 # 3D runs the same per-axis arithmetic as 1D and 2D through the same code (only
@@ -28,15 +27,14 @@ RANK3_VARIANTS = {"valid", "same-s2", "same-s2-odd-k", "outpad-same", "tuple-arg
 
 
 def _cases(layer, rank, variants, channels=4, base=None):
-    """One Case per (id, kwargs[, spatial]) variant, in both data formats when the
-    variant says ``both``."""
+    """One Case per ``(id, kwargs[, "both"])`` variant, in both data formats when
+    it says ``both``."""
     cases = []
     for variant in variants:
         name, kwargs, *rest = variant
         if rank == 3 and name not in RANK3_VARIANTS:
             continue
         formats = ("channels_last", "channels_first") if "both" in rest else ("",)
-        spatial = next((r for r in rest if isinstance(r, tuple)), None)
         for data_format in formats:
             full = {**(base or {}), **kwargs}
             suffix = ""
@@ -47,7 +45,7 @@ def _cases(layer, rank, variants, channels=4, base=None):
                 Case(
                     layer,
                     full,
-                    _shape(rank, channels, data_format or "channels_last", spatial),
+                    _shape(rank, channels, data_format or "channels_last"),
                     id=f"{layer}-{name}{suffix}",
                 )
             )

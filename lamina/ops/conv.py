@@ -20,8 +20,8 @@ result whose permuted view is a contiguous NHWC tensor: no activation is copied.
 such views; its conv2d does not). channels_first inputs run in torch's native
 NCHW layout and come back contiguous. Kernels are permuted views of the
 Keras-layout weights. Padding is torch's own symmetric ``padding`` argument
-wherever that is exact; only a ``same`` padding whose trailing extra cell is read,
-and ``causal``, pad the input explicitly. Transposed convolutions never slice their
+wherever that is exact; only the extra cell of an odd ``same`` total and the
+``causal`` zeros pad the input explicitly. Transposed convolutions never slice their
 output: an asymmetric crop becomes leading zeros on the (smaller) input.
 
 Layout choices (``python -m bench.cases_conv`` measures them: fwd+bwd, 1 thread,

@@ -163,19 +163,15 @@ def upsampled_length(n: int | None, size: int) -> int | None:
 def torch_conv_padding(
     n: int, kernel: int, padding: str, stride: int = 1, dilation: int = 1
 ) -> tuple[int, int, int]:
-    """``padding_pair`` in the form torch runs fastest: ``(symmetric, before, after)``.
+    """``padding_pair`` split for torch: ``(symmetric, before, after)``.
 
     ``symmetric`` goes to torch's own ``padding`` argument; ``before``/``after`` are
-    the zeros that must still be added explicitly (``F.pad``). When the trailing
-    extra cell of ``same`` is never read by any window it is dropped, so most
-    ``same`` convolutions need no explicit padding at all.
+    the zeros still to add explicitly (``F.pad``): the extra cell of an odd ``same``
+    total (always read: the total is exactly what the last window needs) and the
+    ``causal`` zeros.
     """
     before, after = padding_pair(n, kernel, padding, stride, dilation)
     common = min(before, after)
-    if after > before and conv_output_length(
-        n + 2 * before, kernel, "valid", stride, dilation
-    ) == conv_output_length(n + before + after, kernel, "valid", stride, dilation):
-        return before, 0, 0
     return common, before - common, after - common
 
 
