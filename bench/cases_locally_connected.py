@@ -177,6 +177,7 @@ TF_PEER = textwrap.dedent(
     import tf_keras
     args = json.loads(sys.argv[1])
     tf.config.threading.set_intra_op_parallelism_threads(args["threads"])
+    tf.config.threading.set_inter_op_parallelism_threads(args["threads"])
     data = np.load(args["npz"])
     cls = getattr(tf_keras.layers, args["layer"])
     start = time.perf_counter()
@@ -191,9 +192,9 @@ TF_PEER = textwrap.dedent(
             tape.watch(x)
             y = layer(x)
             loss = tf.reduce_sum(y)
-        grads = tape.gradient(loss, [x, *layer.trainable_weights])
-        return y, grads[0]
-    y, gx = step(x)
+        # every gradient is returned: tf.function prunes the ones nobody uses
+        return y, tape.gradient(loss, [x, *layer.trainable_weights])
+    y, (gx, *_) = step(x)
     times = []
     deadline = time.perf_counter() + args["budget"]
     while len(times) < 3 or (time.perf_counter() < deadline and len(times) < 50):

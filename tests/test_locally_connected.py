@@ -228,14 +228,41 @@ def test_matches_the_loop_reference(rank, input_shape, kwargs, implementation):
 
 
 @pytest.mark.parametrize("rank, input_shape, kwargs", [g[:3] for g in GEOMETRIES])
-def test_every_strategy_computes_auto_layout(rank, input_shape, kwargs):
-    """``auto`` stores layout 1 and may compute with any strategy: all agree."""
+def test_every_strategy_computes_from_every_layout(rank, input_shape, kwargs):
+    """A layer picks its strategy by a cost model (``auto`` among all three, 2
+    between its masked dense matmul and the batched matmul over its live blocks):
+    whatever it picks, every strategy gives the same outputs and gradients from
+    every stored layout."""
     layer = build(rank, input_shape, implementation="auto", **kwargs)
     x = torch.from_numpy(random_input(input_shape))
     expected = layer(x)
-    for strategy in STRATEGIES.values():
-        computed = strategy(layer.geometry, 1)(x, layer.kernel, layer.bias)
-        torch.testing.assert_close(computed, expected, atol=ATOL, rtol=0)
+    upstream = torch.randn(expected.shape)
+    (expected * upstream).sum().backward()
+    for layout in (1, 2, 3):
+        kernel = torch.from_numpy(convert_weights(layer, layout)[0])
+        expected_grad = torch.from_numpy(convert_weights_of_grad(layer, layout))
+        for strategy in STRATEGIES.values():
+            stored = kernel.clone().requires_grad_(True)
+            computed = strategy(layer.geometry, layout)(x, stored, layer.bias)
+            torch.testing.assert_close(computed, expected, atol=ATOL, rtol=0)
+            (computed * upstream).sum().backward()
+            live = stored.grad if layout != 2 else stored.grad * dense_mask(layer)
+            torch.testing.assert_close(live, expected_grad, atol=ATOL, rtol=0)
+
+
+def dense_mask(layer):
+    geometry = layer.geometry
+    return torch.from_numpy(geometry.mask.reshape(geometry.mask_shape()))
+
+
+def convert_weights_of_grad(layer, layout):
+    """The layout-1 kernel gradient of ``layer`` in ``layout`` (dead taps: 0)."""
+    with torch.no_grad():
+        saved = layer.kernel.detach().clone()
+        layer.kernel.copy_(layer.kernel.grad)
+        converted = convert_weights(layer, layout)[0]
+        layer.kernel.copy_(saved)
+    return converted
 
 
 @pytest.mark.parametrize("rank, input_shape, kwargs, implementation", CASES[::2])
@@ -261,7 +288,7 @@ def test_dense_kernel_entries_outside_the_windows_are_ignored():
     layer = build(1, (2, 6, 2), filters=2, kernel_size=2, implementation=2)
     x = torch.from_numpy(random_input((2, 6, 2)))
     before = layer(x).detach()
-    mask = layer._strategy.mask.expand_as(layer.kernel)
+    mask = dense_mask(layer).expand_as(layer.kernel)
     with torch.no_grad():
         layer.kernel[~mask] = 1e3
     torch.testing.assert_close(layer(x), before)

@@ -11,13 +11,16 @@ trained layer's weights to another implementation.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from lamina import activations, config, constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.locally_connected.connectivity import Geometry
-from lamina.layers.locally_connected.strategies import STRATEGIES, choose
+from lamina.layers.locally_connected.strategies import (
+    CANDIDATES,
+    STRATEGIES,
+    choose,
+)
 from lamina.ops import shapes
 from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import (
@@ -133,7 +136,7 @@ class BaseLocallyConnected(Layer):
                 constraint=self.bias_constraint,
                 name="bias",
             )
-        compute = choose(geometry) if self.implementation == "auto" else layout
+        compute = choose(geometry, layout, CANDIDATES[self.implementation])
         self._strategy = STRATEGIES[compute](geometry, layout).to(self.kernel.device)
         self.geometry = geometry
         first = 1 if self.data_format == "channels_last" else 2
@@ -232,18 +235,6 @@ class BaseLocallyConnected(Layer):
         }
 
 
-_TO_LAYOUT_1 = {
-    1: lambda geometry, kernel: kernel,
-    2: Geometry.from_dense,
-    3: Geometry.from_sparse,
-}
-_FROM_LAYOUT_1 = {
-    1: lambda geometry, kernel: kernel,
-    2: Geometry.to_dense,
-    3: Geometry.to_sparse,
-}
-
-
 def convert_weights(layer: BaseLocallyConnected, implementation) -> list[np.ndarray]:
     """``layer``'s weights in the layout of ``implementation`` (1, 2, 3, "auto"):
     load them into the same layer built with that implementation and it computes
@@ -269,14 +260,11 @@ def convert_weights(layer: BaseLocallyConnected, implementation) -> list[np.ndar
         )
     target = stored_layout(layer._check_implementation(implementation))
     source = stored_layout(layer.implementation)
-    geometry = layer.geometry
-    with torch.no_grad():
-        kernel1 = _TO_LAYOUT_1[source](geometry, layer.kernel.detach())
-        kernel = _FROM_LAYOUT_1[target](geometry, kernel1)
-    weights = [kernel.cpu().numpy()]
-    if layer.bias is not None:
-        weights.append(layer.bias.detach().cpu().numpy())
-    return weights
+    geometry, kernel = layer.geometry, layer.kernel.detach()
+    index = geometry.index(source, target, device=kernel.device)
+    kernel = geometry.convert(kernel, source, target, index)
+    weights = [kernel] if layer.bias is None else [kernel, layer.bias.detach()]
+    return [w.cpu().numpy().copy() for w in weights]  # never views of the layer
 
 
 # ----------------------------------------------------------------- docs

@@ -71,6 +71,7 @@ class Geometry:
         self.positions = prod(self.out_sizes)
         self.taps = prod(self.kernel_size)
         self.cells = prod(self.in_sizes)
+        self._value_index = {}
 
     # ------------------------------------------------------------ the tables
     @cached_property
@@ -135,48 +136,30 @@ class Geometry:
         n, m = self.in_sizes, self.out_sizes
         return (1, *n, 1, *m) if self.channels_first else (*n, 1, *m, 1)
 
-    # ------------------------------------------------ layout 1 <-> the others
-    def windows(self, kernel1: torch.Tensor) -> torch.Tensor:
-        """A layout-1 kernel viewed as ``(P, T, C, O)`` (no copy)."""
-        p, t, c, o = self.positions, self.taps, self.channels, self.filters
-        if self.channels_first:
-            return kernel1.reshape(p, c, t, o).transpose(1, 2)
-        return kernel1.reshape(p, t, c, o)
+    # ------------------------------------------------ layout conversions
+    def convert(self, kernel, source: int, target: int, index: dict):
+        """A kernel in layout ``source`` in layout ``target``, through layout 3 (the
+        live weights): a gather, then a copy into zeros. Differentiable, and the
+        gradient comes back in the source's own (contiguous) layout."""
+        if source == target:
+            return kernel
+        values = kernel if source == 3 else kernel.reshape(-1)[index[source]]
+        if target == 3:
+            return values
+        shape = self.kernel_shape(target)
+        return (
+            kernel.new_zeros(prod(shape))
+            .index_copy(0, index[target], values)
+            .view(shape)
+        )
 
-    def dense_view(self, kernel2: torch.Tensor) -> torch.Tensor:
-        """A layout-2 kernel viewed as ``(N, P, C, O)`` (no copy)."""
-        n, p, c, o = self.cells, self.positions, self.channels, self.filters
-        if self.channels_first:
-            return kernel2.reshape(c, n, o, p).permute(1, 3, 0, 2)
-        return kernel2.reshape(n, c, p, o).permute(0, 2, 1, 3)
-
-    def to_dense(self, kernel1: torch.Tensor) -> torch.Tensor:
-        """Layout 1 -> layout 2 (zeros where nothing connects); differentiable."""
-        position, tap, cell = self._torch_pairs(kernel1.device)
-        dense = kernel1.new_zeros(self.kernel_shape(2))
-        self.dense_view(dense)[cell, position] = self.windows(kernel1)[position, tap]
-        return dense
-
-    def from_dense(self, kernel2: torch.Tensor) -> torch.Tensor:
-        """Layout 2 -> layout 1 (entries the mask drops are ignored)."""
-        position, tap, cell = self._torch_pairs(kernel2.device)
-        kernel1 = kernel2.new_zeros(self.kernel_shape(1))
-        self.windows(kernel1)[position, tap] = self.dense_view(kernel2)[cell, position]
-        return kernel1
-
-    def to_sparse(self, kernel1: torch.Tensor) -> torch.Tensor:
-        """Layout 1 -> layout 3; differentiable."""
-        index = torch.from_numpy(self.sparse_order).to(kernel1.device)
-        return kernel1.reshape(-1).index_select(0, index)
-
-    def from_sparse(self, kernel3: torch.Tensor) -> torch.Tensor:
-        """Layout 3 -> layout 1 (zeros at dead taps)."""
-        index = torch.from_numpy(self.sparse_order).to(kernel3.device)
-        kernel1 = kernel3.new_zeros(prod(self.kernel_shape(1)))
-        return kernel1.index_copy(0, index, kernel3).reshape(self.kernel_shape(1))
-
-    def _torch_pairs(self, device):
-        return tuple(torch.from_numpy(a).to(device) for a in self.live_pairs)
+    def index(self, *layouts: int, device=None) -> dict:
+        """What ``convert`` needs between ``layouts``: ``{layout: value_index}``
+        as tensors, for layouts 1 and 2."""
+        return {
+            layout: torch.from_numpy(self.value_index(layout)).to(device)
+            for layout in set(layouts) - {3}
+        }
 
     # ------------------------------------------------ the sparse matrices
     @cached_property
@@ -189,44 +172,63 @@ class Geometry:
         rank = np.arange(len(position)) - first[position]
         return rank, live_count, first
 
-    def _layout1_index(self, position, tap, channel, filt):
-        c, o, t = self.channels, self.filters, self.taps
-        if self.channels_first:
-            return ((position * c + channel) * t + tap) * o + filt
-        return ((position * t + tap) * c + channel) * o + filt
-
-    @cached_property
-    def sparse_structure(self):
-        """The CSR matrix ``(P * O, N * C)`` mapping flat inputs to flat outputs:
-        ``(crow, col)``, and per value its layout-1 index (``sparse_order``). Its
-        values in order are layout 3."""
-        position, tap, cell = self.live_pairs
+    def _entries(self):
+        """The CSR matrix ``(P * O, N * C)`` that maps flat inputs to flat outputs,
+        built from per-position blocks: ``crow``, each entry's block element, the
+        blocks' (pair, channel) elements and each entry's filter."""
+        position, _, _ = self.live_pairs
         rank, live_count, first = self._pair_facts
-        c, o, n, p = self.channels, self.filters, self.cells, self.positions
-        pair = np.arange(len(position))
-        channel = np.arange(c)
+        c, o, p = self.channels, self.filters, self.positions
+        pair, channel = np.arange(len(position)), np.arange(c)
         if self.channels_first:  # row (filter, position), entries (channel, tap)
             pair, channel = np.tile(pair, c), np.repeat(channel, len(pair))
             order = np.lexsort((rank[pair], channel, position[pair]))
             pair, channel = pair[order], channel[order]
-            row_position = np.tile(np.arange(p), o)
-            row_filter = np.repeat(np.arange(o), p)
-            block_col = channel * n + cell[pair]
+            row_position, row_filter = (
+                np.tile(np.arange(p), o),
+                np.repeat(np.arange(o), p),
+            )
         else:  # row (position, filter), entries (tap, channel)
             pair, channel = np.repeat(pair, c), np.tile(channel, len(position))
-            row_position = np.repeat(np.arange(p), o)
-            row_filter = np.tile(np.arange(o), p)
-            block_col = cell[pair] * c + channel
-        block_index = self._layout1_index(position[pair], tap[pair], channel, 0)
+            row_position, row_filter = (
+                np.repeat(np.arange(p), o),
+                np.tile(np.arange(o), p),
+            )
         crow, entry = _expand(row_position, live_count * c, first * c)
-        lengths = np.diff(crow)
-        col = block_col[entry]
-        order = block_index[entry] + np.repeat(row_filter, lengths)
-        return crow, col, order
+        return crow, entry, pair, channel, np.repeat(row_filter, np.diff(crow))
 
-    @property
-    def sparse_order(self) -> np.ndarray:
-        return self.sparse_structure[2]
+    @cached_property
+    def sparse_structure(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(crow, col)`` of the CSR matrix whose values in order are layout 3."""
+        crow, entry, pair, channel, _ = self._entries()
+        cell = self.live_pairs[2][pair]
+        if self.channels_first:
+            return crow, (channel * self.cells + cell)[entry]
+        return crow, (cell * self.channels + channel)[entry]
+
+    def value_index(self, layout: int) -> np.ndarray:
+        """Per layout-3 value, its flat index in a layout-1 or layout-2 kernel."""
+        if layout not in self._value_index:
+            _, entry, pair, channel, filt = self._entries()
+            position, tap, cell = (a[pair] for a in self.live_pairs)
+            c, o, t, n, p = (
+                self.channels,
+                self.filters,
+                self.taps,
+                self.cells,
+                self.positions,
+            )
+            first = self.channels_first
+            if layout == 1 and first:  # (P, C, T, O)
+                block, step = ((position * c + channel) * t + tap) * o, 1
+            elif layout == 1:  # (P, T, C, O)
+                block, step = ((position * t + tap) * c + channel) * o, 1
+            elif first:  # (C, N, O, P)
+                block, step = (channel * n + cell) * o * p + position, p
+            else:  # (N, C, P, O)
+                block, step = ((cell * c + channel) * p + position) * o, 1
+            self._value_index[layout] = block[entry] + filt * step
+        return self._value_index[layout]
 
     @cached_property
     def transposed_structure(self):

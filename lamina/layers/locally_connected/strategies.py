@@ -43,8 +43,10 @@ except ImportError:  # pragma: no cover - older torch
 
 
 class Strategy(torch.nn.Module):
-    """One way of computing the layer for one ``Geometry``; ``layout`` is the kernel
-    layout the layer stores (the strategy's own, or 1 under ``auto``)."""
+    """One way of computing the layer for one ``Geometry``. ``layout`` is the
+    kernel layout the layer stores; where it is not the strategy's own
+    (``native_layout``), ``operand`` converts the kernel on each call
+    (differentiably: a gather or a scatter)."""
 
     native_layout = 1
 
@@ -52,12 +54,25 @@ class Strategy(torch.nn.Module):
         super().__init__()
         self.geometry = geometry
         self.layout = layout
+        self.index_layouts = ()
+        if layout != self.native_layout:
+            index = geometry.index(layout, self.native_layout)
+            for key, tensor in index.items():
+                self._buffer(f"index_{key}", tensor)
+            self.index_layouts = tuple(index)
 
     def extra_repr(self) -> str:
         return f"stored_layout={self.layout}"
 
     def _buffer(self, name: str, array) -> None:
         self.register_buffer(name, torch.as_tensor(array), persistent=False)
+
+    def operand(self, kernel):
+        """The kernel in this strategy's own layout."""
+        if self.layout == self.native_layout:
+            return kernel
+        index = {key: getattr(self, f"index_{key}") for key in self.index_layouts}
+        return self.geometry.convert(kernel, self.layout, self.native_layout, index)
 
     def _flat_output(self, flat: torch.Tensor) -> torch.Tensor:
         return flat.reshape(self.geometry.output_shape(flat.shape[0]))
@@ -99,7 +114,7 @@ class PatchMatmul(Strategy):
         return bias.reshape(positions, 1, filters)
 
     def forward(self, x, kernel, bias):
-        patches = self.patches(x)
+        patches, kernel = self.patches(x), self.operand(kernel)
         if bias is None:
             out = torch.bmm(patches, kernel)
         else:
@@ -121,27 +136,19 @@ class DenseMatmul(Strategy):
         super().__init__(geometry, layout)
         if layout == 2:
             self._buffer("mask", geometry.mask.reshape(geometry.mask_shape()))
-        else:
-            for name, array in zip(("position", "tap", "cell"), geometry.live_pairs):
-                self._buffer(name, array)
         self.matrix_shape = (
             geometry.cells * geometry.channels,
             geometry.positions * geometry.filters,
         )
 
-    def dense_kernel(self, kernel):
-        """The ``(N * C, P * O)`` matrix, zero where nothing connects."""
-        if self.layout == 2:
-            return (kernel * self.mask).reshape(self.matrix_shape)
-        geometry = self.geometry
-        dense = kernel.new_zeros(geometry.kernel_shape(2))
-        windows = geometry.windows(kernel)[self.position, self.tap]
-        geometry.dense_view(dense)[self.cell, self.position] = windows
+    def operand(self, kernel):
+        """The ``(N * C, P * O)`` matrix, zero where nothing connects (tf.keras
+        keeps whatever its initializer drew there, and masks it each call)."""
+        dense = kernel * self.mask if self.layout == 2 else super().operand(kernel)
         return dense.reshape(self.matrix_shape)
 
     def forward(self, x, kernel, bias):
-        flat = x.reshape(x.shape[0], -1)
-        matrix = self.dense_kernel(kernel)
+        flat, matrix = x.reshape(x.shape[0], -1), self.operand(kernel)
         if bias is None:
             return self._flat_output(flat @ matrix)
         # channels_first: tf.keras's bias buffer read as (O, *out), i.e. flat as is.
@@ -155,27 +162,22 @@ class SparseMatmul(Strategy):
 
     def __init__(self, geometry: Geometry, layout: int = 3):
         super().__init__(geometry, layout)
-        crow, col, order = geometry.sparse_structure
+        crow, col = geometry.sparse_structure
         tcrow, tcol, perm = geometry.transposed_structure
         for name, array in dict(
             crow=crow, col=col, tcrow=tcrow, tcol=tcol, perm=perm
         ).items():
             self._buffer(name, array)
-        if layout == 1:
-            self._buffer("order", order)
         self.matrix_shape = (
             geometry.positions * geometry.filters,
             geometry.cells * geometry.channels,
         )
 
-    def values(self, kernel):
-        return kernel if self.layout == 3 else kernel.reshape(-1)[self.order]
-
     def forward(self, x, kernel, bias):
         batch = x.shape[0]
         if is_fake(x) or x.device.type == "meta":  # shape inference only
             return x.new_empty(self.geometry.output_shape(batch))
-        flat = _CsrMatmul.apply(self.values(kernel), x.reshape(batch, -1), self)
+        flat = _CsrMatmul.apply(self.operand(kernel), x.reshape(batch, -1), self)
         if bias is not None:
             flat = flat + bias.reshape(-1)
         return self._flat_output(flat)
@@ -248,7 +250,32 @@ def predicted_costs(geometry: Geometry, batch: int = NOMINAL_BATCH) -> dict:
     }
 
 
-def choose(geometry: Geometry) -> int:
-    """The strategy ``implementation="auto"`` computes with (1, 2 or 3)."""
+def conversion_cost(geometry: Geometry, layout: int, compute: int) -> float:
+    """Extra microseconds for a strategy computing from another layout: gathering
+    the layout-1 kernel (and scattering its gradient back), plus creating a
+    dense kernel or its dense gradient where layout 2 is involved."""
+    if layout == compute:
+        return 0.0
+    g = geometry
+    cost = 0.002 * g.positions * g.taps * g.channels * g.filters
+    if 2 in (layout, compute):
+        cost += 0.003 * g.cells * g.channels * g.positions * g.filters
+    return cost
+
+
+# The strategies each implementation may compute with, on its stored layout.
+# 1 and 3 are tf.keras's own computations. 2 is the masked dense matmul, or, where
+# the dense product would mostly multiply zeros, implementation 1's batched matmul
+# over the kernel's live blocks (tf.keras's implementation 2 skips the zeros too,
+# with a sparsity-aware matmul). "auto" stores layout 1 and may use any of them.
+CANDIDATES = {1: (1,), 2: (2, 1), 3: (3,), "auto": (1, 2, 3)}
+
+
+def choose(geometry: Geometry, layout: int = 1, candidates=(1, 2, 3)) -> int:
+    """The strategy predicted fastest among ``candidates`` for a kernel stored in
+    ``layout``."""
     costs = predicted_costs(geometry)
-    return min(costs, key=costs.get)
+    return min(
+        candidates,
+        key=lambda c: costs[c] + conversion_cost(geometry, layout, c),
+    )
