@@ -534,3 +534,28 @@ def test_tf_keras_weights_give_tf_keras_outputs(entry):
     np.testing.assert_allclose(y.detach().numpy(), TF_KERAS[f"{key}_y"], atol=ATOL)
     (y * torch.cos(y)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), TF_KERAS[f"{key}_dx"], atol=ATOL)
+
+
+@pytest.mark.parametrize("implementation", [1, 2, 3, "auto"])
+def test_mixed_bfloat16_policy(implementation):
+    """bf16 compute (implementation 3 in float32: torch has no bf16 CSR matmul on
+    CPU), float32 weights and gradients, outputs near the float32 layer's."""
+    reference_layer = build(
+        1, (2, 9, 3), filters=4, kernel_size=3, implementation=implementation
+    )
+    layer = lamina.layers.LocallyConnected1D(
+        4, 3, implementation=implementation, dtype="mixed_bfloat16"
+    )
+    layer.build((2, 9, 3))
+    layer.set_weights(reference_layer.get_weights())
+    x = random_input((2, 9, 3))
+    y = layer(x)
+    assert y.dtype == torch.bfloat16
+    y.float().sum().backward()
+    assert layer.kernel.grad.dtype == torch.float32
+    np.testing.assert_allclose(
+        y.float().detach().numpy(),
+        reference_layer(x).detach().numpy(),
+        rtol=0.05,
+        atol=0.1,
+    )

@@ -291,19 +291,22 @@ ARGS = {
     ``"glorot_uniform"``, ``"zeros"``.
 kernel_regularizer, bias_regularizer, activity_regularizer: optional.
 kernel_constraint, bias_constraint: optional, applied after updates.""",
-    "implementation": """implementation: how the layer computes and so how it
-    stores its kernel, all giving the same outputs (default 1, as in tf.keras):
-    ``1``: gather the patches, one batched matmul over positions; memory-light,
-    the best choice for most layers. ``2``: one matmul with a dense kernel
-    between the whole input and output, masked to the windows; few ops but
-    ``input_size / window_size`` times the weights: small layers only.
-    ``3``: one sparse (CSR) matmul with only the live weights; fastest when
-    channels and filters are few and positions many. ``"auto"`` (lamina's
-    addition): stores implementation 1's layout (so its weights never depend on
-    the choice) and computes with whichever of 1, 2, 3 a cost model of the
-    shapes predicts fastest; it takes ``padding="same"`` too (the kernel then
-    keeps entries for the cells outside the input, which stay unused).
-    ``convert_weights`` / ``with_implementation`` switch a trained layer.""",
+    "implementation": """implementation: the kernel layout (tf.keras's, see
+    Weights) and how the layer computes; all give the same outputs (default 1,
+    as in tf.keras). ``1``: gather the patches, one batched matmul over
+    positions; memory-light, the best choice for most layers. ``2``: a dense
+    kernel between the whole input and output, masked to the windows
+    (``input_size / window_size`` times the weights): one masked dense matmul
+    for small layers; where that would mostly multiply zeros, the batched matmul
+    of 1 over the kernel's live blocks (tf.keras's sparse-aware matmul skips
+    the zeros too). ``3``: only the live weights, one sparse (CSR) matmul;
+    fastest when channels and filters are few and positions many. ``"auto"``
+    (lamina's addition): stores implementation 1's layout (so its weights never
+    depend on the choice) and computes with whichever of the three a cost model
+    of the shapes predicts fastest, chosen once in ``build``; it takes
+    ``padding="same"`` too (the kernel then keeps entries for cells outside the
+    input, which stay unused). ``convert_weights`` / ``with_implementation``
+    switch a trained layer.""",
     "kwargs": """**kwargs: ``name``, ``dtype``, ``trainable``, ``input_shape``, ...
     (see ``Layer``).""",
     "length": """per spatial axis ``ceil((n - kernel_size + 1) / strides)`` for

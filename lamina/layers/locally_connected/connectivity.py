@@ -175,7 +175,7 @@ class Geometry:
     def _entries(self):
         """The CSR matrix ``(P * O, N * C)`` that maps flat inputs to flat outputs,
         built from per-position blocks: ``crow``, each entry's block element, the
-        blocks' (pair, channel) elements and each entry's filter."""
+        blocks' (pair, channel) elements and each row's filter."""
         position, _, _ = self.live_pairs
         rank, live_count, first = self._pair_facts
         c, o, p = self.channels, self.filters, self.positions
@@ -195,7 +195,7 @@ class Geometry:
                 np.tile(np.arange(o), p),
             )
         crow, entry = _expand(row_position, live_count * c, first * c)
-        return crow, entry, pair, channel, np.repeat(row_filter, np.diff(crow))
+        return crow, entry, pair, channel, row_filter
 
     @cached_property
     def sparse_structure(self) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +209,8 @@ class Geometry:
     def value_index(self, layout: int) -> np.ndarray:
         """Per layout-3 value, its flat index in a layout-1 or layout-2 kernel."""
         if layout not in self._value_index:
-            _, entry, pair, channel, filt = self._entries()
+            crow, entry, pair, channel, row_filter = self._entries()
+            filt = np.repeat(row_filter, np.diff(crow))
             position, tap, cell = (a[pair] for a in self.live_pairs)
             c, o, t, n, p = (
                 self.channels,
@@ -268,5 +269,6 @@ def _expand(row_block, block_length, block_first):
     lengths = block_length[row_block]
     crow = np.zeros(len(row_block) + 1, dtype=np.int64)
     np.cumsum(lengths, out=crow[1:])
-    within = np.arange(crow[-1]) - np.repeat(crow[:-1], lengths)
-    return crow, np.repeat(block_first[row_block], lengths) + within
+    shift = np.repeat(block_first[row_block] - crow[:-1], lengths)
+    shift += np.arange(crow[-1])
+    return crow, shift

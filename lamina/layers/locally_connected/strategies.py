@@ -2,22 +2,22 @@
 
 A strategy is chosen once, in ``build``, and holds what it needs (index buffers,
 masks) as non-persistent buffers so ``.to(device)`` moves them. Its ``forward(x,
-kernel, bias)`` takes the layer's kernel in the layout the layer stores and returns
-the biased, pre-activation output.
+kernel, bias)`` takes the kernel in the layout the layer stores and returns the
+biased, pre-activation output.
 
-- ``PatchMatmul`` (implementation 1): the patches gathered by one
+- ``PatchMatmul`` (implementation 1's): the patches gathered by one
   ``index_select`` (im2col), then one batched matmul over positions with the bias
   fused (``baddbmm``). Memory-light, few ops.
-- ``DenseMatmul`` (implementation 2): the input flattened, times the masked dense
-  kernel ``(N * C, P * O)``: one ``addmm``. Few ops but ``N * P`` times the
-  memory of a position's filter bank; wins only for small layers.
-- ``SparseMatmul`` (implementation 3): one CSR sparse-dense matmul; its backward is
-  two more sparse products (the transposed CSR for the input gradient, a sampled
-  dense-dense product for the kernel's values) with structures built at ``build``.
+- ``DenseMatmul`` (implementation 2's): the flat input times the masked dense
+  kernel ``(N * C, P * O)``: one ``addmm``. ``N / T`` times the work of the
+  windows; worth it only for small layers.
+- ``SparseMatmul`` (implementation 3's): one CSR sparse-dense matmul; its backward
+  is two more sparse products (the transposed CSR for the input gradient, a
+  sampled dense-dense product for the values) on structures built in ``build``.
 
-``implementation="auto"`` stores layout 1 whatever it computes with (so its weights
-do not depend on the choice) and converts the kernel on the fly where the chosen
-strategy needs another layout (a scatter for dense, a gather for sparse).
+A strategy may compute from another layout than its own: ``Geometry.convert``
+gathers the live weights on each call, differentiably (``CANDIDATES`` says which
+strategies each implementation may use; ``choose`` picks by ``predicted_costs``).
 """
 
 from __future__ import annotations
@@ -177,10 +177,14 @@ class SparseMatmul(Strategy):
         batch = x.shape[0]
         if is_fake(x) or x.device.type == "meta":  # shape inference only
             return x.new_empty(self.geometry.output_shape(batch))
-        flat = _CsrMatmul.apply(self.operand(kernel), x.reshape(batch, -1), self)
+        values = self.operand(kernel)
+        # torch has no half-precision CSR matmul on CPU: mixed precision runs this
+        # strategy in the weights' dtype.
+        flat = x.reshape(batch, -1).to(values.dtype)
+        flat = _CsrMatmul.apply(values, flat, self)
         if bias is not None:
             flat = flat + bias.reshape(-1)
-        return self._flat_output(flat)
+        return self._flat_output(flat.to(x.dtype))
 
     def matrix(self, values):
         return torch.sparse_csr_tensor(
@@ -205,19 +209,25 @@ class _CsrMatmul(torch.autograd.Function):
     def forward(ctx, values, flat, strategy):
         ctx.save_for_backward(values, flat)
         ctx.strategy = strategy
-        return (strategy.matrix(values) @ flat.t()).t()
+        with torch.autocast(flat.device.type, enabled=False):
+            return (strategy.matrix(values) @ flat.t()).t()
 
     @staticmethod
     def backward(ctx, grad):
         values, flat = ctx.saved_tensors
+        with torch.autocast(flat.device.type, enabled=False):
+            return _CsrMatmul._backward(ctx, values.detach(), flat, grad)
+
+    @staticmethod
+    def _backward(ctx, values, flat, grad):
         strategy = ctx.strategy
         grad_values = grad_flat = None
         if ctx.needs_input_grad[0]:
-            pattern = strategy.matrix(values.detach())
+            pattern = strategy.matrix(values)
             sampled = torch.sparse.sampled_addmm(pattern, grad.t(), flat, beta=0.0)
             grad_values = sampled.values()
         if ctx.needs_input_grad[1]:
-            grad_flat = (strategy.transposed(values.detach()) @ grad.t()).t()
+            grad_flat = (strategy.transposed(values) @ grad.t()).t()
         return grad_values, grad_flat, None
 
 
