@@ -42,8 +42,7 @@ class ProgbarLogger(Callback):
         self.seen = batch + 1
         self._ensure_progbar()
         if self.verbose == 1:
-            items = sorted(logs.items()) if logs else None
-            self.progbar.update(self.seen, items, finalize=False)
+            self.progbar.update(self.seen, logs, finalize=False)
 
     def _finalize(self, logs):
         self._ensure_progbar()

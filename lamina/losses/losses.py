@@ -217,13 +217,18 @@ def sparse_categorical_crossentropy(
     num_classes = y_pred.shape[class_axis]
     if labels.device.type != "cpu":  # an out-of-range gather would kill the context
         _check_labels(labels, num_classes)
-    log_prob = _log_probabilities(y_pred, from_logits, axis)
+    # torch's fused kernels want the classes on axis 1
+    scores = y_pred if class_axis == 1 else y_pred.movedim(class_axis, 1)
     try:
-        picked = torch.gather(log_prob, class_axis, labels.unsqueeze(class_axis))
-    except RuntimeError:
+        if from_logits:
+            result = F.cross_entropy(scores, labels, reduction="none")
+        else:
+            result = F.nll_loss(
+                _log_probabilities(scores, False, 1), labels, reduction="none"
+            )
+    except (RuntimeError, IndexError):
         _check_labels(labels, num_classes)
         raise
-    result = -picked.squeeze(class_axis)
     if valid is not None:
         result = torch.where(valid, result, torch.zeros_like(result))
         result._keras_mask = valid

@@ -67,39 +67,45 @@ class Adam(Optimizer):
             self._velocity_hats = self.add_optimizer_variables(
                 variables, "velocity_hat"
             )
-        # torch's kernel counts steps per tensor; they are reset from `iterations`
-        # before every update, so the Keras variables stay the only state.
+        # torch's kernel reads a step count per tensor; they follow `iterations`
+        # (re-synced when it was changed or loaded), so the Keras variables stay the
+        # only state.
         self._steps = [
             torch.zeros((), dtype=torch.float32, device=v.device) for v in variables
         ]
+        self._steps_at = 0
         fused_devices = _get_fused_kernels_supported_devices()
-        self._fused = all(
-            v.device.type in fused_devices and v.dtype.is_floating_point
-            for v in variables
+        devices = {(v.device, v.dtype) for v in variables}
+        self._fused = len(devices) == 1 and all(
+            device.type in fused_devices and dtype.is_floating_point
+            for device, dtype in devices
         )
 
     def _update(self, params, grads, lr, indices):
         step = self._local_step() + 1
         steps = self._slots(self._steps, indices)
-        torch._foreach_zero_(steps)
-        torch._foreach_add_(steps, float(step - 1))
-        torch_adam(
-            params,
-            grads,
-            self._slots(self._momentums, indices),
-            self._slots(self._velocities, indices),
-            self._slots(self._velocity_hats, indices) if self.amsgrad else [],
-            steps,
-            foreach=not self._fused,
-            fused=self._fused,
-            amsgrad=self.amsgrad,
-            beta1=self.beta_1,
-            beta2=self.beta_2,
-            lr=lr,
-            weight_decay=0.0,
-            eps=self.epsilon / math.sqrt(1.0 - self.beta_2**step),
-            maximize=False,
-        )
+        if self._steps_at != step - 1 or len(steps) != len(self._steps):
+            torch._foreach_zero_(steps)
+            torch._foreach_add_(steps, float(step - 1))
+        eps = self.epsilon / math.sqrt(1.0 - self.beta_2**step)
+        momentums = self._slots(self._momentums, indices)
+        velocities = self._slots(self._velocities, indices)
+        maxima = self._slots(self._velocity_hats, indices) if self.amsgrad else []
+        if self._fused:  # torch's fused kernel, called as torch.optim.Adam does
+            torch._foreach_add_(steps, 1)
+            torch._fused_adam_(
+                params, grads, momentums, velocities, maxima, steps,
+                amsgrad=self.amsgrad, lr=lr, beta1=self.beta_1, beta2=self.beta_2,
+                weight_decay=0.0, eps=eps, maximize=False, grad_scale=None,
+                found_inf=None,
+            )  # fmt: skip
+        else:
+            torch_adam(
+                params, grads, momentums, velocities, maxima, steps,
+                foreach=True, amsgrad=self.amsgrad, beta1=self.beta_1,
+                beta2=self.beta_2, lr=lr, weight_decay=0.0, eps=eps, maximize=False,
+            )  # fmt: skip
+        self._steps_at = step
 
     def get_config(self):
         return {

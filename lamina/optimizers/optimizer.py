@@ -152,6 +152,7 @@ class Optimizer:
         self._exclude_ids: set[int] = set()
         self._exclude_pattern = None
         self._decay_mask: list[bool] = []
+        self._constraints: list = []
         self._iterations = self._track(
             _state_variable(torch.tensor(0, dtype=torch.int32), "iteration")
         )
@@ -220,9 +221,14 @@ class Optimizer:
     def build(self, variables) -> None:
         """Create the optimizer state for ``variables`` (done on the first
         ``apply`` if not called before)."""
-        variables = list(variables)
+        # the caller's list itself when given one: `apply` then knows the
+        # variables without a lookup
+        variables = variables if isinstance(variables, list) else list(variables)
         self._trainable_variables = variables
         self._index = {id(v): i for i, v in enumerate(variables)}
+        self._constraints = [
+            (v, v.constraint) for v in variables if getattr(v, "constraint", None)
+        ]
         if self.use_ema:
             self._averages = self.add_optimizer_variables(variables, "average")
         if self.gradient_accumulation_steps:
@@ -371,10 +377,8 @@ class Optimizer:
             self._step(grads, variables, indices)
         if self.use_ema:
             self._update_ema()
-        for variable in variables:
-            constraint = getattr(variable, "constraint", None)
-            if constraint is not None:
-                variable.copy_(constraint(variable))
+        for variable, constraint in self._constraints:
+            variable.copy_(constraint(variable))
         self._iterations.add_(1)
 
     def _indices_of(self, variables) -> list[int]:

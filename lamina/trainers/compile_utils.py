@@ -184,7 +184,21 @@ class CompileLoss:
             self.metrics = [
                 metrics_module.Mean(name=f"{e[3]}_loss") for e in self.entries
             ]
+        self._single = len(names) == 1 and len(self.entries) == 1
         self.built = True
+
+    def _call_single(self, y_true, y_pred, sample_weight):
+        """One output with one loss: no structure to walk."""
+        _, loss_fn, weight, name = self.entries[0]
+        if isinstance(y_true, (list, tuple)) and len(y_true) == 1:
+            y_true = y_true[0]
+        if isinstance(sample_weight, (list, tuple)) and len(sample_weight) == 1:
+            sample_weight = sample_weight[0]
+        try:
+            value = loss_fn(y_true, y_pred, sample_weight)
+        except (RuntimeError, ValueError) as error:
+            raise _shape_error(name, loss_fn, y_true, y_pred, error) from error
+        return value if weight is None else value * weight
 
     def flatten_pred(self, y_pred):
         if isinstance(y_pred, dict):
@@ -194,6 +208,8 @@ class CompileLoss:
     def __call__(self, y_true, y_pred, sample_weight=None):
         if not self.built:
             self.build(y_true, y_pred)
+        if self._single and isinstance(y_pred, torch.Tensor):
+            return self._call_single(y_true, y_pred, sample_weight)
         flat_pred = self.flatten_pred(y_pred)
         flat_true = align_targets(y_true, self.output_names)
         flat_weight = align_targets(sample_weight, self.output_names, "sample_weight")

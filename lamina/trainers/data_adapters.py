@@ -205,34 +205,51 @@ class ArrayAdapter:
                 sample_weight = tree.map_structure(lambda _: sample_weight, y)
         self.num_samples = check_cardinality(x, y, sample_weight)
         self._data = pack_x_y_sample_weight(x, y, sample_weight)
+        self._leaves = tree.flatten(self._data)
         if not batch_size:
             batch_size = int(math.ceil(self.num_samples / steps)) if steps else 32
         self.batch_size = int(batch_size)
         self.num_batches = int(math.ceil(self.num_samples / self.batch_size))
         self.shuffle = shuffle
-        self._device = config.get_device()
+        device = config.get_device()
+        if device.type != "cpu" and _fits_on(device, self._leaves):
+            self._leaves = [None if t is None else t.to(device) for t in self._leaves]
 
     def __iter__(self) -> Iterator:
-        n, size, device = self.num_samples, self.batch_size, self._device
+        n, size, device = self.num_samples, self.batch_size, config.get_device()
         order = None
         if self.shuffle == "batch":
-            order = torch.arange(n)
-            blocks = list(torch.split(order, size))
+            blocks = list(torch.split(torch.arange(n), size))
             order = torch.cat([blocks[i] for i in torch.randperm(len(blocks))])
         elif self.shuffle:
             order = torch.randperm(n)
+        leaves, data = self._leaves, self._data
+        nested = isinstance(data, (list, tuple, dict))
         for start in range(0, n, size):
             if order is None:
-                batch = _map(lambda t, s=start: t[s : s + size], self._data)
+                batch = [None if t is None else t[start : start + size] for t in leaves]
             else:
                 index = order[start : start + size]
-                batch = _map(lambda t, i=index: t.index_select(0, i), self._data)
-            yield to_device(batch, device)
+                batch = [
+                    None if t is None else t.index_select(0, index.to(t.device))
+                    for t in leaves
+                ]
+            if device.type != "cpu":
+                batch = [
+                    None if t is None else t.to(device, non_blocking=True)
+                    for t in batch
+                ]
+            yield tree.pack_sequence_as(data, batch) if nested else batch[0]
 
 
-def _map(fn, structure):
-    """``fn`` applied to every tensor of ``structure`` (None stays None)."""
-    return tree.map_structure(lambda t: None if t is None else fn(t), structure)
+def _fits_on(device, leaves, budget=0.25) -> bool:
+    """Whether the whole dataset takes under ``budget`` of the device's memory (it
+    is then moved once instead of batch by batch)."""
+    size = sum(t.numel() * t.element_size() for t in leaves if t is not None)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return size < budget * free
+    return False
 
 
 def _batch_of(item):

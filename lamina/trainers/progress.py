@@ -11,6 +11,7 @@ finished line, without the bar.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from rich.console import Console
 from rich.live import Live
@@ -64,6 +65,7 @@ class Progbar:
         self.console = console or Console(highlight=False)
         self._dynamic = self.console.is_terminal or self.console.is_jupyter
         self._values: dict = {}
+        self._latest = None
         self._start = time.time()
         self._after_first_step = None
         self._last_draw = 0.0
@@ -74,8 +76,8 @@ class Progbar:
         pairs; tensors are read only when drawn) and redraw if it is time."""
         if finalize is None:
             finalize = self.target is not None and current >= self.target
-        if values:
-            self._values.update(values.items() if isinstance(values, dict) else values)
+        if values is not None:
+            self._latest = values  # read (and sorted) only when drawn
         now = time.time()
         if current == 1 and self._after_first_step is None:
             self._after_first_step = now
@@ -100,6 +102,11 @@ class Progbar:
         return f"{current:{digits}d}/{self.target}"
 
     def _metrics(self) -> str:
+        if self._latest is not None:
+            latest = self._latest
+            items = latest.items() if isinstance(latest, Mapping) else latest
+            self._values.update(sorted(items))
+            self._latest = None
         return "".join(f" - {k}: {format_value(v)}" for k, v in self._values.items())
 
     def _info(self, current, now, finalize) -> str:

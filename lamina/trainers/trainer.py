@@ -18,6 +18,7 @@ optimizer in a ``LossScaleOptimizer``.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -270,7 +271,16 @@ class Trainer:
             warnings.warn(
                 "The model does not have any trainable weights.", stacklevel=2
             )
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return self._metric_logs(x, y, y_pred, sample_weight)
+
+    def _metric_logs(self, x, y, y_pred, sample_weight):
+        """``compute_metrics``, whose values are only computed when read (most steps
+        nobody reads them) unless a subclass customizes ``compute_metrics``."""
+        if type(self).compute_metrics is not Trainer.compute_metrics:
+            return self.compute_metrics(x, y, y_pred, sample_weight)
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return MetricLogs(self)
 
     def test_step(self, data) -> dict:
         """One evaluation step; returns the metric values."""
@@ -278,7 +288,7 @@ class Trainer:
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss.detach(), _batch_size(x))
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        return self._metric_logs(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         """The model's outputs for one batch."""
@@ -435,7 +445,7 @@ class Trainer:
 
     def _epoch_logs(self, logs) -> dict:
         results = self.get_metrics_result()
-        if isinstance(logs, dict) and set(logs) != set(results) and logs:
+        if isinstance(logs, dict) and logs and set(logs) != set(results):
             return dict(logs)  # a custom train_step reporting its own values
         return results
 
@@ -448,9 +458,19 @@ class Trainer:
                 raise ValueError(f"{describe(self)}: the training data is empty.")
             with torch.no_grad():
                 self(unpack_x_y_sample_weight(batch)[0], training=False)
-        self.__dict__["_fit_variables"] = self.trainable_weights
-        if self.optimizer is not None and not self.optimizer.built:
-            self.optimizer.build(self.trainable_weights)
+        variables = self.trainable_weights
+        optimizer = self.optimizer
+        if optimizer is not None and not optimizer.built:
+            optimizer.build(variables)
+        elif optimizer is not None:
+            # the optimizer's own list when it holds the same variables: its
+            # `apply` then needs no lookup
+            known = getattr(optimizer, "_trainable_variables", None) or []
+            if len(known) == len(variables) and all(
+                a is b for a, b in zip(known, variables)
+            ):
+                variables = known
+        self.__dict__["_fit_variables"] = variables
 
     def _align_inputs(self, x):
         """A dict of inputs for a model whose inputs are a list: ordered by the
@@ -641,6 +661,31 @@ class Trainer:
 
 
 # ------------------------------------------------------------------ helpers
+class MetricLogs(Mapping):
+    """The model's current metric values as a read-only mapping, computed on first
+    read: the logs of a step that no callback looks at cost nothing."""
+
+    __slots__ = ("_model", "_values")
+
+    def __init__(self, model):
+        self._model = model
+        self._values = None
+
+    def _resolve(self) -> dict:
+        if self._values is None:
+            self._values = self._model.get_metrics_result()
+        return self._values
+
+    def __getitem__(self, key):
+        return self._resolve()[key]
+
+    def __iter__(self):
+        return iter(self._resolve())
+
+    def __len__(self):
+        return len(self._resolve())
+
+
 def _device():
     from lamina import config
 
