@@ -109,6 +109,10 @@ def _upgrade_inner(class_name, inner: dict, keras2: bool) -> dict:
     if isinstance(inner.get("cells"), list):
         inner["cells"] = [upgrade(c, keras2) for c in inner["cells"]]
     if isinstance(inner.get("layers"), list):
+        if "output_layers" in inner:
+            inner["layers"] = _drop_dangling_ops(
+                inner["layers"], inner["output_layers"]
+            )
         offsets = _node_offsets(inner["layers"])
         inner["layers"] = [
             _upgrade_entry(entry, keras2, offsets) for entry in inner["layers"]
@@ -117,6 +121,66 @@ def _upgrade_inner(class_name, inner: dict, keras2: bool) -> dict:
             if key in inner and offsets:
                 inner[key] = _shift_refs(inner[key], offsets)
     return inner
+
+
+def _referenced_names(value, names: set) -> None:
+    if isinstance(value, Mapping):
+        history = value.get("keras_history")
+        if isinstance(history, list) and history:
+            names.add(history[0])
+        for item in value.values():
+            _referenced_names(item, names)
+    elif isinstance(value, (list, tuple)):
+        if len(value) >= 3 and isinstance(value[0], str) and isinstance(value[1], int):
+            names.add(value[0])
+        for item in value:
+            _referenced_names(item, names)
+
+
+def _drop_dangling_ops(entries, output_layers):
+    """Keras 3 records the mask computations of a functional graph (``NotEqual``,
+    ``Any``, ... from ``keras.ops``) as graph nodes and passes their results as
+    ``mask=`` arguments. lamina's masks travel with the tensors, so those
+    arguments and the nodes that only fed them are dropped. Operation nodes that
+    feed an output stay (and are reported as unknown)."""
+    ops = {
+        entry.get("name")
+        for entry in entries
+        if isinstance(entry, Mapping)
+        and str(entry.get("module") or "").startswith("keras.src.ops")
+    }
+    entries = [_without_op_masks(entry, ops) for entry in entries] if ops else entries
+    while True:
+        used: set = set()
+        _referenced_names(output_layers, used)
+        for entry in entries:
+            if isinstance(entry, Mapping):
+                _referenced_names(entry.get("inbound_nodes", []), used)
+        dangling = [
+            entry
+            for entry in entries
+            if isinstance(entry, Mapping)
+            and str(entry.get("module") or "").startswith("keras.src.ops")
+            and entry.get("name") not in used
+        ]
+        if not dangling:
+            return entries
+        entries = [entry for entry in entries if entry not in dangling]
+
+
+def _without_op_masks(entry, ops):
+    if not isinstance(entry, Mapping) or not entry.get("inbound_nodes"):
+        return entry
+    nodes = []
+    for node in entry["inbound_nodes"]:
+        if isinstance(node, Mapping) and "mask" in (node.get("kwargs") or {}):
+            names: set = set()
+            _referenced_names(node["kwargs"]["mask"], names)
+            if names and names <= ops:
+                kwargs = {k: v for k, v in node["kwargs"].items() if k != "mask"}
+                node = {**node, "kwargs": kwargs}
+        nodes.append(node)
+    return {**entry, "inbound_nodes": nodes}
 
 
 def _node_offsets(entries) -> dict[str, int]:
