@@ -6,10 +6,11 @@ from lamina.models.model import Model
 from lamina.models.sequential import Sequential
 
 
-def model_from_config(config, custom_objects=None):
-    from lamina.layers import deserialize
+def model_from_config(config, custom_objects=None, safe_mode=True):
+    """A model from its serialization dict (Keras 1, 2 or 3; safe mode applies)."""
+    from lamina.saving.model_config import model_from_config as from_config
 
-    return deserialize(config, custom_objects=custom_objects)
+    return from_config(config, custom_objects, safe_mode)
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
