@@ -454,3 +454,13 @@ def test_a_keras1_script_builds_trains_and_predicts():
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert rnn.predict(sequences[:2]).shape == (2, 3)
     assert cnn.layers[0].output_shape == (None, 8, 8, 8)
+
+
+def test_keras1_functional_model_keywords():
+    inputs = lamina.Input((3,))
+    outputs = lamina.layers.Dense(2)(inputs)
+    with pytest.warns(
+        DeprecationWarning, match=r"Model\(inputs=\.\.\., outputs=\.\.\.\)"
+    ):
+        model = lamina.models.Model(input=inputs, output=outputs)
+    assert model.inputs == [inputs] and model.output_shape == (None, 2)

@@ -221,6 +221,20 @@ METHOD_SPELLINGS = {
         ("nb_val_samples", "validation_steps"),
         ("samples_per_epoch", "steps_per_epoch"),
     ),
+    # Keras 1's Model(input=..., output=...): __new__ picks the functional class,
+    # then that class's __init__ receives the same keywords.
+    ("lamina.models.model", "Model", "__new__"): (
+        ("input", "inputs"),
+        ("output", "outputs"),
+    ),
+    ("lamina.models.model", "Model", "__init__"): (
+        ("input", "inputs"),
+        ("output", "outputs"),
+    ),
+    ("lamina.models.functional", "Functional", "__init__"): (
+        ("input", "inputs"),
+        ("output", "outputs"),
+    ),
 }
 
 # Old class names Keras 3 dropped: name -> (modern class, fixed keyword arguments).
@@ -553,6 +567,8 @@ def _accept_old_keywords(owner, method: str, renames) -> None:
         return
     old_names = {old for old, _ in renames}
 
+    name = owner.__name__ if method in ("__new__", "__init__") else method
+
     @functools.wraps(original)
     def wrapper(self, *args, **kwargs):
         if old_names & kwargs.keys():
@@ -560,18 +576,19 @@ def _accept_old_keywords(owner, method: str, renames) -> None:
             for old, new in renames:
                 if old in new_kwargs:
                     new_kwargs[new] = new_kwargs.pop(old)
-            warnings.warn(
-                f"{method}({', '.join(f'{k}=...' for k in kwargs)}) is Keras 1 code; "
-                f"the Keras 3 call is "
-                f"{method}({', '.join(f'{k}=...' for k in new_kwargs)}).",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+            if method != "__init__":  # __new__ already said it
+                warnings.warn(
+                    f"{name}({', '.join(f'{k}=...' for k in kwargs)}) is Keras 1 "
+                    f"code; the Keras 3 call is "
+                    f"{name}({', '.join(f'{k}=...' for k in new_kwargs)}).",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
             kwargs = new_kwargs
         return original(self, *args, **kwargs)
 
     wrapper._lamina_legacy = True
-    setattr(owner, method, wrapper)
+    setattr(owner, method, staticmethod(wrapper) if method == "__new__" else wrapper)
 
 
 def _register_module_paths(created: dict) -> None:
