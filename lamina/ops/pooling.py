@@ -66,17 +66,11 @@ def spatial_axes(ndim: int, channels_last: bool) -> tuple[int, ...]:
     return tuple(range(1, ndim - 1)) if channels_last else tuple(range(2, ndim))
 
 
-class _ChannelsLastGradient(torch.autograd.Function):
-    """Identity whose backward hands the gradient on channels-last contiguous, the
-    only layout in which torch's channels-last backward kernels are fast."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad.contiguous(memory_format=MEMORY_FORMAT[grad.ndim])
+def _channels_last_gradient(grad):
+    """A gradient hook: hand the gradient on channels-last contiguous, the only
+    layout in which torch's channels-last backward kernels are fast (a no-op when
+    it already is)."""
+    return grad.contiguous(memory_format=MEMORY_FORMAT[grad.ndim])
 
 
 def to_torch_layout(inputs, rank: int, channels_last: bool):
@@ -90,7 +84,7 @@ def from_torch_layout(outputs, rank: int, channels_last: bool):
     """Undo ``to_torch_layout`` on an output of a channels-last torch kernel (a
     view), guarding the layout of the gradient that will come back."""
     if channels_last and outputs.requires_grad:
-        outputs = _ChannelsLastGradient.apply(outputs)
+        outputs.register_hook(_channels_last_gradient)
     if rank == 1:
         outputs = outputs.squeeze(2)
     return outputs.permute(TO_CHANNELS_LAST[rank]) if channels_last else outputs

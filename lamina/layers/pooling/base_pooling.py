@@ -85,8 +85,8 @@ class BasePooling(SpatialLayer):
 
 # Argument paragraphs shared by the public classes' docstrings (``fill_docs``).
 ARGS = {
-    "pool_size": """pool_size: int or tuple of ``rank`` ints, the window size.""",
-    "strides": """strides: int, tuple of ``rank`` ints, or None (default: the
+    "pool_size": """pool_size: int or tuple of {rank} ints, the window size.""",
+    "strides": """strides: int, tuple of {rank} ints, or None (default: the
     window moves by ``pool_size``, i.e. windows do not overlap).""",
     "max_padding": """padding: ``"valid"`` (windows inside the input) or ``"same"``
     (``ceil(n / strides)`` windows; the input is extended by cells that never

@@ -58,8 +58,8 @@ class BaseCropping(SpatialLayer):
 
 
 ARGS = {
-    "cropping_nd": """cropping: an int (the same on every side), a tuple of ``rank``
-    ints (symmetric, per axis) or a tuple of ``rank`` ``(before, after)`` pairs.
+    "cropping_nd": """cropping: an int (the same on every side), a tuple of {rank}
+    ints (symmetric, per axis) or a tuple of {rank} ``(before, after)`` pairs.
     All >= 0.""",
     "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
     ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",

@@ -120,15 +120,18 @@ def normalize_pairs(owner, arg: str, value, rank: int) -> tuple:
 
 def fill_docs(paragraphs: dict):
     """A class decorator replacing each docstring line ``{key}`` by the paragraph
-    ``paragraphs[key]``, indented like the placeholder."""
+    ``paragraphs[key]``, indented like the placeholder, with ``{rank}`` in it
+    replaced by the rank in the class name (``Cropping2D``: 2)."""
 
     def decorate(cls):
+        rank = next(c for c in cls.__name__ if c.isdigit())
         lines = []
         for line in cls.__doc__.splitlines():
             key = line.strip()[1:-1] if line.strip().startswith("{") else None
             if key in paragraphs:
                 indent = line[: len(line) - len(line.lstrip())]
-                lines += [indent + text for text in paragraphs[key].splitlines()]
+                text = paragraphs[key].replace("{rank}", rank)
+                lines += [indent + line for line in text.splitlines()]
             else:
                 lines.append(line)
         cls.__doc__ = "\n".join(lines)
