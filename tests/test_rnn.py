@@ -374,50 +374,36 @@ def test_keras_mask_passing_layers_pass_the_mask_on(make):
         ("SimpleRNN", {}),
         ("SimpleRNN", {"activation": "relu"}),
         ("LSTM", {"use_bias": False}),
+        ("LSTM", {"return_state": False}),  # no final c needed: unpacked kernel
     ],
 )
 @pytest.mark.parametrize("mask", [None, MIXED, LEFT, RIGHT, EMPTY_ROW])
 def test_fused_kernel_and_step_loop_give_the_same_numbers(layer, kwargs, mask):
     x = torch.tensor(X, dtype=torch.float64)
-    results = []
-    for use_cudnn in ("auto", False):
-        torch.manual_seed(0)
-        rnn = (
-            getattr(lamina.layers, layer)(
-                5,
-                return_sequences=True,
-                return_state=True,
-                go_backwards=mask is LEFT,
-                use_cudnn=use_cudnn,
-                dtype="float64",
-                **kwargs,
-            )
-            if layer != "SimpleRNN"
-            else _simple_rnn(use_cudnn, mask, kwargs)
-        )
+    flags = {
+        "return_sequences": True,
+        "return_state": True,
+        "go_backwards": mask is LEFT,
+        "dtype": "float64",
+        **kwargs,
+    }
+    initial = torch.randn(3, 5, dtype=torch.float64)
+    results, weights = [], None
+    for loop in (False, True):
+        # SimpleRNN has no use_cudnn in Keras; unroll selects the loop for all.
+        rnn = getattr(lamina.layers, layer)(5, unroll=loop, **flags)
+        rnn(x)
+        weights = weights or rnn.get_weights()
+        rnn.set_weights(weights)
         x_in = x.clone().requires_grad_()
-        states = [torch.randn(3, 5, dtype=torch.float64, requires_grad=True)]
-        states = states * (2 if layer == "LSTM" else 1)
-        outputs = rnn(x_in, initial_state=states, mask=mask)
+        states = [initial.clone().requires_grad_()] * (2 if layer == "LSTM" else 1)
+        outputs = _flat(rnn(x_in, initial_state=states, mask=mask))
         sum((o * (i + 1.5)).sum() for i, o in enumerate(outputs)).backward()
         grads = [x_in.grad, states[0].grad, *(w.grad for w in rnn.trainable_weights)]
         results.append(([o.detach() for o in outputs], grads))
     (out_a, grad_a), (out_b, grad_b) = results
     for a, b in zip(out_a + grad_a, out_b + grad_b):
         torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
-
-
-def _simple_rnn(use_cudnn, mask, kwargs):
-    # SimpleRNN has no use_cudnn in Keras; unroll selects the loop.
-    return lamina.layers.SimpleRNN(
-        5,
-        return_sequences=True,
-        return_state=True,
-        go_backwards=mask is LEFT,
-        unroll=use_cudnn is False,
-        dtype="float64",
-        **kwargs,
-    )
 
 
 def test_fused_kernel_runs_exactly_when_the_configuration_allows(monkeypatch):

@@ -70,7 +70,7 @@ def _reorder(weight, order, dim):
     return torch.cat([blocks[i] for i in order], dim=dim)
 
 
-def fused(mode, inputs, states, weights, mask=None):
+def fused(mode, inputs, states, weights, mask=None, need_states=True):
     """Run torch's ``mode`` kernel over ``inputs`` (batch, time, features).
 
     Args:
@@ -79,16 +79,44 @@ def fused(mode, inputs, states, weights, mask=None):
         states: list of (batch, units) tensors ([h, c] for the LSTM, [h] else).
         weights: from ``torch_weights``.
         mask: optional boolean (batch, time); True marks steps to process.
+        need_states: whether the caller uses the final states; without them a
+            masked LSTM runs faster (its final c is then None).
 
     Returns:
         ``(outputs, final_states)``: outputs (batch, time, units) following Keras's
         mask rule, final states as a list like ``states``.
     """
     if mask is None or bool(mask.all()):
-        hx = tuple(s.unsqueeze(0) for s in states)
-        result = _call_kernel(mode, (inputs,), hx, weights, batch_first=True)
-        return result[0], [s.squeeze(0) for s in result[1:]]
-    return _fused_masked(mode, inputs, states, weights, mask)
+        return _run(mode, inputs, states, weights)
+    compact, lengths = _compact(inputs, mask)
+    ran = (lengths > 0).unsqueeze(-1)  # rows with no unmasked step keep their states
+    if mode in ("gru", "rnn_tanh") or (mode == "lstm" and not need_states):
+        # Each row's steps are at the front and the kernel is causal: run the full
+        # length, read h at each row's last step. The steps past it see padding,
+        # stay bounded (tanh/sigmoid) and get no gradient.
+        out, _ = _run(mode, compact, states, weights)
+        last = (lengths - 1).clamp(min=0).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
+        h = torch.where(ran, out.gather(1, last).squeeze(1), states[0])
+        return spread(out, mask), [h] if mode != "lstm" else [h, None]
+    out, finals = _run_packed(mode, compact, states, weights, lengths)
+    return spread(out, mask), [torch.where(ran, f, s) for f, s in zip(finals, states)]
+
+
+def _run(mode, inputs, states, weights):
+    hx = tuple(s.unsqueeze(0) for s in states)
+    result = _call_kernel(mode, (inputs,), hx, weights, batch_first=True)
+    return result[0], [s.squeeze(0) for s in result[1:]]
+
+
+def _compact(inputs, mask):
+    """Each row's unmasked steps moved to the front, in order; and their count."""
+    lengths = mask.sum(dim=1)
+    steps = torch.arange(mask.shape[1], device=mask.device)
+    if torch.equal(mask, steps < lengths.unsqueeze(1)):  # right-padded already
+        return inputs, lengths
+    order = torch.argsort((~mask).to(torch.uint8), dim=1, stable=True)
+    index = order.unsqueeze(-1).expand(-1, -1, inputs.shape[-1])
+    return inputs.gather(1, index), lengths
 
 
 def _call_kernel(mode, data, hx, weights, batch_first):
@@ -99,12 +127,9 @@ def _call_kernel(mode, data, hx, weights, batch_first):
     return _KERNELS[mode](*data, hx, weights, *args)
 
 
-def _fused_masked(mode, inputs, states, weights, mask):
-    steps = inputs.shape[1]
-    # Unmasked steps to the front, in order; then the rows form a packed sequence.
-    order = torch.argsort((~mask).to(torch.uint8), dim=1, stable=True)
-    compact = inputs.gather(1, order.unsqueeze(-1).expand(-1, -1, inputs.shape[-1]))
-    lengths = mask.sum(dim=1)
+def _run_packed(mode, compact, states, weights, lengths):
+    """The rows as a packed sequence of their lengths (an empty row runs one step,
+    which the caller discards)."""
     packed = pack_padded_sequence(
         compact, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
     )
@@ -115,14 +140,9 @@ def _fused_masked(mode, inputs, states, weights, mask):
     out = PackedSequence(
         result[0], packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
     )
-    out, _ = pad_packed_sequence(out, batch_first=True, total_length=steps)
-    # Rows with no unmasked step ran one step on padding: they keep their states.
-    ran = (lengths > 0).unsqueeze(-1)
-    finals = [
-        torch.where(ran, s.squeeze(0).index_select(0, packed.unsorted_indices), s0)
-        for s, s0 in zip(result[1:], states)
-    ]
-    return spread(out, mask), finals
+    out, _ = pad_packed_sequence(out, batch_first=True, total_length=compact.shape[1])
+    finals = [s.squeeze(0).index_select(0, packed.unsorted_indices) for s in result[1:]]
+    return out, finals
 
 
 def spread(compact_outputs, mask):

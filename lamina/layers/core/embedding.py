@@ -31,7 +31,8 @@ class _Lookup(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         (flat,) = ctx.saved_tensors
-        grad = grad.reshape(-1, grad.shape[-1])
+        # index_add_ is fast on contiguous rows only (sum() hands an expanded grad).
+        grad = grad.reshape(-1, grad.shape[-1]).contiguous()
         table_grad = grad.new_zeros((ctx.rows, grad.shape[-1]))
         return table_grad.index_add_(0, flat, grad), None
 

@@ -237,9 +237,12 @@ class BaseRNNCell(Layer):
             return None
         return self._fused_mode()
 
-    def _run_sequence(self, inputs, states, mask, training, allow_fused=True):
+    def _run_sequence(
+        self, inputs, states, mask, training, allow_fused=True, need_states=True
+    ):
         """The whole sequence (batch, time, features) from ``states``: returns the
-        outputs (batch, time, units) under Keras's mask rule and the final states."""
+        outputs (batch, time, units) under Keras's mask rule and the final states
+        (entries may be None when ``need_states`` is off)."""
         mode = self._fused_mode_for(training) if allow_fused else None
         input_masks, recurrent_masks = self._masks(training, inputs[:, 0], states[0])
         try:
@@ -253,7 +256,7 @@ class BaseRNNCell(Layer):
                     self._input_bias(),
                     self._recurrent_bias(),
                 )
-                return rnn_ops.fused(mode, inputs, states, weights, mask)
+                return rnn_ops.fused(mode, inputs, states, weights, mask, need_states)
             if isinstance(input_masks, list):
                 input_masks = [m.unsqueeze(1) for m in input_masks]
             elif input_masks is not None:

@@ -192,6 +192,7 @@ class RNN(Layer):
                 mask,
                 training,
                 allow_fused=self._allow_fused(training),
+                need_states=self.return_state or self.stateful,
             )
 
         def step(inputs, step_states):

@@ -105,7 +105,9 @@ class StackedRNNCells(Layer):
             new_states.append(cell_states)
         return inputs, new_states
 
-    def _run_sequence(self, inputs, states, mask, training, allow_fused=True):
+    def _run_sequence(
+        self, inputs, states, mask, training, allow_fused=True, need_states=True
+    ):
         if not all(hasattr(cell, "_run_sequence") for cell in self.cells):
 
             def step(inputs_t, step_states):
@@ -125,6 +127,7 @@ class StackedRNNCells(Layer):
                 mask,
                 training,
                 allow_fused=allow_fused,
+                need_states=need_states,
             )
             new_states.append(cell_states if nested else cell_states[0])
         return inputs, new_states
