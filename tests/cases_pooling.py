@@ -78,6 +78,18 @@ for _mode, _name in (("max", "GlobalMaxPooling"), ("average", "GlobalAveragePool
             ),
         ]
 
+# Adaptive pooling: bins that overlap (7 -> 3), more bins than cells (4 -> 5).
+for _name in ("AdaptiveMaxPooling", "AdaptiveAveragePooling"):
+    for _rank in (1, 2, 3):
+        CASES += [
+            Case(f"{_name}{_rank}D", {"output_size": 3}, _shape(_rank, CL, ODD)),
+            Case(
+                f"{_name}{_rank}D",
+                {"output_size": (5, 2, 3)[:_rank], "data_format": CF},
+                _shape(_rank, CF, {1: (4,), 2: (4, 6), 3: (4, 5, 3)}),
+            ),
+        ]
+
 # Keras's short aliases.
 _ALIASES = {
     "MaxPool": {"pool_size": 2},
@@ -92,6 +104,18 @@ CASES += [
 ]
 
 ERROR_CASES = [
+    ErrorCase(
+        "AdaptiveAveragePooling2D",
+        {"output_size": (2, 2, 2)},
+        r"AdaptiveAveragePooling2D 'adaptive_average_pooling2d\w*': `output_size` "
+        r"must be an int or a tuple of 2 ints; got output_size=\(2, 2, 2\)\.",
+    ),
+    ErrorCase(
+        "AdaptiveMaxPooling1D",
+        {"output_size": 0},
+        r"`output_size` must be an int or a tuple of 1 ints, each >= 1; got "
+        r"output_size=0\.",
+    ),
     ErrorCase(
         "MaxPooling2D",
         {"padding": "full"},

@@ -16,9 +16,15 @@ import pytest
 import torch
 
 import lamina
-from lamina.layers.pooling import base_global_pooling, base_pooling
+from lamina.layers.pooling import (
+    base_adaptive_pooling,
+    base_global_pooling,
+    base_pooling,
+)
 
 POOLING = {
+    "AdaptiveMaxPooling": base_adaptive_pooling.BaseAdaptivePooling,
+    "AdaptiveAveragePooling": base_adaptive_pooling.BaseAdaptivePooling,
     "MaxPooling": base_pooling.BasePooling,
     "AveragePooling": base_pooling.BasePooling,
     "GlobalMaxPooling": base_global_pooling.BaseGlobalPooling,
@@ -184,6 +190,20 @@ def test_max_pooling_ties_route_like_keras(rank, padding):
             (out * g).sum().backward()
             grads.append(tensor.grad.numpy())
         np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("rank", [1, 2, 3])
+def test_adaptive_max_ties_route_like_keras(rank):
+    shape = (2, *(7, 6, 5)[:rank], 3)
+    x = np.random.default_rng(0).integers(0, 2, shape).astype("float32")
+    grads = []
+    for k in (lamina, keras):
+        tensor = torch.tensor(x, requires_grad=True)
+        out = getattr(k.layers, f"AdaptiveMaxPooling{rank}D")(3)(tensor)
+        g = torch.arange(out.numel(), dtype=torch.float32).reshape(out.shape)
+        (out * g).sum().backward()
+        grads.append(tensor.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])

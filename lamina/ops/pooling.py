@@ -42,7 +42,14 @@ import torch.nn.functional as F
 from lamina import config
 from lamina.ops import shapes
 
-__all__ = ["average_pool", "global_average_pool", "global_max_pool", "max_pool"]
+__all__ = [
+    "adaptive_average_pool",
+    "adaptive_max_pool",
+    "average_pool",
+    "global_average_pool",
+    "global_max_pool",
+    "max_pool",
+]
 
 RANKS = (1, 2, 3)
 # (batch, *spatial, channels) <-> (batch, channels, *spatial), as permutations.
@@ -51,6 +58,12 @@ TO_CHANNELS_LAST = {r: (0, *range(2, r + 2), 1) for r in RANKS}
 MEMORY_FORMAT = {4: torch.channels_last, 5: torch.channels_last_3d}
 MAX_POOL = {2: F.max_pool2d, 3: F.max_pool3d}
 AVERAGE_POOL = {2: F.avg_pool2d, 3: F.avg_pool3d}
+ADAPTIVE_POOL = {
+    ("max", 2): F.adaptive_max_pool2d,
+    ("max", 3): F.adaptive_max_pool3d,
+    ("average", 2): F.adaptive_avg_pool2d,
+    ("average", 3): F.adaptive_avg_pool3d,
+}
 
 
 def _tuple(value, rank: int) -> tuple[int, ...]:
@@ -182,6 +195,31 @@ def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=N
     """Mean over windows, as ``max_pool``; with ``"same"`` the padded cells are left
     out of each window's count (TensorFlow/JAX)."""
     return _normalized_pool("average", inputs, pool_size, strides, padding, data_format)
+
+
+def adaptive_pool(inputs, pool_mode, output_size, channels_last):
+    """Max or mean (``pool_mode``) over ``output_size`` bins per spatial axis: bin
+    ``i`` of an axis of length ``n`` covers cells ``floor(i * n / out)`` to
+    ``ceil((i + 1) * n / out) - 1`` (torch's rule, which Keras 3 follows on every
+    backend). ``output_size``: a tuple of ``rank`` ints."""
+    rank = inputs.ndim - 2
+    x = to_torch_layout(inputs, rank, channels_last)
+    if rank == 1:  # lifted to 2D
+        output_size = (1, *output_size)
+    outputs = ADAPTIVE_POOL[pool_mode, x.ndim - 2](x, output_size)
+    return from_torch_layout(outputs, rank, channels_last)
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max over ``output_size`` bins per spatial axis (see ``adaptive_pool``)."""
+    output_size = _tuple(output_size, inputs.ndim - 2)
+    return adaptive_pool(inputs, "max", output_size, is_channels_last(data_format))
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Mean over ``output_size`` bins per spatial axis (see ``adaptive_pool``)."""
+    output_size = _tuple(output_size, inputs.ndim - 2)
+    return adaptive_pool(inputs, "average", output_size, is_channels_last(data_format))
 
 
 class _MaxSharingTies(torch.autograd.Function):

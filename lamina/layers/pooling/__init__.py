@@ -1,6 +1,17 @@
-"""Pooling layers: windowed max/average pooling (``BasePooling``) and global
-pooling (``BaseGlobalPooling``), 1D/2D/3D, with Keras's short aliases."""
+"""Pooling layers: windowed max/average pooling (``BasePooling``), global pooling
+(``BaseGlobalPooling``) and adaptive pooling (``BaseAdaptivePooling``), 1D/2D/3D,
+with Keras's short aliases."""
 
+from lamina.layers.pooling.adaptive_average_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+)
+from lamina.layers.pooling.adaptive_max_pooling import (
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from lamina.layers.pooling.average_pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -29,6 +40,12 @@ GlobalMaxPool2D = GlobalMaxPooling2D
 GlobalMaxPool3D = GlobalMaxPooling3D
 
 __all__ = [
+    "AdaptiveAveragePooling1D",
+    "AdaptiveAveragePooling2D",
+    "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D",
+    "AdaptiveMaxPooling2D",
+    "AdaptiveMaxPooling3D",
     "AveragePooling1D",
     "AveragePooling2D",
     "AveragePooling3D",
