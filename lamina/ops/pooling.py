@@ -33,7 +33,6 @@ How torch is driven (measured in ``bench/cases_pooling.py``; 2-core CPU):
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
@@ -103,10 +102,11 @@ def from_torch_layout(outputs, rank: int, channels_last: bool):
     return outputs.permute(TO_CHANNELS_LAST[rank]) if channels_last else outputs
 
 
-@functools.lru_cache(maxsize=1024)
 def torch_pool_arguments(spatial, pool_size, strides, padding):
     """Per axis: torch's symmetric padding and the leading output cells to drop
-    (``shapes.torch_pool_padding``), for inputs of ``spatial`` size."""
+    (``shapes.torch_pool_padding``), for inputs of ``spatial`` size. (A few
+    microseconds of integer arithmetic: not cached, so ``torch.compile`` traces it
+    as plain Python.)"""
     for n, k, s in zip(spatial, pool_size, strides):
         if shapes.pool_output_length(n, k, padding, s) <= 0:
             raise ValueError(
