@@ -203,3 +203,37 @@ def test_lora_alpha_from_the_constructor_is_kept():
     again = lamina.layers.Dense.from_config(layer.get_config())
     again(x)
     assert again.lora_enabled and again.lora_alpha == 8
+
+
+@pytest.mark.parametrize("name", sorted(LORA_LAYERS))
+def test_lora_weights_files_hold_the_merged_matrix_both_ways(name, tmp_path):
+    build, data, _ = LORA_LAYERS[name]
+
+    def model(k):
+        return k.Sequential([build(k, lora_rank=2, name="adapted")])
+
+    x = data()
+    ours, theirs = model(lamina), model(keras)
+    ours(x)
+    theirs(x)
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal(w.shape).astype("float32") for w in theirs.weights]
+    ours.set_weights(values)
+    theirs.set_weights(values)
+    expected = keras.ops.convert_to_numpy(theirs(x))
+    ours.save_weights(tmp_path / "ours.weights.h5")
+    theirs.save_weights(tmp_path / "theirs.weights.h5")
+    for source in ("ours", "theirs"):
+        for k in (lamina, keras):
+            again = model(k)
+            again(x)
+            again.load_weights(tmp_path / f"{source}.weights.h5")
+            got = again(x)
+            got = (
+                got.detach().numpy() if k is lamina else keras.ops.convert_to_numpy(got)
+            )
+            np.testing.assert_allclose(got, expected, atol=1e-4)
+    # The merged base is loaded and b is zeroed; a keeps values, so LoRA can train.
+    a, b = ours.layers[0]._lora_factors()
+    ours.load_weights(tmp_path / "theirs.weights.h5")
+    assert float(b.abs().sum()) == 0 and float(a.abs().sum()) > 0

@@ -629,3 +629,35 @@ def test_rnn_layers_are_torch_modules():
         "backward_layer.cell.bias",
     ]
     assert isinstance(lamina_rnn.LSTM(2).cell, torch.nn.Module)
+
+
+def test_models_with_recurrent_layers_save_and_load_both_ways(tmp_path):
+    def build(k):
+        return k.Sequential(
+            [
+                k.Input((7,), dtype="int32"),
+                k.layers.Embedding(20, 6, mask_zero=True),
+                k.layers.LSTM(5, return_sequences=True),
+                k.layers.Bidirectional(k.layers.GRU(3, return_sequences=True)),
+                k.layers.TimeDistributed(k.layers.Dense(4)),
+                k.layers.RNN([k.layers.LSTMCell(3), k.layers.SimpleRNNCell(2)]),
+            ]
+        )
+
+    x = _padded("post")
+    ours = _compare_models(build, x)
+    expected = ours.predict(x, verbose=0)
+    ours.save(tmp_path / "ours.keras")
+    np.testing.assert_allclose(
+        keras.models.load_model(tmp_path / "ours.keras").predict(x, verbose=0),
+        expected,
+        atol=1e-6,
+    )
+    theirs = build(keras)
+    theirs.set_weights(ours.get_weights())
+    theirs.save(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(
+        lamina.models.load_model(tmp_path / "theirs.keras").predict(x, verbose=0),
+        expected,
+        atol=1e-6,
+    )

@@ -6,13 +6,14 @@ import torch
 import torch.nn.functional as F
 
 from lamina import activations, constraints, initializers, regularizers
+from lamina.layers.core.lora import LoRAMixin
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import check_int
 
 
-class Dense(Layer):
+class Dense(LoRAMixin, Layer):
     """Densely-connected layer: ``output = activation(dot(input, kernel) + bias)``.
 
     Args:
@@ -84,9 +85,7 @@ class Dense(Layer):
                 f"`quantization_config` must be None; got "
                 f"quantization_config={quantization_config!r}."
             )
-        self.lora_rank = check_int(self, "lora_rank", lora_rank, 1, allow_none=True)
-        self.lora_alpha = lora_rank if lora_alpha is None else lora_alpha
-        self.lora_enabled = False
+        self._init_lora(lora_rank, lora_alpha)
         self._linear = activations.get(None) is self.activation
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
@@ -110,48 +109,7 @@ class Dense(Layer):
                 name="bias",
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
-        if self.lora_rank:
-            self.built = True
-            self.enable_lora(self.lora_rank, self.lora_alpha)
-
-    def enable_lora(
-        self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"
-    ):
-        """Freeze ``kernel`` and learn a low-rank update ``a @ b`` instead, scaled
-        by ``lora_alpha / rank``; ``b`` starts at zero, so the output is unchanged
-        until training moves it."""
-        rank = check_int(self, "rank", rank, minimum=1)
-        if self.kernel_constraint is not None:
-            raise ValueError(
-                f"Dense '{self.name}': LoRA cannot be used with a "
-                "`kernel_constraint`; remove the constraint to enable LoRA."
-            )
-        if not self.built:
-            raise ValueError(
-                f"Dense '{self.name}': enable_lora() needs the layer built; call it "
-                "on data or `build(input_shape)` it first."
-            )
-        if self.lora_enabled:
-            raise ValueError(
-                f"Dense '{self.name}': LoRA is already enabled (rank "
-                f"{self.lora_rank}); enable_lora() can be called once per layer."
-            )
-        self.lora_kernel_a = self.add_weight(
-            shape=(self.kernel.shape[0], rank),
-            initializer=initializers.get(a_initializer),
-            regularizer=self.kernel_regularizer,
-            name="lora_kernel_a",
-        )
-        self.lora_kernel_b = self.add_weight(
-            shape=(rank, self.units),
-            initializer=initializers.get(b_initializer),
-            regularizer=self.kernel_regularizer,
-            name="lora_kernel_b",
-        )
-        self.kernel.trainable = False
-        self.lora_enabled = True
-        self.lora_rank = rank
-        self.lora_alpha = rank if lora_alpha is None else lora_alpha
+        self._build_lora()
 
     def call(self, inputs):
         if inputs.ndim == 2 and self.bias is not None:  # addmm: one fused kernel
@@ -160,7 +118,7 @@ class Dense(Layer):
             outputs = F.linear(inputs, self.kernel.T, self.bias)
         if self.lora_enabled:
             low_rank = (inputs @ self.lora_kernel_a) @ self.lora_kernel_b
-            outputs = outputs + (self.lora_alpha / self.lora_rank) * low_rank
+            outputs = outputs + self._lora_scale * low_rank
         return outputs if self._linear else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
@@ -181,8 +139,3 @@ class Dense(Layer):
             "quantization_config": None,
             **self._lora_config(),
         }
-
-    def _lora_config(self):
-        if not self.lora_rank:
-            return {}
-        return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}

@@ -13,6 +13,7 @@ import torch
 
 from lamina import constraints, initializers, regularizers
 from lamina.layers.call_context import call_context
+from lamina.layers.core.lora import LoRAMixin
 from lamina.layers.layer import Layer
 from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import arg_error, check_int, describe
@@ -44,7 +45,7 @@ def lookup(table, indices):
     return torch.nn.functional.embedding(indices, table)
 
 
-class Embedding(Layer):
+class Embedding(LoRAMixin, Layer):
     """Turns non-negative integers (indices) into dense vectors of fixed size.
 
     Args:
@@ -91,6 +92,8 @@ class Embedding(Layer):
     (32, 10, 64)
     """
 
+    _lora_base = "embeddings"
+
     def __init__(
         self,
         input_dim,
@@ -114,9 +117,7 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.autocast = False
-        self.lora_rank = check_int(self, "lora_rank", lora_rank, 1, allow_none=True)
-        self.lora_alpha = lora_rank if lora_alpha is None else lora_alpha
-        self.lora_enabled = False
+        self._init_lora(lora_rank, lora_alpha)
         if quantization_config is not None:
             raise arg_error(
                 self,
@@ -140,55 +141,14 @@ class Embedding(Layer):
             constraint=self.embeddings_constraint,
             name="embeddings",
         )
-        self.built = True
-        if self.lora_rank:
-            self.enable_lora(self.lora_rank, self.lora_alpha)
-
-    def enable_lora(
-        self, rank, lora_alpha=None, a_initializer="he_uniform", b_initializer="zeros"
-    ):
-        """Freeze ``embeddings`` and learn a low-rank update ``a @ b`` instead,
-        scaled by ``lora_alpha / rank``; ``b`` starts at zero, so the output is
-        unchanged until training moves it."""
-        rank = check_int(self, "rank", rank, minimum=1)
-        if self.embeddings_constraint is not None:
-            raise ValueError(
-                f"{describe(self)}: LoRA cannot be used with an "
-                "`embeddings_constraint`; remove the constraint to enable LoRA."
-            )
-        if not self.built:
-            raise ValueError(
-                f"{describe(self)}: enable_lora() needs the layer built; call it on "
-                "data or `build()` it first."
-            )
-        if self.lora_enabled:
-            raise ValueError(
-                f"{describe(self)}: LoRA is already enabled (rank {self.lora_rank}); "
-                "enable_lora() can be called once per layer."
-            )
-        self.lora_embeddings_a = self.add_weight(
-            shape=(self.input_dim, rank),
-            initializer=initializers.get(a_initializer),
-            regularizer=self.embeddings_regularizer,
-            name="lora_embeddings_a",
-        )
-        self.lora_embeddings_b = self.add_weight(
-            shape=(rank, self.output_dim),
-            initializer=initializers.get(b_initializer),
-            regularizer=self.embeddings_regularizer,
-            name="lora_embeddings_b",
-        )
-        self.embeddings.trainable = False
-        self.lora_enabled = True
-        self.lora_rank = rank
-        self.lora_alpha = rank if lora_alpha is None else lora_alpha
+        self._build_lora()
 
     def call(self, inputs):
         indices = self._indices(inputs)
         outputs = lookup(self.embeddings, indices)
         if self.lora_enabled:
             low_rank = lookup(self.lora_embeddings_a, indices) @ self.lora_embeddings_b
-            outputs = outputs + (self.lora_alpha / self.lora_rank) * low_rank
+            outputs = outputs + self._lora_scale * low_rank
         return outputs.to(self._compute_torch_dtype)
 
     def _indices(self, inputs):
@@ -229,7 +189,7 @@ class Embedding(Layer):
         return (*tuple(input_shape), self.output_dim)
 
     def get_config(self):
-        config = {
+        return {
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
@@ -239,8 +199,5 @@ class Embedding(Layer):
             "embeddings_constraint": serialize(self.embeddings_constraint),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
+            **self._lora_config(),
         }
-        if self.lora_rank:
-            config["lora_rank"] = self.lora_rank
-            config["lora_alpha"] = self.lora_alpha
-        return config

@@ -19,6 +19,7 @@ from lamina import regularizers
 from lamina.layers.call_context import call_context
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.layers.rnn.base_cell import BaseRNNCell
 from lamina.layers.rnn.nested import deserialize_layer, serialize_layer
 from lamina.layers.rnn.stacked_rnn_cells import (
     StackedRNNCells,
@@ -185,6 +186,11 @@ class RNN(Layer):
 
     def _run(self, sequences, states, mask, training):
         runner = getattr(self.cell, "_run_sequence", None)
+        if call_context.symbolic and _is_builtin(self.cell):
+            # Shape inference on fake tensors: a built-in cell's output size is
+            # known, and torch's GRU kernel decomposes into hundreds of fake ops.
+            size = self.cell.output_size
+            return sequences.new_zeros((*sequences.shape[:2], size)), states
         if runner is not None:
             return runner(
                 sequences,
@@ -315,6 +321,13 @@ class RNN(Layer):
         config = dict(config)
         cell = deserialize_layer(config.pop("cell"), custom_objects=custom_objects)
         return cls(cell, **config)
+
+
+def _is_builtin(cell) -> bool:
+    """A lamina cell (or stack of them), whose shapes need no run to be known."""
+    if isinstance(cell, StackedRNNCells):
+        return all(_is_builtin(c) for c in cell.cells)
+    return isinstance(cell, BaseRNNCell)
 
 
 def _valid_state_size(size) -> bool:
