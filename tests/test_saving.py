@@ -324,13 +324,16 @@ def test_mismatched_weights_name_layer_weight_shapes_and_layout(tmp_path):
 
 
 def test_weight_count_mismatch_lists_both_sides(tmp_path):
-    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2, name="d")])
+    model = lamina.Sequential(
+        [lamina.Input((5, 3)), lamina.layers.Conv1D(2, 2, name="c")]
+    )
     model.save_weights(tmp_path / "w.weights.h5")
     no_bias = lamina.Sequential(
-        [lamina.Input((3,)), lamina.layers.Dense(2, use_bias=False, name="d")]
+        [lamina.Input((5, 3)), lamina.layers.Conv1D(2, 2, use_bias=False, name="c")]
     )
     with pytest.raises(
-        ValueError, match=r"has 1 weight\(s\) \[kernel \(3, 2\)\] but the file holds 2"
+        ValueError,
+        match=r"has 1 weight\(s\) \[kernel \(2, 3, 2\)\] but the file holds 2",
     ):
         no_bias.load_weights(tmp_path / "w.weights.h5")
 
