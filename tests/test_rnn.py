@@ -305,17 +305,15 @@ def test_masking_layer_masks_flow_through_functional_models(padding):
             k.layers.Activation("relu")(hidden)
         )
         last, h, c = k.layers.LSTM(3, return_state=True)(sequence)
-        return k.Model(inputs, k.layers.Concatenate()([last, h, c]))
+        return k.Model(inputs, [last, h, c])
 
-    if not hasattr(lamina.layers, "Concatenate"):
-        pytest.skip("lamina.layers.Concatenate is not written yet")
-    _compare_models(build, x)
+    ours, theirs = build(lamina), build(keras)
+    ours.set_weights(theirs.get_weights())
+    for a, b in zip(ours.predict(x, verbose=0), theirs.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_global_average_pooling_uses_the_mask_after_an_rnn():
-    if not hasattr(lamina.layers, "GlobalAveragePooling1D"):
-        pytest.skip("lamina.layers.GlobalAveragePooling1D is not written yet")
-
     def build(k):
         return k.Sequential(
             [
@@ -661,3 +659,14 @@ def test_models_with_recurrent_layers_save_and_load_both_ways(tmp_path):
         expected,
         atol=1e-6,
     )
+
+
+def test_inference_weights_follow_in_place_updates():
+    layer = lamina.layers.GRU(3)
+    x = torch.as_tensor(X)
+    with torch.no_grad():
+        before = layer(x)
+        layer.cell.recurrent_kernel.mul_(0.5)  # what an optimizer step does
+        after = layer(x)
+    assert not torch.equal(before, after)
+    torch.testing.assert_close(after, layer(x))  # autograd path: views

@@ -249,13 +249,7 @@ class BaseRNNCell(Layer):
             if mode:
                 if input_masks is not None:
                     inputs = inputs * input_masks.unsqueeze(1)
-                weights = rnn_ops.torch_weights(
-                    mode,
-                    self.kernel,
-                    self.recurrent_kernel,
-                    self._input_bias(),
-                    self._recurrent_bias(),
-                )
+                weights = self._torch_weights(mode)
                 return rnn_ops.fused(mode, inputs, states, weights, mask, need_states)
             if isinstance(input_masks, list):
                 input_masks = [m.unsqueeze(1) for m in input_masks]
@@ -268,8 +262,34 @@ class BaseRNNCell(Layer):
 
             return rnn_ops.step_loop(step, projected, states, mask)
         finally:
-            self.reset_dropout_mask()
-            self.reset_recurrent_dropout_mask()
+            if input_masks is not None or recurrent_masks is not None:
+                self.reset_dropout_mask()
+                self.reset_recurrent_dropout_mask()
+
+    def _torch_weights(self, mode):
+        """torch's weight list for ``mode``: views of the Keras-layout weights while
+        autograd needs them; else contiguous copies, kept until a weight changes
+        (a contiguous layout runs torch's kernel faster on small inputs)."""
+        weights = (self.kernel, self.recurrent_kernel, self.bias)
+        if torch.is_grad_enabled() and any(
+            w is not None and w.requires_grad for w in weights
+        ):
+            return rnn_ops.torch_weights(
+                mode, self.kernel, self.recurrent_kernel, *self._biases()
+            )
+        key = (mode, *((w._version, w.data_ptr()) for w in weights if w is not None))
+        cached = self.__dict__.get("_torch_weights_cache")
+        if cached is None or cached[0] != key:
+            with torch.no_grad():
+                views = rnn_ops.torch_weights(
+                    mode, self.kernel, self.recurrent_kernel, *self._biases()
+                )
+                cached = (key, [w.contiguous() for w in views])
+            self.__dict__["_torch_weights_cache"] = cached
+        return cached[1]
+
+    def _biases(self):
+        return self._input_bias(), self._recurrent_bias()
 
     def _activations(self):
         """(activation, recurrent activation) as plain torch functions if known."""
