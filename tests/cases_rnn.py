@@ -85,6 +85,13 @@ def _shared_cases(layer):
         Case(layer, base, SEQ, call_kwargs={"mask": LEFT}, id=f"{layer}-mask-left"),
         Case(
             layer,
+            {**base, "go_backwards": True},
+            SEQ,
+            call_kwargs={"mask": LEFT},
+            id=f"{layer}-mask-left-backwards-last",
+        ),
+        Case(
+            layer,
             {**seq, "go_backwards": True},
             SEQ,
             call_kwargs={"mask": RIGHT},

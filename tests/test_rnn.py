@@ -670,3 +670,18 @@ def test_inference_weights_follow_in_place_updates():
         after = layer(x)
     assert not torch.equal(before, after)
     torch.testing.assert_close(after, layer(x))  # autograd path: views
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])  # fused kernel, step loop
+def test_mixed_precision_returns_the_compute_dtype(activation):
+    layer = lamina.layers.GRU(
+        3, activation=activation, return_state=True, dtype="mixed_bfloat16"
+    )
+    output, state = layer(torch.as_tensor(X), mask=MIXED)
+    assert output.dtype == state.dtype == torch.bfloat16
+    assert layer.cell.kernel.dtype == torch.float32
+    reference = lamina.layers.GRU(3, activation=activation)
+    reference(torch.as_tensor(X))
+    reference.set_weights(layer.get_weights())
+    expected = reference(torch.as_tensor(X), mask=MIXED)
+    torch.testing.assert_close(output.float(), expected, atol=3e-2, rtol=3e-2)

@@ -175,6 +175,11 @@ class RNN(Layer):
             sequences = sequences.flip(1)
             mask = None if mask is None else mask.flip(1)
         outputs, states = self._run(sequences, states, mask, training)
+        if outputs.dtype != self._compute_torch_dtype:  # autocast (mixed precision)
+            outputs, states = tree.map_structure(
+                lambda t: None if t is None else t.to(self._compute_torch_dtype),
+                (outputs, states),
+            )
         if self.zero_output_for_mask and mask is not None:
             outputs = rnn_ops.masked_zeros(outputs, mask)
         if self.stateful and not call_context.symbolic:
