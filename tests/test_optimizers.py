@@ -186,3 +186,12 @@ def test_loss_scale_optimizer_skips_non_finite_steps():
     assert int(optimizer.iterations) == 1
     config = optimizers.serialize(optimizer)
     assert keras.optimizers.deserialize(config).initial_scale == 4.0
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "SGD", "RMSprop"])
+def test_updates_bump_version_counters(name):
+    # layers may cache derived tensors keyed on the weights' versions (RNN kernels)
+    weight = lamina.Variable(torch.ones(3))
+    before = weight._version
+    getattr(optimizers, name)().apply([torch.ones(3)], [weight])
+    assert weight._version > before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.autograd.graph import increment_version
 from torch.optim.adam import adam as torch_adam
 from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
 
@@ -99,6 +100,9 @@ class Adam(Optimizer):
                 weight_decay=0.0, eps=eps, maximize=False, grad_scale=None,
                 found_inf=None,
             )  # fmt: skip
+            # the fused kernel writes in place without bumping the tensors'
+            # version counters; caches keyed on them must see the change
+            increment_version(params)
         else:
             torch_adam(
                 params, grads, momentums, velocities, maxima, steps,

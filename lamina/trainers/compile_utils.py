@@ -194,6 +194,8 @@ class CompileLoss:
             y_true = y_true[0]
         if isinstance(sample_weight, (list, tuple)) and len(sample_weight) == 1:
             sample_weight = sample_weight[0]
+        if y_true is None:
+            raise ValueError(f"Output '{name}' has a loss but no target: pass its `y`.")
         try:
             value = loss_fn(y_true, y_pred, sample_weight)
         except (RuntimeError, ValueError) as error:

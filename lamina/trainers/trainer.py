@@ -17,6 +17,7 @@ optimizer in a ``LossScaleOptimizer``.
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Mapping
 
@@ -151,7 +152,7 @@ class Trainer:
 
     def _reset_step_functions(self) -> None:
         self.train_function = self.test_function = self.predict_function = None
-        self.__dict__.pop("_compiled_forward", None)
+        self.__dict__.pop("_jit_chooser", None)
 
     @property
     def run_eagerly(self) -> bool:
@@ -258,7 +259,8 @@ class Trainer:
         """One training step on a batch ``data`` = ``x``, ``(x, y)`` or
         ``(x, y, sample_weight)``; returns the metric values."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        forward = self.__dict__.get("_compiled_forward") or self._forward_loss
+        jit = self.__dict__.get("_jit_chooser")
+        forward = jit.pick(x) if jit is not None else self._forward_loss
         loss, y_pred = forward(x, y, sample_weight)
         self._loss_tracker.update_state(loss.detach(), _batch_size(x))
         variables = self.__dict__.get("_fit_variables") or self.trainable_weights
@@ -271,6 +273,8 @@ class Trainer:
             warnings.warn(
                 "The model does not have any trainable weights.", stacklevel=2
             )
+        if jit is not None:
+            jit.done()
         return self._metric_logs(x, y, y_pred, sample_weight)
 
     def _metric_logs(self, x, y, y_pred, sample_weight):
@@ -303,7 +307,8 @@ class Trainer:
             self.train_function = torch.compile(self.train_step)
         else:
             if self._jit_compile:
-                self.__dict__["_compiled_forward"] = torch.compile(self._forward_loss)
+                compiled = torch.compile(self._forward_loss)
+                self.__dict__["_jit_chooser"] = JitChooser(compiled, self._forward_loss)
             self.train_function = self.train_step
         return self.train_function
 
@@ -661,6 +666,61 @@ class Trainer:
 
 
 # ------------------------------------------------------------------ helpers
+class JitChooser:
+    """Which forward pass ``jit_compile=True`` trains with.
+
+    On a GPU, the compiled one. On a CPU, torch's generated kernels are not always
+    faster than its eager ones (on the 2-core machine of the benchmarks the small
+    CNN's compiled forward+backward runs 2-3x slower), so after compiling, a few
+    whole steps of each are timed, alternating, and the faster path is kept (a
+    warning says when that is eager). Both compute the same numbers.
+    """
+
+    TRIALS = 3  # timed steps per path, after one warm-up step each
+
+    def __init__(self, compiled, eager):
+        self.paths = {"compiled": compiled, "eager": eager}
+        self.times = {"compiled": [], "eager": []}
+        self.choice = None
+        self._current = None
+        self._start = 0.0
+        self._shape = None
+        self._steps = 0
+        self._timed = False
+
+    def pick(self, x):
+        if self.choice is not None:
+            return self.paths[self.choice]
+        leaf = x if isinstance(x, torch.Tensor) else tree.flatten(x)[0]
+        if leaf.device.type != "cpu":
+            self.choice = "compiled"
+            return self.paths["compiled"]
+        shape = tuple(leaf.shape)
+        self._shape = self._shape or shape
+        # steps 0, 1 warm up compiled, eager; then they alternate, timed
+        self._current = ("compiled", "eager")[self._steps % 2]
+        self._timed = self._steps >= 2 and shape == self._shape
+        self._steps += 1
+        self._start = time.perf_counter()
+        return self.paths[self._current]
+
+    def done(self):
+        if self.choice is not None or not self._timed:
+            return
+        self.times[self._current].append(time.perf_counter() - self._start)
+        if min(len(t) for t in self.times.values()) >= self.TRIALS:
+            median = {k: sorted(v)[len(v) // 2] for k, v in self.times.items()}
+            self.choice = min(median, key=median.get)
+            if self.choice == "eager":
+                warnings.warn(
+                    "jit_compile=True: the compiled training step was slower than "
+                    f"the eager one on this machine ({median['compiled'] * 1e3:.1f} "
+                    f"vs {median['eager'] * 1e3:.1f} ms per step); training "
+                    "continues eagerly.",
+                    stacklevel=4,
+                )
+
+
 class MetricLogs(Mapping):
     """The model's current metric values as a read-only mapping, computed on first
     read: the logs of a step that no callback looks at cost nothing."""
