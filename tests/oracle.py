@@ -5,7 +5,8 @@ compare everything a user can observe.
 weights (names, shapes, order) and ``count_params``; outputs, output masks, losses
 and gradients (input and weights) with Keras's weights copied in; symbolic vs real
 output shape (and Keras's symbolic shape); config keys, values, JSON round trip and
-cross-loading in both directions; weights round trip through a rebuilt layer.
+cross-loading in both directions; weights round trip through a rebuilt layer, by
+``set_weights`` and through a ``.weights.h5`` file.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +24,7 @@ import numpy as np
 import torch
 
 import lamina
+from lamina.saving import weights_h5
 
 ATOL = 1e-5
 
@@ -218,14 +222,22 @@ def check_config(ours, theirs, case: Case):
     assert type(lamina_copy).__name__ == type(theirs).__name__
 
 
-def check_weights_round_trip(ours, case: Case, x: np.ndarray):
-    twin = _from_config(type(ours), ours.get_config())
-    twin(torch.as_tensor(x))
-    twin.set_weights(ours.get_weights())
+def check_weights_round_trip(ours, case: Case, x: np.ndarray, tmp_dir: str):
+    """Weights survive ``set_weights`` and a ``.weights.h5`` file into a rebuilt twin."""
     with torch.no_grad():
         expected = _to_numpy(ours(torch.as_tensor(x), **case.call_kwargs))
-        actual = _to_numpy(twin(torch.as_tensor(x), **case.call_kwargs))
-    np.testing.assert_allclose(actual, expected, atol=1e-6)
+    path = os.path.join(tmp_dir, "layer.weights.h5")
+    weights_h5.save_weights(ours, path)
+    for load in ("set_weights", "file"):
+        twin = _from_config(type(ours), ours.get_config())
+        twin(torch.as_tensor(x))
+        if load == "file":
+            weights_h5.load_weights(twin, path)
+        else:
+            twin.set_weights(ours.get_weights())
+        with torch.no_grad():
+            actual = _to_numpy(twin(torch.as_tensor(x), **case.call_kwargs))
+        np.testing.assert_allclose(actual, expected, atol=1e-6, err_msg=load)
 
 
 def check_layer(case: Case) -> None:
@@ -239,7 +251,8 @@ def check_layer(case: Case) -> None:
     check_outputs(ours, theirs, case, x)
     check_symbolic_shape(ours, theirs, case, tuple(real.shape))
     check_config(ours, theirs, case)
-    check_weights_round_trip(ours, case, x)
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        check_weights_round_trip(ours, case, x, tmp_dir)
 
 
 def check_error(case: ErrorCase, pytest_module: Any) -> None:
