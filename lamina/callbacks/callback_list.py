@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import torch
-
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.history import History
 from lamina.callbacks.progbar_logger import ProgbarLogger
+from lamina.trainers.logs import pythonify_logs
 
 _BATCH_HOOKS = (
     "on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
     "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end",
 )  # fmt: skip
-
-
-def pythonify_logs(logs) -> dict:
-    """Logs with Python floats for scalar tensors, keys sorted (as Keras does)."""
-    result = {}
-    for key, value in sorted((logs or {}).items()):
-        if isinstance(value, dict):
-            result.update(pythonify_logs(value))
-            continue
-        if isinstance(value, torch.Tensor) and value.numel() == 1:
-            value = value.item()
-        elif isinstance(value, torch.Tensor):
-            value = value.detach().cpu().numpy()
-        elif hasattr(value, "item") and getattr(value, "size", 0) == 1:
-            value = value.item()
-        result[key] = value
-    return result
 
 
 def _overrides(callback, hook: str) -> bool:

@@ -17,9 +17,7 @@ optimizer in a ``LossScaleOptimizer``.
 
 from __future__ import annotations
 
-import time
 import warnings
-from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -27,6 +25,8 @@ import torch
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
 from lamina.trainers.data_adapters import EpochIterator, unpack_x_y_sample_weight
+from lamina.trainers.jit import JitChooser
+from lamina.trainers.logs import MetricLogs, pythonify_logs
 from lamina.utils import tree
 from lamina.utils.validation import describe
 
@@ -532,7 +532,6 @@ class Trainer:
         return self._flatten_in_order(logs)
 
     def _evaluate_loop(self, iterator, callbacks) -> dict:
-        from lamina.callbacks.callback_list import pythonify_logs
 
         self.eval()
         test_function = self.make_test_function()
@@ -607,7 +606,6 @@ class Trainer:
         self, x, y=None, sample_weight=None, class_weight=None, return_dict=False
     ):
         """One training step on one batch; returns the metrics (reset first)."""
-        from lamina.callbacks.callback_list import pythonify_logs
 
         self._assert_compiled("train_on_batch")
         if class_weight is not None:
@@ -632,7 +630,6 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """One evaluation step on one batch; returns the metrics (reset first)."""
-        from lamina.callbacks.callback_list import pythonify_logs
 
         self._assert_compiled("test_on_batch")
         batch = self._single_batch_data(x, y, sample_weight)
@@ -666,86 +663,6 @@ class Trainer:
 
 
 # ------------------------------------------------------------------ helpers
-class JitChooser:
-    """Which forward pass ``jit_compile=True`` trains with.
-
-    On a GPU, the compiled one. On a CPU, torch's generated kernels are not always
-    faster than its eager ones (on the 2-core machine of the benchmarks the small
-    CNN's compiled forward+backward runs 2-3x slower), so after compiling, a few
-    whole steps of each are timed, alternating, and the faster path is kept (a
-    warning says when that is eager). Both compute the same numbers.
-    """
-
-    TRIALS = 3  # timed steps per path, after one warm-up step each
-
-    def __init__(self, compiled, eager):
-        self.paths = {"compiled": compiled, "eager": eager}
-        self.times = {"compiled": [], "eager": []}
-        self.choice = None
-        self._current = None
-        self._start = 0.0
-        self._shape = None
-        self._steps = 0
-        self._timed = False
-
-    def pick(self, x):
-        if self.choice is not None:
-            return self.paths[self.choice]
-        leaf = x if isinstance(x, torch.Tensor) else tree.flatten(x)[0]
-        if leaf.device.type != "cpu":
-            self.choice = "compiled"
-            return self.paths["compiled"]
-        shape = tuple(leaf.shape)
-        self._shape = self._shape or shape
-        # steps 0, 1 warm up compiled, eager; then they alternate, timed
-        self._current = ("compiled", "eager")[self._steps % 2]
-        self._timed = self._steps >= 2 and shape == self._shape
-        self._steps += 1
-        self._start = time.perf_counter()
-        return self.paths[self._current]
-
-    def done(self):
-        if self.choice is not None or not self._timed:
-            return
-        self.times[self._current].append(time.perf_counter() - self._start)
-        if min(len(t) for t in self.times.values()) >= self.TRIALS:
-            median = {k: sorted(v)[len(v) // 2] for k, v in self.times.items()}
-            self.choice = min(median, key=median.get)
-            if self.choice == "eager":
-                warnings.warn(
-                    "jit_compile=True: the compiled training step was slower than "
-                    f"the eager one on this machine ({median['compiled'] * 1e3:.1f} "
-                    f"vs {median['eager'] * 1e3:.1f} ms per step); training "
-                    "continues eagerly.",
-                    stacklevel=4,
-                )
-
-
-class MetricLogs(Mapping):
-    """The model's current metric values as a read-only mapping, computed on first
-    read: the logs of a step that no callback looks at cost nothing."""
-
-    __slots__ = ("_model", "_values")
-
-    def __init__(self, model):
-        self._model = model
-        self._values = None
-
-    def _resolve(self) -> dict:
-        if self._values is None:
-            self._values = self._model.get_metrics_result()
-        return self._values
-
-    def __getitem__(self, key):
-        return self._resolve()[key]
-
-    def __iter__(self):
-        return iter(self._resolve())
-
-    def __len__(self):
-        return len(self._resolve())
-
-
 def _device():
     from lamina import config
 
