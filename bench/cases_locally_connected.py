@@ -262,6 +262,7 @@ def time_case(name, implementation, repeat, min_time, tf_python, budget):
         "implementation": implementation,
         "build_s": build_seconds(name, implementation),
         "lamina_ms": timings["lamina"].median * 1e3,
+        "lamina_min_ms": timings["lamina"].min * 1e3,
         "torch_ms": timings["torch"].median * 1e3,
     }
     if implementation == "auto":
@@ -287,14 +288,15 @@ def time_case(name, implementation, repeat, min_time, tf_python, budget):
 def format_row(row) -> str:
     peer = row.get("tf_keras", {})
     tf_cells = (
-        f"{peer['median'] * 1e3:9.1f} ms  {peer['build']:7.3f} s  "
+        f"{peer['median'] * 1e3:9.1f} ms ({peer['min'] * 1e3:.1f})  "
+        f"{peer['build']:7.3f} s  "
         f"diff {peer['max_diff']:.1e}"
         if "median" in peer
         else ("(error: " + " ".join(peer["error"]) + ")" if "error" in peer else "-")
     )
     return (
         f"{row['case']:20s} {str(row['implementation']):>4s}  "
-        f"{row['lamina_ms']:9.2f} ms {row['build_s']:8.4f} s  "
+        f"{row['lamina_ms']:9.2f} ms ({row['lamina_min_ms']:.2f}) {row['build_s']:8.4f} s  "
         f"{row['torch_ms']:9.2f} ms   {tf_cells}  {row.get('auto_computes', '')}"
     )
 
@@ -317,8 +319,8 @@ def main(argv=None) -> int:
         f"tf.keras peer: {args.tf_python or 'none'}"
     )
     print(
-        f"{'case':20s} impl  lamina fwd+bwd   build      torch fwd+bwd   "
-        "tf.keras fwd+bwd  build  outputs vs lamina"
+        f"{'case':20s} impl  lamina fwd+bwd (min)     build   torch fwd+bwd   "
+        "tf.keras fwd+bwd (min)    build  outputs  auto computes with"
     )
     rows = []
     for name in SHAPES:

@@ -254,11 +254,13 @@ class Geometry:
         else:  # row (cell, channel), entries (position, filter)
             block_col = position[pair] * o + filt
             block_base = crow3[position[pair] * o + filt] + rank[pair] * c
-            block_step = np.ones_like(pair)
+            block_step = None  # 1
             row_cell, row_channel = np.repeat(np.arange(n), c), np.tile(np.arange(c), n)
         crow, entry = _expand(row_cell, group * o, group_first * o)
-        lengths = np.diff(crow)
-        perm = block_base[entry] + np.repeat(row_channel, lengths) * block_step[entry]
+        perm = np.repeat(row_channel, np.diff(crow))
+        if block_step is not None:
+            perm *= block_step[entry]
+        perm += block_base[entry]
         return crow, block_col[entry], perm
 
 
