@@ -245,7 +245,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    jit_cases = [] if args.no_jit else [training_case("cnn", jit=True, do_register=False)]
+    jit_cases = (
+        [] if args.no_jit else [training_case("cnn", jit=True, do_register=False)]
+    )
     cases = select("fit_") + jit_cases
     print(", ".join(f"{k} {v}" for k, v in run.machine_facts().items()))
     print(f"{'case':42s} {'lamina':>9s} {'keras':>9s} {'torch':>9s}   samples/s;"

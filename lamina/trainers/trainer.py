@@ -419,7 +419,12 @@ class Trainer:
         if self.optimizer is not None and epochs > start:
             self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(logs=epoch_logs)
-        return self.history
+        history = next(
+            (c for c in callbacks.callbacks if isinstance(c, callbacks_module.History)),
+            self.history,
+        )
+        self.history = history
+        return history
 
     def _fit_epoch(self, epoch, iterator, callbacks) -> dict:
         self.reset_metrics()
