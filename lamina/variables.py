@@ -47,7 +47,9 @@ class Variable(torch.nn.Parameter):
 
     @property
     def value(self) -> torch.Tensor:
-        return self.detach()
+        """The variable itself, as on Keras's torch backend, so the custom
+        ``train_step`` idiom ``v.value.grad`` works."""
+        return self
 
     def numpy(self) -> np.ndarray:
         """A NumPy copy (never a view that later training would change)."""
