@@ -182,17 +182,22 @@ def _torch_pool_windows(n, k, s, pad, ceil_mode):
 @settings(max_examples=300, deadline=None)
 @given(sizes, kernels, strides, st.sampled_from(["valid", "same"]))
 def test_torch_pool_padding_reads_the_tensorflow_windows(n, k, s, padding):
-    """torch's symmetric padding, ``ceil_mode`` for ``same`` and the trimmed first
-    output read exactly TensorFlow's windows (padded cells ignored), within the
-    padding torch accepts (at most half the window)."""
+    """torch's symmetric padding and ``ceil_mode`` for ``same``, on the input with
+    ``extra`` cells appended, read exactly TensorFlow's windows (padded and
+    appended cells ignored), within the padding torch accepts (at most half the
+    window); ``pool_window_sizes`` counts their real cells."""
     if shapes.pool_output_length(n, k, padding, s) <= 0:
         return
-    pad, trim = shapes.torch_pool_padding(n, k, padding, s)
-    assert 0 <= pad <= k // 2 and trim in (0, 1)
+    pad, extra = shapes.torch_pool_padding(n, k, padding, s)
+    assert 0 <= pad <= k // 2 and extra in (0, 1) and (extra == 0 or s == 1)
     before, _ = shapes.padding_pair(n, k, padding, s)
     expected = [
         [i for i in range(j * s - before, j * s - before + k) if 0 <= i < n]
         for j in range(shapes.pool_output_length(n, k, padding, s))
     ]
-    actual = _torch_pool_windows(n, k, s, pad, padding == "same")[trim:]
-    assert actual == expected
+    windows = _torch_pool_windows(n + extra, k, s, pad, padding == "same")
+    assert [[i for i in w if i < n] for w in windows] == expected
+    assert shapes.pool_window_sizes(n, k, padding, s) == tuple(map(len, expected))
+    assert shapes.pool_window_sizes(n, k, padding, s, n + extra) == tuple(
+        map(len, windows)
+    )

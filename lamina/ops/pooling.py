@@ -20,12 +20,14 @@ How torch is driven (measured in ``bench/cases_pooling.py``; 2-core CPU):
   is viewed back as a contiguous channels_last tensor. No activation is copied
   (copying to channels_first, as Keras 3 does, makes max pooling ~10x slower).
 - Those kernels' backward is fast only for a gradient with the same strides, so
-  a guard on the output hands the incoming gradient on channels-last contiguous
+  a hook on their output hands the incoming gradient on channels-last contiguous
   (a no-op when it already is; ~4x faster for, e.g., the broadcast gradient of a
   sum or a slice of a concatenation's gradient).
 - 1D inputs are lifted to 2D with a unit height. ``same`` padding is torch's
-  symmetric padding plus ``ceil_mode`` (``shapes.torch_pool_padding``): the input
-  is never padded in memory.
+  symmetric padding plus ``ceil_mode`` (``shapes.torch_pool_padding``), which
+  never copies the input, except for even windows at stride 1: their one extra
+  cell is appended explicitly (-inf, or 0 with the averages rescaled), faster
+  than computing one more window and slicing it off.
 - 3D channels_last average pooling runs as one 2D pass per spatial axis (torch's
   avg_pool3d is ~6x slower). It is exact: a window's cell count is the product of
   its per-axis counts, so the average of averages is the average.
@@ -92,21 +94,33 @@ def to_torch_layout(inputs, rank: int, channels_last: bool):
     return x.unsqueeze(2) if rank == 1 else x
 
 
-def from_torch_layout(outputs, rank: int, channels_last: bool):
-    """Undo ``to_torch_layout`` on an output of a channels-last torch kernel (a
-    view), guarding the layout of the gradient that will come back."""
-    if channels_last and outputs.requires_grad:
+def guard_gradient_layout(outputs, channels_last: bool = True):
+    """Make the gradient that will reach ``outputs``, the result of a torch kernel
+    run on channels_last data, channels-last contiguous: the only layout in which
+    torch's channels-last backward kernels are fast. Left alone when the kernel did
+    not answer in channels-last (it has no such kernel) or for channels_first."""
+    if (
+        channels_last
+        and outputs.requires_grad
+        and outputs.is_contiguous(memory_format=MEMORY_FORMAT[outputs.ndim])
+    ):
         outputs.register_hook(_channels_last_gradient)
+    return outputs
+
+
+def from_torch_layout(outputs, rank: int, channels_last: bool):
+    """Undo ``to_torch_layout`` on an output (a view)."""
     if rank == 1:
         outputs = outputs.squeeze(2)
     return outputs.permute(TO_CHANNELS_LAST[rank]) if channels_last else outputs
 
 
 def torch_pool_arguments(spatial, pool_size, strides, padding):
-    """Per axis: torch's symmetric padding and the leading output cells to drop
-    (``shapes.torch_pool_padding``), for inputs of ``spatial`` size. (A few
-    microseconds of integer arithmetic: not cached, so ``torch.compile`` traces it
-    as plain Python.)"""
+    """For inputs of ``spatial`` size, per axis: torch's symmetric padding, the
+    cells to append explicitly (``shapes.torch_pool_padding``) and, where cells
+    are appended, the factors that turn torch's averages over the appended input
+    into averages over the real cells (``None`` elsewhere). A few microseconds of
+    integer arithmetic: not cached, so ``torch.compile`` traces it as Python."""
     for n, k, s in zip(spatial, pool_size, strides):
         if shapes.pool_output_length(n, k, padding, s) <= 0:
             raise ValueError(
@@ -118,15 +132,40 @@ def torch_pool_arguments(spatial, pool_size, strides, padding):
         shapes.torch_pool_padding(n, k, padding, s)
         for n, k, s in zip(spatial, pool_size, strides)
     ]
-    return tuple(p for p, _ in per_axis), tuple(t for _, t in per_axis)
+    rescales = tuple(
+        _average_rescale(n, k, padding, s, extra) if extra else None
+        for n, k, s, (_, extra) in zip(spatial, pool_size, strides, per_axis)
+    )
+    return tuple(p for p, _ in per_axis), tuple(e for _, e in per_axis), rescales
 
 
-def _trim(outputs, trims, first_axis: int):
-    """Drop the leading ``trims[i]`` cells of spatial axis ``first_axis + i``."""
-    if not any(trims):
+def _average_rescale(n, k, padding, s, extra):
+    """Per window: cells torch averages (real + appended) / real cells."""
+    seen = shapes.pool_window_sizes(n, k, padding, s, n + extra)
+    real = shapes.pool_window_sizes(n, k, padding, s)
+    return tuple(a / b for a, b in zip(seen, real))
+
+
+def _append_cells(x, extras, value: float):
+    """``x`` (torch layout) with ``extras[i]`` cells of ``value`` appended to its
+    spatial axis ``i``; a copy, needed only for even windows at stride 1."""
+    widths = tuple(w for extra in reversed(extras) for w in (0, extra))
+    return F.pad(x, widths, value=value)
+
+
+def _rescale(outputs, rescales):
+    """Multiply each spatial axis of ``outputs`` (torch layout) by its factors, in
+    one pass (the per-axis factors are combined first; they are small)."""
+    factors = None
+    for axis, values in enumerate(rescales, start=2):
+        if values is not None:
+            shape = [1] * outputs.ndim
+            shape[axis] = len(values)
+            axis_factors = torch.tensor(values, dtype=outputs.dtype).view(shape)
+            factors = axis_factors if factors is None else factors * axis_factors
+    if factors is None:
         return outputs
-    index = (slice(None),) * first_axis + tuple(slice(t, None) for t in trims)
-    return outputs[index]
+    return outputs * factors.to(outputs.device)
 
 
 def pool(inputs, pool_mode, pool_size, strides, padding, channels_last):
@@ -135,21 +174,29 @@ def pool(inputs, pool_mode, pool_size, strides, padding, channels_last):
     a bool for the layout. What the pooling layers call."""
     rank = inputs.ndim - 2
     spatial = tuple(inputs.shape[i] for i in spatial_axes(inputs.ndim, channels_last))
-    pads, trims = torch_pool_arguments(spatial, pool_size, strides, padding)
+    pads, extras, rescales = torch_pool_arguments(spatial, pool_size, strides, padding)
     ceil_mode = padding == "same"
     if pool_mode == "average" and rank == 3 and channels_last:
-        return _average_pool_by_axis(inputs, pool_size, strides, pads, trims, ceil_mode)
+        return _average_pool_by_axis(
+            inputs, pool_size, strides, pads, extras, rescales, ceil_mode
+        )
     if rank == 1:  # lifted to 2D: a unit window over the unit height
         pool_size, strides = (1, *pool_size), (1, *strides)
-        pads, trims = (0, *pads), (0, *trims)
+        pads, extras, rescales = (0, *pads), (0, *extras), (None, *rescales)
     x = to_torch_layout(inputs, rank, channels_last)
     if pool_mode == "max":
+        if any(extras):
+            x = _append_cells(x, extras, float("-inf"))
         outputs = MAX_POOL[x.ndim - 2](x, pool_size, strides, pads, ceil_mode=ceil_mode)
     else:
+        if any(extras):
+            x = _append_cells(x, extras, 0.0)
         outputs = AVERAGE_POOL[x.ndim - 2](
             x, pool_size, strides, pads, ceil_mode=ceil_mode, count_include_pad=False
         )
-    return from_torch_layout(_trim(outputs, trims, 2), rank, channels_last)
+        outputs = _rescale(outputs, rescales)
+    outputs = guard_gradient_layout(outputs, channels_last)
+    return from_torch_layout(outputs, rank, channels_last)
 
 
 def _normalized_pool(pool_mode, inputs, pool_size, strides, padding, data_format):
@@ -160,25 +207,26 @@ def _normalized_pool(pool_mode, inputs, pool_size, strides, padding, data_format
     return pool(inputs, pool_mode, pool_size, strides, padding.lower(), channels_last)
 
 
-def _average_pool_by_axis(inputs, pool_size, strides, pads, trims, ceil_mode):
+def _average_pool_by_axis(inputs, pool_size, strides, pads, extras, rescales, ceil):
     """channels_last average pooling as one 2D pass per spatial axis: the axis is
     viewed as the width of a ``(outer, inner, 1, n)`` channels-last tensor."""
     x = inputs
     for axis in range(inputs.ndim - 2, 0, -1):
-        k, s, p, t = (v[axis - 1] for v in (pool_size, strides, pads, trims))
+        k, s, p, extra, rescale = (
+            v[axis - 1] for v in (pool_size, strides, pads, extras, rescales)
+        )
         if k == s == 1:
             continue
         shape = x.shape
-        outer, n, inner = (
-            math.prod(shape[:axis]),
-            shape[axis],
-            math.prod(shape[axis + 1 :]),
-        )
-        view = x.reshape(outer, n, inner).transpose(1, 2).unsqueeze(2)
+        outer, n = math.prod(shape[:axis]), shape[axis]
+        view = x.reshape(outer, n, -1).transpose(1, 2).unsqueeze(2)
+        if extra:
+            view = _append_cells(view, (0, extra), 0.0)
         pooled = F.avg_pool2d(
-            view, (1, k), (1, s), (0, p), ceil_mode=ceil_mode, count_include_pad=False
+            view, (1, k), (1, s), (0, p), ceil_mode=ceil, count_include_pad=False
         )
-        pooled = from_torch_layout(pooled, 1, True)[:, t:]
+        pooled = guard_gradient_layout(_rescale(pooled, (None, rescale)))
+        pooled = from_torch_layout(pooled, 1, True)
         x = pooled.reshape(*shape[:axis], pooled.shape[1], *shape[axis + 1 :])
     return x
 
@@ -207,6 +255,7 @@ def adaptive_pool(inputs, pool_mode, output_size, channels_last):
     if rank == 1:  # lifted to 2D
         output_size = (1, *output_size)
     outputs = ADAPTIVE_POOL[pool_mode, x.ndim - 2](x, output_size)
+    outputs = guard_gradient_layout(outputs, channels_last)
     return from_torch_layout(outputs, rank, channels_last)
 
 

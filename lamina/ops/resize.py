@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from lamina.ops import shapes
 from lamina.ops.pooling import (
     from_torch_layout,
+    guard_gradient_layout,
     is_channels_last,
     spatial_axes,
     to_torch_layout,
@@ -106,4 +107,5 @@ def upsample(inputs, size, interpolation="nearest", data_format=None):
     mode = TORCH_MODES[interpolation]
     options = {"align_corners": False} if mode == "bilinear" else {}
     outputs = F.interpolate(x, size=lengths, mode=mode, **options)
+    outputs = guard_gradient_layout(outputs, channels_last)
     return from_torch_layout(outputs, rank, channels_last)

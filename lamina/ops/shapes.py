@@ -207,17 +207,31 @@ def torch_conv_transpose_padding(
 def torch_pool_padding(
     n: int, pool_size: int, padding: str, stride: int = 1
 ) -> tuple[int, int]:
-    """``padding_pair`` for a pooling window in torch's terms: ``(symmetric, trim)``.
+    """``padding_pair`` for a pooling window in torch's terms: ``(symmetric, extra)``.
 
     torch pools with one symmetric padding per axis (cells it ignores) and, with
     ``ceil_mode=True`` (used for ``same``), adds a last window that runs past the
-    end. Together they read TensorFlow's ``same`` windows without padding the input:
-    equal ``(before, after)`` is torch's own padding; an extra cell after, with
-    ``stride >= 2``, is the window ``ceil_mode`` adds; with ``stride == 1`` (an even
-    pool) torch pads ``after`` on both sides, which adds one window in front, and
-    the first ``trim = 1`` output cell is dropped.
+    end. Together they read TensorFlow's ``same`` windows: equal ``(before,
+    after)`` is torch's own padding; an extra cell after, with ``stride >= 2``, is
+    the window ``ceil_mode`` adds. With ``stride == 1`` (an even pool) the ``extra``
+    cell after must be appended to the input explicitly (-inf for max pooling,
+    0 for average pooling, which then rescales by ``pool_window_sizes``).
     """
     before, after = padding_pair(n, pool_size, padding, stride)
     if before == after or stride > 1:
         return before, 0
-    return after, 1
+    return before, after - before
+
+
+def pool_window_sizes(
+    n: int, pool_size: int, padding: str, stride: int = 1, length: int | None = None
+) -> tuple[int, ...]:
+    """How many cells of ``[0, length)`` (default ``[0, n)``, the real cells) each
+    pooling window over ``n`` cells covers, window by window."""
+    before, _ = padding_pair(n, pool_size, padding, stride)
+    length = n if length is None else length
+    starts = (
+        j * stride - before
+        for j in range(pool_output_length(n, pool_size, padding, stride))
+    )
+    return tuple(min(a + pool_size, length) - max(a, 0) for a in starts)
