@@ -66,11 +66,26 @@ def test_cropping_is_a_view_of_the_input():
 
 
 def test_cropping_too_much_raises_at_call_when_sizes_were_unknown():
-    layer = lamina.layers.Cropping1D((2, 3))
-    layer(lamina.Input((None, 4)))
-    assert tuple(layer(torch.zeros(1, 6, 4)).shape) == (1, 1, 4)
-    with pytest.raises(ValueError, match=r"got shape \(1, 5, 4\)"):
-        layer(torch.zeros(1, 5, 4))
+    layer = lamina.layers.Cropping1D((40, 50))  # more than the probe sizes
+    assert layer(lamina.Input((None, 4))).shape == (None, None, 4)
+    assert tuple(layer(torch.zeros(1, 91, 4)).shape) == (1, 1, 4)
+    with pytest.raises(ValueError, match=r"got shape \(1, 90, 4\)"):
+        layer(torch.zeros(1, 90, 4))
+
+
+def test_one_dimensional_layers_ignore_the_global_data_format():
+    """Cropping1D and UpSampling1D act on axis 1, as Keras's, whatever
+    ``image_data_format`` says; the others follow it."""
+    previous = lamina.config.image_data_format()
+    lamina.config.set_image_data_format("channels_first")
+    try:
+        x = torch.zeros(2, 7, 3)
+        assert tuple(lamina.layers.Cropping1D((1, 2))(x).shape) == (2, 4, 3)
+        assert tuple(lamina.layers.UpSampling1D(2)(x).shape) == (2, 14, 3)
+        assert lamina.layers.ZeroPadding1D().data_format == "channels_first"
+        assert lamina.layers.MaxPooling2D().data_format == "channels_first"
+    finally:
+        lamina.config.set_image_data_format(previous)
 
 
 def test_documented_cropping_example_with_conv2d():

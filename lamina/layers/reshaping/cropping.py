@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lamina.layers.call_context import call_context
 from lamina.layers.reshaping.spatial_layer import (
     SpatialLayer,
     fill_docs,
@@ -46,9 +47,21 @@ class BaseCropping(SpatialLayer):
 
     def call(self, inputs):
         if inputs.shape != self._checked_shape:  # sizes unknown at build
+            if call_context.symbolic:
+                return inputs[self._probe_index(inputs.shape)]
             self._check_lengths(tuple(inputs.shape))
             self._checked_shape = inputs.shape
         return inputs[self._index]
+
+    def _probe_index(self, shape):
+        """The crop for the stand-in sizes of symbolic shape inference, which may
+        be shorter than the cropping: such an (unknown) axis is left whole, so its
+        size still follows the stand-in and is inferred as unknown."""
+        index = list(self._index)
+        for axis, (before, after) in zip(self._spatial_axes, self._pairs):
+            if shape[axis] <= before + after:
+                index[axis] = slice(None)
+        return tuple(index)
 
     def compute_output_shape(self, input_shape):
         return self._map_spatial(input_shape, shapes.cropped_length, *zip(*self._pairs))
