@@ -685,3 +685,32 @@ def test_mixed_precision_returns_the_compute_dtype(activation):
     reference.set_weights(layer.get_weights())
     expected = reference(torch.as_tensor(X), mask=MIXED)
     torch.testing.assert_close(output.float(), expected, atol=3e-2, rtol=3e-2)
+
+
+def test_hand_written_gru_backward_matches_torch_kernel(monkeypatch):
+    torch.manual_seed(0)
+    args = [
+        torch.randn(3, 6, 4, dtype=torch.float64, requires_grad=True),
+        torch.randn(3, 5, dtype=torch.float64, requires_grad=True),
+        *(
+            torch.randn(shape, dtype=torch.float64, requires_grad=True)
+            for shape in ((15, 4), (15, 5), (15,), (15,))
+        ),
+    ]
+    assert torch.autograd.gradcheck(rnn_ops._GRUSequence.apply, args)
+    x, h0, *weights = args
+    ours = rnn_ops._run("gru", x, [h0], weights)
+    theirs = torch._VF.gru(x, h0[None], weights, True, 1, 0.0, True, False, True)
+    torch.testing.assert_close(ours[0], theirs[0])
+    torch.testing.assert_close(ours[1][0], theirs[1][0])
+    used = []
+    original = rnn_ops._GRUSequence.apply
+    monkeypatch.setattr(
+        rnn_ops._GRUSequence, "apply", lambda *a: used.append(1) or original(*a)
+    )
+    layer = lamina.layers.GRU(3)
+    layer(torch.as_tensor(X))  # building
+    assert used == [1]  # weights require grad: training path
+    with torch.no_grad():
+        layer(torch.as_tensor(X))
+    assert used == [1]  # inference: torch's kernel

@@ -170,9 +170,10 @@ class GRU(CellRNN):
     """Gated Recurrent Unit (Cho et al., 2014).
 
     With ``reset_after=True`` and ``tanh``/``sigmoid`` activations (the defaults)
-    it runs torch's fused GRU kernel, for any mask; otherwise (or with ``unroll``,
-    ``use_cudnn=False``, recurrent dropout in training) a step loop. Both give the
-    same numbers.
+    it runs torch's fused GRU kernel, for any mask (training on the CPU runs the
+    same arithmetic with a hand-written backward, see ``lamina.ops.rnn``);
+    otherwise (or with ``unroll``, ``use_cudnn=False``, recurrent dropout in
+    training) a step loop. All give the same numbers.
 
     Args:
         units, activation, recurrent_activation, use_bias, *_initializer,
