@@ -714,3 +714,45 @@ def test_hand_written_gru_backward_matches_torch_kernel(monkeypatch):
     with torch.no_grad():
         layer(torch.as_tensor(X))
     assert used == [1]  # inference: torch's kernel
+
+
+def _minimal_cell(k):
+    """Keras's documented custom-cell example, written against ``k``."""
+
+    class MinimalRNNCell(k.layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.state_size = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(
+                shape=(input_shape[-1], self.units), initializer="uniform", name="k"
+            )
+            self.recurrent_kernel = self.add_weight(
+                shape=(self.units, self.units), initializer="uniform", name="r"
+            )
+
+        def call(self, inputs, states):
+            output = k.ops.matmul(inputs, self.kernel) + k.ops.matmul(
+                states[0], self.recurrent_kernel
+            )
+            return output, [output]
+
+    return MinimalRNNCell(3)
+
+
+def test_a_user_cell_runs_like_in_keras():
+    def build(k):
+        cells = [_minimal_cell(k), k.layers.GRUCell(2)]
+        return k.layers.RNN(cells, return_sequences=True, return_state=True)
+
+    ours, theirs = build(lamina), build(keras)
+    x = torch.as_tensor(X)
+    ours(x)
+    theirs(x)
+    ours.set_weights([_to_numpy(w.value) for w in theirs.weights])
+    for a, b in zip(_flat(ours(x, mask=MIXED)), _flat(theirs(x, mask=MIXED))):
+        np.testing.assert_allclose(_to_numpy(a), _to_numpy(b), atol=1e-5)
+    symbolic = lamina.layers.RNN(_minimal_cell(lamina))(lamina.Input((None, 4)))
+    assert symbolic.shape == (None, 3)

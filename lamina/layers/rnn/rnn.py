@@ -11,6 +11,7 @@ unmasked step, or at every masked step with ``zero_output_for_mask``).
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import torch
@@ -147,9 +148,9 @@ class RNN(Layer):
                 torch.zeros((batch_size, d), dtype=dtype, device=device)
                 for d in self.state_size
             ]
-        try:
+        if "device" in inspect.signature(make).parameters:  # lamina's cells
             states = make(batch_size=batch_size, device=device)
-        except TypeError:  # a user cell's get_initial_state(batch_size)
+        else:  # a Keras-style cell: get_initial_state(batch_size)
             states = tree.map_structure(
                 lambda s: torch.as_tensor(s, device=device), make(batch_size=batch_size)
             )
@@ -225,11 +226,8 @@ class RNN(Layer):
         if mask is None or call_context.symbolic:
             return None
         mask = torch.as_tensor(mask, device=sequences.device)
-        if (
-            tuple(mask.shape[:2]) != tuple(sequences.shape[:2])
-            or mask.ndim > 2
-            and (mask.shape[2:].numel() != 1)
-        ):
+        steps_only = mask.ndim == 2 or mask.shape[2:].numel() == 1
+        if tuple(mask.shape[:2]) != tuple(sequences.shape[:2]) or not steps_only:
             raise ValueError(
                 f"{describe(self)}: the mask must have shape (batch, timesteps) = "
                 f"{tuple(sequences.shape[:2])}; got mask shape {tuple(mask.shape)}."
@@ -248,8 +246,7 @@ class RNN(Layer):
                 raise ValueError(
                     f"{describe(self)}: a stateful RNN needs the batch size of its "
                     f"states, {expected}; got input shape {tuple(sequences.shape)}. "
-                    "Keep the batch size fixed (or call reset_states() after "
-                    "rebuilding the layer)."
+                    "Keep the batch size the same in every call."
                 )
             return [
                 tree.map_structure(lambda s: s.to(sequences.device), s)
