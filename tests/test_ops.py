@@ -961,3 +961,35 @@ def test_meta_tensors_mix_with_numpy_constants():
     ]
     assert all(r.device.type == "meta" for r in results)
     assert [tuple(r.shape) for r in results[:4]] == [(4, 3), (4, 16), (4, 16), (4, 2)]
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("conv", ["f32:2,9,3", "f32:3,3,4"], {"strides": 2, "padding": "same"}),
+        ("conv_transpose", ["f32:2,5,5,3", "f32:3,3,4,3"], {"strides": 2}),
+        ("depthwise_conv", ["f32:2,7,7,3", "f32:3,3,3,2"], {"padding": "same"}),
+        ("separable_conv", ["f32:2,7,7,3", "f32:3,3,3,2", "f32:1,1,6,4"], {}),
+        ("max_pool", ["f32:2,7,7,3", 3], {"strides": 2, "padding": "same"}),
+        ("average_pool", ["f32:2,8,3", 2], {}),
+        ("adaptive_max_pool", ["f32:2,9,9,3", (4, 4)], {}),
+        ("adaptive_average_pool", ["f32:2,9,3", 4], {}),
+    ],
+)
+def test_spatial_ops_are_exported_and_match_keras(name, args, kwargs):
+    import lamina.ops
+
+    rng = np.random.default_rng(0)
+    values = [
+        rng.standard_normal([int(d) for d in a[4:].split(",")]).astype("float32")
+        if isinstance(a, str)
+        else a
+        for a in args
+    ]
+    ours = getattr(lamina.ops, name)(
+        *[torch.tensor(v) if isinstance(v, np.ndarray) else v for v in values], **kwargs
+    )
+    theirs = getattr(keras.ops, name)(*values, **kwargs)
+    np.testing.assert_allclose(
+        ours.numpy(), keras.ops.convert_to_numpy(theirs), atol=1e-5
+    )

@@ -1,8 +1,25 @@
 """``keras.ops`` for lamina: pure functions on torch tensors."""
 
+from lamina.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv
 from lamina.ops.nn import *  # noqa: F403
 from lamina.ops.nn import __all__ as _nn_all
 from lamina.ops.numpy import *  # noqa: F403
 from lamina.ops.numpy import __all__ as _numpy_all
+from lamina.ops.pooling import (
+    adaptive_average_pool,
+    adaptive_max_pool,
+    average_pool,
+    max_pool,
+)
 
-__all__ = sorted(set(_numpy_all) | set(_nn_all))
+__all__ = [
+    "adaptive_average_pool",
+    "adaptive_max_pool",
+    "average_pool",
+    "conv",
+    "conv_transpose",
+    "depthwise_conv",
+    "max_pool",
+    "separable_conv",
+]
+__all__ += sorted(set(_numpy_all) | set(_nn_all))
