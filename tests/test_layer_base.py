@@ -80,12 +80,18 @@ def test_weight_order_trainable_then_non_trainable_then_sublayers():
 def test_set_weights_errors_name_layer_weight_and_shapes():
     layer = layers.Dense(3, name="d")
     layer(torch.ones(1, 4))
-    with pytest.raises(ValueError, match=r"Dense 'd': set_weights expected a list of 2 "
-                       r"arrays \(kernel, bias\), got 1 arrays\."):
+    with pytest.raises(
+        ValueError,
+        match=r"Dense 'd': set_weights expected a list of 2 "
+        r"arrays \(kernel, bias\), got 1 arrays\.",
+    ):
         layer.set_weights([np.zeros((4, 3))])
     before = layer.get_weights()
-    with pytest.raises(ValueError, match=r"Dense 'd': weight 'd/bias' has shape \(3,\), "
-                       r"but set_weights was given an array of shape \(4,\)\."):
+    with pytest.raises(
+        ValueError,
+        match=r"Dense 'd': weight 'd/bias' has shape \(3,\), "
+        r"but set_weights was given an array of shape \(4,\)\.",
+    ):
         layer.set_weights([np.ones((4, 3)), np.ones(4)])
     # Nothing was half-written.
     np.testing.assert_array_equal(layer.get_weights()[0], before[0])
@@ -101,8 +107,11 @@ def test_get_weights_returns_copies():
 
 
 def test_count_params_needs_a_built_layer():
-    with pytest.raises(ValueError, match=r"Dense 'dense\w*': count_params\(\) needs the "
-                       r"layer built"):
+    with pytest.raises(
+        ValueError,
+        match=r"Dense 'dense\w*': count_params\(\) needs the "
+        r"layer built",
+    ):
         layers.Dense(2).count_params()
 
 
@@ -197,8 +206,11 @@ def test_mask_flows_from_masking_to_a_layer_that_takes_it():
 
 def test_layer_without_mask_support_refuses_a_mask_instead_of_dropping_it():
     masked = layers.Masking()(torch.tensor([[[1.0], [0.0]]]))
-    with pytest.raises(ValueError, match=r"Reshape 'reshape\w*' received a mask from "
-                       r"an upstream layer .* does not support masking"):
+    with pytest.raises(
+        ValueError,
+        match=r"Reshape 'reshape\w*' received a mask from "
+        r"an upstream layer .* does not support masking",
+    ):
         layers.Reshape((2,))(masked)
     with pytest.raises(ValueError, match=r"Lambda\(lambda x: x\)"):  # at graph build
         layers.Flatten()(layers.Masking()(lamina.Input((2, 1))))
@@ -284,8 +296,11 @@ def test_custom_layer_without_get_config_gets_its_arguments():
 
 
 def test_unknown_constructor_argument_is_rejected():
-    with pytest.raises(ValueError, match=r"Dense: unrecognized keyword argument\(s\) "
-                       r"\['units_'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"Dense: unrecognized keyword argument\(s\) "
+        r"\['units_'\]",
+    ):
         layers.Dense(2, units_=3)
 
 
@@ -329,8 +344,10 @@ def test_single_call_node_api():
 # ------------------------------------------------------------------- torch interop
 def test_layers_are_plain_torch_modules():
     model = lamina.Sequential(
-        [layers.Dense(8, activation="relu", input_shape=(4,), name="a"),
-         layers.Dense(2, name="b")]
+        [
+            layers.Dense(8, activation="relu", input_shape=(4,), name="a"),
+            layers.Dense(2, name="b"),
+        ]
     )
     state = model.state_dict()
     assert list(state) == ["a.kernel", "a.bias", "b.kernel", "b.bias"]
@@ -345,8 +362,11 @@ def test_layers_are_plain_torch_modules():
 
 def test_torch_compile_fullgraph():
     model = lamina.Sequential(
-        [layers.Dense(8, activation="relu", input_shape=(4,)), layers.Dropout(0.2),
-         layers.Dense(2)]
+        [
+            layers.Dense(8, activation="relu", input_shape=(4,)),
+            layers.Dropout(0.2),
+            layers.Dense(2),
+        ]
     )
     compiled = torch.compile(model, fullgraph=True)
     x = torch.randn(3, 4)
@@ -359,3 +379,10 @@ def test_forward_hooks_still_fire():
     layer.register_forward_hook(lambda module, args, out: seen.append(out.shape))
     layer(torch.ones(1, 3))
     assert seen == [torch.Size([1, 2])]
+
+
+def test_symbolic_shape_with_a_window_longer_than_the_stand_in_size():
+    layer = layers.Lambda(lambda x: x[:, 70:])  # needs more than 70 steps
+    assert layer(lamina.Input((None, 3))).shape == (None, None, 3)
+    pool = layers.MaxPooling1D(pool_size=64)
+    assert pool(lamina.Input((None, 3))).shape == (None, None, 3)

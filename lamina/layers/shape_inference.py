@@ -65,6 +65,7 @@ def symbolic_from_shapes(shapes, dtype):
 # substitution is unknown (None) too. Both are multiples of 2, 3, 4 and 6 so layers
 # that split or reshape an unknown axis still see a legal size.
 _PROBE_SIZES = (60, 84)
+_LARGE_PROBE_SIZES = (600, 840)
 _FALLBACK_SIZES = (12, 24)
 _fake_mode = None
 
@@ -122,14 +123,28 @@ def infer_symbolic_outputs(layer, args, kwargs):
     """Run ``layer`` on stand-in tensors to learn its output shapes, dtypes and masks."""
     two_runs = _has_unknown((args, kwargs))
     try:
-        sizes = _PROBE_SIZES if two_runs else _PROBE_SIZES[:1]
-        runs = [_run_probe(layer, args, kwargs, s, fake=True) for s in sizes]
+        return _to_keras_tensors(_probe(layer, args, kwargs, _PROBE_SIZES, two_runs))
+    except (ValueError, TypeError, NotImplementedError, RuntimeError) as error:
+        if not two_runs:
+            raise
+        # A window longer than the stand-in size (a pooling or kernel size over an
+        # unknown axis): try much larger stand-ins before reporting the error.
+        try:
+            runs = _probe(layer, args, kwargs, _LARGE_PROBE_SIZES, two_runs)
+        except Exception:
+            raise error from None
+        return _to_keras_tensors(runs)
+
+
+def _probe(layer, args, kwargs, sizes, two_runs):
+    sizes = sizes if two_runs else sizes[:1]
+    try:
+        return [_run_probe(layer, args, kwargs, s, fake=True) for s in sizes]
     except (ValueError, TypeError, NotImplementedError):
         raise
     except Exception:  # an op fake tensors cannot run (data-dependent shape, ...)
         sizes = _FALLBACK_SIZES if two_runs else _FALLBACK_SIZES[:1]
-        runs = [_run_probe(layer, args, kwargs, s, fake=False) for s in sizes]
-    return _to_keras_tensors(runs)
+        return [_run_probe(layer, args, kwargs, s, fake=False) for s in sizes]
 
 
 def _merge_shape(tensors) -> tuple:
