@@ -37,8 +37,6 @@ import torch
 
 from lamina.ops import shapes
 
-LAYOUTS = (1, 2, 3)
-
 
 class Geometry:
     """The connectivity of one locally-connected layer on inputs of one shape."""
