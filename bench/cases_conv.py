@@ -205,7 +205,7 @@ both_layouts(
 
 
 # ------------------------------------------------- layout study (python -m)
-# The measurement behind lamina.ops.conv's layout choices: for every op and rank,
+# The measurement behind lamina.ops.convolution's layout choices: for every op and rank,
 # channels_last data run as channels-last views (lamina's way; 1D lifted to 2D)
 # vs copied to contiguous NCHW, and channels_first data run natively (lamina's
 # way) vs converted to channels-last. fwd+bwd at the current torch threads, min

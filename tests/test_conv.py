@@ -359,8 +359,8 @@ OPS = [
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 @pytest.mark.parametrize("name, kernel_shapes, kwargs", OPS)
 def test_ops_match_keras_ops(name, kernel_shapes, kwargs, data_format):
-    """lamina.ops.conv's functions are keras.ops's (Keras-layout kernels)."""
-    from lamina.ops import conv as conv_ops
+    """lamina.ops.convolution's functions are keras.ops's (Keras-layout kernels)."""
+    from lamina.ops import convolution as conv_ops
 
     x = _random((2, 9, 8, 4), 0)
     if data_format == "channels_first":
@@ -377,7 +377,7 @@ def test_ops_match_keras_ops(name, kernel_shapes, kwargs, data_format):
 
 
 def test_ops_reject_unknown_padding():
-    from lamina.ops import conv as conv_ops
+    from lamina.ops import convolution as conv_ops
 
     x, kernel = torch.zeros(1, 5, 2), torch.zeros(3, 2, 2)
     with pytest.raises(

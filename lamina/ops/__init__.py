@@ -1,6 +1,11 @@
 """``keras.ops`` for lamina: pure functions on torch tensors."""
 
-from lamina.ops.conv import conv, conv_transpose, depthwise_conv, separable_conv
+from lamina.ops.convolution import (
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    separable_conv,
+)
 from lamina.ops.nn import *  # noqa: F403
 from lamina.ops.nn import __all__ as _nn_all
 from lamina.ops.numpy import *  # noqa: F403

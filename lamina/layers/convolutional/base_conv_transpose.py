@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lamina import constraints, initializers, regularizers
 from lamina.layers.convolutional.base_spatial import BaseSpatialConv
-from lamina.ops import conv as conv_ops
+from lamina.ops import convolution as conv_ops
 from lamina.ops import shapes
 from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import arg_error, check_int, normalize_tuple
