@@ -4,6 +4,8 @@ lookup by name, learning-rate setting, errors."""
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -70,7 +72,9 @@ def test_optimizer_steps_match_keras(name, kwargs):
     got, ours = _run(lamina, name, kwargs)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
-    assert [v.name for v in ours.variables] == [v.name for v in theirs.variables]
+    assert [_unnumbered(v.name) for v in ours.variables] == [
+        _unnumbered(v.name) for v in theirs.variables
+    ]
     for a, b in zip(ours.variables, theirs.variables):
         np.testing.assert_allclose(
             a.numpy().astype("float64"),
@@ -195,3 +199,10 @@ def test_updates_bump_version_counters(name):
     before = weight._version
     getattr(optimizers, name)().apply([torch.ones(3)], [weight])
     assert weight._version > before
+
+
+def _unnumbered(name: str) -> str:
+    """Keras auto-names some optimizer variables from a process-wide counter
+    ('variable_1', 'variable_3', ... for Nadam's u_product), which depends on what
+    ran before in the same pytest worker; compare names without that number."""
+    return re.sub(r"^(variable)_\d+$", r"\1", name)
