@@ -229,36 +229,31 @@ class _GRUSequence(torch.autograd.Function):
     """torch's GRU (gates r, z, n; reset after the recurrent product) over
     (batch, time, features) from h0, with weights in torch's layout: w_ih (3u,
     features), w_hh (3u, u), b_ih, b_hh (3u,). Returns the outputs (batch, time,
-    u) and the final state as a one-item list, like ``_run``."""
+    u) and the final state. Per-step tensors are views into (time, ...) buffers,
+    written in place."""
 
     @staticmethod
     def forward(ctx, inputs, h0, w_ih, w_hh, b_ih, b_hh):
         batch, steps, _ = inputs.shape
-        units = w_hh.shape[1]
+        u = w_hh.shape[1]
         w_hh = w_hh.contiguous()  # h @ w_hh.T is the fast product layout
         x = inputs.transpose(0, 1).reshape(steps * batch, -1)
-        projected = torch.addmm(b_ih, x, w_ih.t()).view(steps, batch, 3 * units)
-        h = inputs.new_empty(steps + 1, batch, units)
-        recurrent = inputs.new_empty(steps, batch, 3 * units)
-        gates = inputs.new_empty(steps, batch, 2 * units)  # r, z
-        candidate = inputs.new_empty(steps, batch, units)
+        projected = torch.addmm(b_ih, x, w_ih.t()).view(steps, batch, 3 * u)
+        h = inputs.new_empty(steps + 1, batch, u)
+        recurrent = inputs.new_empty(steps, batch, 3 * u)
+        gates = inputs.new_empty(steps, batch, 2 * u)  # r, z
+        candidate = inputs.new_empty(steps, batch, u)
         h[0] = h0
+        hs, rec, rz, n = (t.unbind(0) for t in (h, recurrent, gates, candidate))
+        x_rz, x_n = _split_steps(projected, 2 * u)
+        h_rz, h_n = _split_steps(recurrent, 2 * u)
+        r, z = _split_steps(gates, u)
+        w_hh_t = w_hh.t()
         for t in range(steps):
-            torch.addmm(b_hh, h[t], w_hh.t(), out=recurrent[t])
-            rz = gates[t]
-            torch.add(
-                projected[t, :, : 2 * units], recurrent[t, :, : 2 * units], out=rz
-            )
-            rz.sigmoid_()
-            n = candidate[t]
-            torch.addcmul(
-                projected[t, :, 2 * units :],
-                rz[:, :units],
-                recurrent[t, :, 2 * units :],
-                out=n,
-            )
-            n.tanh_()
-            torch.lerp(n, h[t], rz[:, units:], out=h[t + 1])
+            torch.addmm(b_hh, hs[t], w_hh_t, out=rec[t])
+            torch.add(x_rz[t], h_rz[t], out=rz[t]).sigmoid_()
+            torch.addcmul(x_n[t], r[t], h_n[t], out=n[t]).tanh_()
+            torch.lerp(n[t], hs[t], z[t], out=hs[t + 1])
         ctx.save_for_backward(inputs, w_ih, w_hh, h, recurrent, gates, candidate)
         return h[1:].transpose(0, 1), h[-1].clone()
 
@@ -266,32 +261,31 @@ class _GRUSequence(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_outputs, grad_last):
         inputs, w_ih, w_hh, h, recurrent, gates, candidate = ctx.saved_tensors
-        steps, batch, units = candidate.shape
-        u = units
+        steps, batch, u = candidate.shape
         # Per step: [d r_pre, d z_pre, d (h @ W_hn + b_hn), d (x @ W_in + b_in)]
         grads = inputs.new_empty(steps, batch, 4 * u)
         dh = torch.zeros_like(h[0]) if grad_last is None else grad_last.clone()
-        grad_outputs = None if grad_outputs is None else grad_outputs.transpose(0, 1)
+        dh_z = torch.empty_like(dh)
+        dy = None if grad_outputs is None else grad_outputs.transpose(0, 1).unbind(0)
+        hs, n = h.unbind(0), candidate.unbind(0)
+        r, z = _split_steps(gates, u)
+        h_n = _split_steps(recurrent, 2 * u)[1]
+        dr, dz, dhn, dxn = _split_steps(grads, u, 2 * u, 3 * u)
+        d_rec = grads[..., : 3 * u].unbind(0)
+        backward_of = torch.ops.aten
         for t in range(steps - 1, -1, -1):
-            if grad_outputs is not None:
-                dh.add_(grad_outputs[t])
-            r, z = gates[t, :, :u], gates[t, :, u:]
-            n = candidate[t]
-            g = grads[t]
-            dr, dz, dhn, dxn = (
-                g[:, :u],
-                g[:, u : 2 * u],
-                g[:, 2 * u : 3 * u],
-                g[:, 3 * u :],
-            )
-            torch.sub(h[t], n, out=dz).mul_(dh)  # h' = n + z * (h - n)
-            torch.mul(dh, 1.0 - z, out=dxn)
-            dxn.copy_(torch.ops.aten.tanh_backward(dxn, n))
-            torch.mul(dxn, recurrent[t, :, 2 * u :], out=dr)
-            dr.copy_(torch.ops.aten.sigmoid_backward(dr, r))
-            dz.copy_(torch.ops.aten.sigmoid_backward(dz, z))
-            torch.mul(dxn, r, out=dhn)
-            dh.mul_(z).addmm_(g[:, : 3 * u], w_hh)
+            if dy is not None:
+                dh.add_(dy[t])
+            # h' = n + z * (h - n)
+            torch.mul(dh, z[t], out=dh_z)
+            torch.sub(dh, dh_z, out=dxn[t])
+            torch.sub(hs[t], n[t], out=dz[t]).mul_(dh)
+            backward_of.tanh_backward.grad_input(dxn[t], n[t], grad_input=dxn[t])
+            torch.mul(dxn[t], h_n[t], out=dr[t])
+            backward_of.sigmoid_backward.grad_input(dr[t], r[t], grad_input=dr[t])
+            backward_of.sigmoid_backward.grad_input(dz[t], z[t], grad_input=dz[t])
+            torch.mul(dxn[t], r[t], out=dhn[t])
+            torch.addmm(dh_z, d_rec[t], w_hh, out=dh)
         flat = grads.view(steps * batch, 4 * u)
         d_recurrent = flat[:, : 3 * u]
         d_projected = torch.cat([flat[:, : 2 * u], flat[:, 3 * u :]], dim=1)
@@ -305,3 +299,10 @@ class _GRUSequence(torch.autograd.Function):
             d_projected.sum(0),
             d_recurrent.sum(0),
         )
+
+
+def _split_steps(buffer, *cuts):
+    """Per-timestep views of ``buffer`` (time, batch, width) cut along the last
+    axis at ``cuts``: one list of views per piece."""
+    bounds = (0, *cuts, buffer.shape[-1])
+    return [buffer[..., a:b].unbind(0) for a, b in zip(bounds, bounds[1:])]
