@@ -237,3 +237,19 @@ def test_lora_weights_files_hold_the_merged_matrix_both_ways(name, tmp_path):
     a, b = ours.layers[0]._lora_factors()
     ours.load_weights(tmp_path / "theirs.weights.h5")
     assert float(b.abs().sum()) == 0 and float(a.abs().sum()) > 0
+
+
+def test_per_sample_gradients_with_torch_func():
+    layer = lamina.layers.Embedding(10, 3)
+    layer(torch.tensor([[1]]))
+    params = {k: v.detach() for k, v in layer.named_parameters()}
+
+    def loss(p, indices):
+        return torch.func.functional_call(layer, p, (indices,)).sum()
+
+    indices = torch.tensor([[1, 2], [3, 3]])
+    grads = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0))(params, indices)
+    expected = torch.zeros(2, 10, 3)
+    expected[0, [1, 2]] = 1.0
+    expected[1, 3] = 2.0
+    torch.testing.assert_close(grads["embeddings"], expected)

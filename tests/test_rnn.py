@@ -756,3 +756,18 @@ def test_a_user_cell_runs_like_in_keras():
         np.testing.assert_allclose(_to_numpy(a), _to_numpy(b), atol=1e-5)
     symbolic = lamina.layers.RNN(_minimal_cell(lamina))(lamina.Input((None, 4)))
     assert symbolic.shape == (None, 3)
+
+
+def test_torch_func_transforms_see_torch_kernels():
+    layer = lamina.layers.GRU(3)
+    x = torch.as_tensor(X)
+    layer(x)
+    params = {k: v.detach() for k, v in layer.named_parameters()}
+
+    def loss(p, inputs):
+        return torch.func.functional_call(layer, p, (inputs,)).sum()
+
+    grads = torch.func.grad(loss)(params, x)
+    layer(x).sum().backward()  # the hand-written backward
+    for name, weight in layer.named_parameters():
+        torch.testing.assert_close(grads[name], weight.grad)

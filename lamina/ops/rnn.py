@@ -209,7 +209,8 @@ def masked_zeros(outputs, mask):
 # ------------------------------------------------------------ GRU training
 def _hand_written_gru(inputs, states, weights) -> bool:
     """Whether to train on ``_GRUSequence``: on the CPU, when autograd records, in
-    eager mode (tracing, compiling and ONNX export see torch's own kernel)."""
+    eager mode (tracing, compiling, ONNX export and torch.func transforms see
+    torch's own kernel)."""
     tensors = (inputs, states[0], *weights)
     return (
         inputs.device.type == "cpu"
@@ -222,6 +223,7 @@ def _hand_written_gru(inputs, states, weights) -> bool:
         and not torch.jit.is_tracing()
         and not torch.compiler.is_compiling()
         and not torch.onnx.is_in_onnx_export()
+        and not torch._C._are_functorch_transforms_active()  # torch.func.grad, vmap
     )
 
 

@@ -40,9 +40,19 @@ class _Lookup(torch.autograd.Function):
 
 def lookup(table, indices):
     """Rows of ``table`` (rows, dim) at integer ``indices``: (*indices.shape, dim)."""
-    if torch.is_grad_enabled() and table.requires_grad and table.device.type == "cpu":
+    if (
+        torch.is_grad_enabled()
+        and table.requires_grad
+        and table.device.type == "cpu"
+        and not _transformed()
+    ):
         return _Lookup.apply(table, indices)
     return torch.nn.functional.embedding(indices, table)
+
+
+def _transformed() -> bool:
+    """Under torch.func transforms (vmap, grad): values cannot steer Python."""
+    return torch._C._are_functorch_transforms_active()
 
 
 class Embedding(LoRAMixin, Layer):
@@ -152,7 +162,7 @@ class Embedding(LoRAMixin, Layer):
         return outputs.to(self._compute_torch_dtype)
 
     def _indices(self, inputs):
-        if call_context.symbolic:  # fake tensors: no values to check
+        if call_context.symbolic or _transformed():  # no values to check
             return inputs.long()
         if inputs.is_floating_point():
             whole = inputs.long()
