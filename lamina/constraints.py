@@ -8,9 +8,7 @@ constrains each unit's incoming weights; for a ``Conv2D`` kernel use
 
 from __future__ import annotations
 
-import inspect
 import numbers
-from collections.abc import Mapping
 
 import torch
 
@@ -181,42 +179,4 @@ ALL_OBJECTS_DICT = {
 }
 
 
-def serialize(constraint) -> dict:
-    """The Keras 3 serialization dict of ``constraint``."""
-    return serialization.serialize_keras_object(constraint)
-
-
-def deserialize(config, custom_objects=None):
-    """A constraint from a name or a Keras (2 or 3) serialization dict.
-
-    Raises:
-        ValueError: for an unknown name; the message lists the known ones.
-    """
-    return serialization.deserialize_keras_object(
-        config,
-        module_objects=ALL_OBJECTS_DICT,
-        custom_objects=custom_objects,
-        printable_module_name="constraint",
-    )
-
-
-def get(identifier):
-    """A constraint from None, a name, a dict, a class or a callable.
-
-    Raises:
-        ValueError: for an unknown name or an identifier of another kind.
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, Mapping)):
-        identifier = deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise arg_error(
-        "constraints.get",
-        "identifier",
-        "None, a constraint name, a dict or a callable",
-        identifier,
-    )
+serialize, deserialize, get = serialization.module_api(ALL_OBJECTS_DICT, "constraint")

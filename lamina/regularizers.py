@@ -6,10 +6,8 @@ dtype: ``L1(0.01)(w) == 0.01 * w.abs().sum()``.
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
-from collections.abc import Mapping
 
 import torch
 
@@ -187,42 +185,4 @@ ALL_OBJECTS_DICT = {
 }
 
 
-def serialize(regularizer) -> dict:
-    """The Keras 3 serialization dict of ``regularizer``."""
-    return serialization.serialize_keras_object(regularizer)
-
-
-def deserialize(config, custom_objects=None):
-    """A regularizer from a name or a Keras (2 or 3) serialization dict.
-
-    Raises:
-        ValueError: for an unknown name; the message lists the known ones.
-    """
-    return serialization.deserialize_keras_object(
-        config,
-        module_objects=ALL_OBJECTS_DICT,
-        custom_objects=custom_objects,
-        printable_module_name="regularizer",
-    )
-
-
-def get(identifier):
-    """A regularizer from None, a name, a dict, a class or a callable.
-
-    Raises:
-        ValueError: for an unknown name or an identifier of another kind.
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, (str, Mapping)):
-        identifier = deserialize(identifier)
-    if inspect.isclass(identifier):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise arg_error(
-        "regularizers.get",
-        "identifier",
-        "None, a regularizer name, a dict or a callable",
-        identifier,
-    )
+serialize, deserialize, get = serialization.module_api(ALL_OBJECTS_DICT, "regularizer")

@@ -172,3 +172,46 @@ def _unknown(name, printable_module_name, module_objects):
         f"Unknown {printable_module_name}: {name!r}. Register custom objects with "
         f"`lamina.saving.register_keras_serializable` or pass `custom_objects`.{hint}"
     )
+
+
+def module_api(module_objects: Mapping[str, Any], kind: str):
+    """``serialize``, ``deserialize`` and ``get`` for a module of Keras objects
+    (constraints, regularizers): names and configs resolve in ``module_objects``."""
+
+    def serialize(obj) -> dict:
+        return serialize_keras_object(obj)
+
+    def deserialize(config, custom_objects=None):
+        return deserialize_keras_object(
+            config,
+            module_objects=module_objects,
+            custom_objects=custom_objects,
+            printable_module_name=kind,
+        )
+
+    def get(identifier):
+        if identifier is None:
+            return None
+        if isinstance(identifier, (str, Mapping)):
+            identifier = deserialize(identifier)
+        if inspect.isclass(identifier):
+            return identifier()
+        if callable(identifier):
+            return identifier
+        from lamina.utils.validation import arg_error
+
+        raise arg_error(
+            f"{kind}s.get",
+            "identifier",
+            f"None, a {kind} name, a dict or a callable",
+            identifier,
+        )
+
+    serialize.__doc__ = f"The Keras 3 serialization dict of a {kind}."
+    deserialize.__doc__ = (
+        f"A {kind} from a name or a Keras (2 or 3) serialization "
+        "dict; an unknown name raises ValueError listing the known "
+        "ones."
+    )
+    get.__doc__ = f"A {kind} from None, a name, a dict, a class or a callable."
+    return serialize, deserialize, get
