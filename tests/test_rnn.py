@@ -771,3 +771,21 @@ def test_torch_func_transforms_see_torch_kernels():
     layer(x).sum().backward()  # the hand-written backward
     for name, weight in layer.named_parameters():
         torch.testing.assert_close(grads[name], weight.grad)
+
+
+def test_inference_sees_weights_changed_behind_autograd_s_back():
+    """Weights updated through ``.data`` (or a fused optimizer kernel) do not bump
+    version counters; inference must still use the new values."""
+    layer = lamina.layers.LSTM(4)
+    x = torch.randn(2, 5, 3)
+    with torch.no_grad():
+        before = layer(x).clone()
+        for w in layer.weights:
+            w.data.add_(0.5)
+        after = layer(x)
+    assert not torch.allclose(before, after)
+    fresh = lamina.layers.LSTM(4)
+    fresh(x)
+    fresh.set_weights(layer.get_weights())
+    with torch.no_grad():
+        torch.testing.assert_close(after, fresh(x))

@@ -268,25 +268,20 @@ class BaseRNNCell(Layer):
 
     def _torch_weights(self, mode):
         """torch's weight list for ``mode``: views of the Keras-layout weights while
-        autograd needs them; else contiguous copies, kept until a weight changes
-        (a contiguous layout runs torch's kernel faster on small inputs)."""
+        autograd needs them; else contiguous copies (a contiguous layout runs torch's
+        kernel faster on small inputs). The copies are made on every call, never
+        cached: a cache keyed on version counters goes stale when weights change
+        through ``.data`` or a fused optimizer kernel, which do not bump them."""
         weights = (self.kernel, self.recurrent_kernel, self.bias)
+        views = rnn_ops.torch_weights(
+            mode, self.kernel, self.recurrent_kernel, *self._biases()
+        )
         if torch.is_grad_enabled() and any(
             w is not None and w.requires_grad for w in weights
         ):
-            return rnn_ops.torch_weights(
-                mode, self.kernel, self.recurrent_kernel, *self._biases()
-            )
-        key = (mode, *((w._version, w.data_ptr()) for w in weights if w is not None))
-        cached = self.__dict__.get("_torch_weights_cache")
-        if cached is None or cached[0] != key:
-            with torch.no_grad():
-                views = rnn_ops.torch_weights(
-                    mode, self.kernel, self.recurrent_kernel, *self._biases()
-                )
-                cached = (key, [w.contiguous() for w in views])
-            self.__dict__["_torch_weights_cache"] = cached
-        return cached[1]
+            return views
+        with torch.no_grad():
+            return [w.contiguous() for w in views]
 
     def _biases(self):
         return self._input_bias(), self._recurrent_bias()
