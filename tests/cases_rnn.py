@@ -8,8 +8,8 @@ call argument: left-padded, right-padded, with holes and with a fully masked row
 The layers the oracle's one-kwargs-dict ``Case`` cannot build (a cell or a layer
 as argument: RNN, the cells, StackedRNNCells, Bidirectional, TimeDistributed) and
 multi-output calls (``return_state``) are compared with Keras 3 in
-tests/test_rnn.py, with the same oracle steps; they are listed in
-``KERAS_FREE_LAYERS`` only so the coverage meta-test knows where they are covered.
+tests/test_rnn.py, with the same oracle steps; the wrappers and cells also have
+single-output oracle cases here through ``Case(build=...)``.
 """
 
 from __future__ import annotations
@@ -252,16 +252,43 @@ CASES = [
     ),
 ]
 
-# Compared with Keras 3 in tests/test_rnn.py (see the module docstring).
-KERAS_FREE_LAYERS = (
-    "RNN",
-    "SimpleRNNCell",
-    "LSTMCell",
-    "GRUCell",
-    "StackedRNNCells",
-    "Bidirectional",
-    "TimeDistributed",
-)
+# Layers built around other layers, through the oracle's `build` hook.
+CASES += [
+    Case(
+        "RNN",
+        build=lambda L: L.RNN(L.LSTMCell(4)),
+        input_shape=SEQ,
+        also_covers=("LSTMCell",),
+        id="RNN-LSTMCell",
+    ),
+    Case(
+        "RNN",
+        build=lambda L: L.RNN(
+            L.StackedRNNCells([L.GRUCell(3), L.SimpleRNNCell(2)]), return_sequences=True
+        ),
+        input_shape=SEQ,
+        also_covers=("StackedRNNCells", "GRUCell", "SimpleRNNCell"),
+        id="RNN-StackedRNNCells",
+    ),
+    Case(
+        "Bidirectional",
+        build=lambda L: L.Bidirectional(L.LSTM(3, return_sequences=True)),
+        input_shape=SEQ,
+        id="Bidirectional-concat",
+    ),
+    Case(
+        "Bidirectional",
+        build=lambda L: L.Bidirectional(L.GRU(3), merge_mode="sum"),
+        input_shape=SEQ,
+        id="Bidirectional-sum",
+    ),
+    Case(
+        "TimeDistributed",
+        build=lambda L: L.TimeDistributed(L.Dense(5)),
+        input_shape=SEQ,
+        id="TimeDistributed-Dense",
+    ),
+]
 
 _SEQ_RANK = (
     r"expected input of rank 3 \(batch, timesteps, features\), got shape \(2, 3\)"

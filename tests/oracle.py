@@ -16,6 +16,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +42,10 @@ class Case:
     atol: float = ATOL
     data: str = "normal"  # "normal", "ints:<high>", "padded" (zero rows to mask)
     config_skip: tuple = ()  # config keys whose values legitimately differ
+    # For layers built around other layers (RNN(cell), Bidirectional(layer), ...):
+    # build(layers_module) makes the layer from `lamina.layers` or `keras.layers`.
+    build: Callable[[Any], Any] | None = None
+    also_covers: tuple = ()  # inner layer classes this case exercises too
 
     def __str__(self):
         return self.id or f"{self.layer}-{_stable(self.kwargs)}-{self.input_shape}"
@@ -81,6 +86,8 @@ def make_input(case: Case, seed: int = 0) -> np.ndarray:
 
 
 def build_pair(case: Case):
+    if case.build is not None:
+        return case.build(lamina.layers), case.build(keras.layers)
     ours = getattr(lamina.layers, case.layer)(**case.kwargs)
     theirs = getattr(keras.layers, case.layer)(**case.kwargs)
     return ours, theirs
