@@ -262,6 +262,18 @@ def separable_conv(
     return from_torch_layout(outputs, rank, channels_last)
 
 
+def _onednn_unit_kernel_bug(op, weight, x, output_padding) -> bool:
+    """torch 2.13's channels-last ``conv_transpose2d`` with a 1x1 kernel and a
+    nonzero ``output_padding`` returns a wrong *kernel* gradient (outputs and input
+    gradients are right; NCHW and 3D are unaffected). Such calls run in NCHW."""
+    return (
+        op is F.conv_transpose2d
+        and weight.shape[2:] == (1, 1)
+        and any(output_padding)
+        and not x.is_contiguous()
+    )
+
+
 def conv_transpose(
     inputs,
     kernel,
@@ -295,6 +307,8 @@ def conv_transpose(
             (0, *torch_output_padding),
         )
     op = CONV_TRANSPOSE[2 if _lifted(rank, channels_last) else rank]
+    if _onednn_unit_kernel_bug(op, weight, x, torch_output_padding):
+        x = x.contiguous()
     outputs = op(
         x, weight, bias, strides, torch_padding, torch_output_padding, 1, dilation
     )
