@@ -1,11 +1,13 @@
 """lamina: the Keras layer system on PyTorch.
 
 ``import lamina as keras`` and Keras code runs unchanged, with Keras's numbers, on
-``torch.nn.Module`` layers.
+``torch.nn.Module`` layers. Every public submodule is an attribute of the package
+(``keras.backend.clear_session()`` works right after ``import lamina as keras``).
 """
 
 from lamina import (
     activations,
+    backend,
     callbacks,
     config,
     constraints,
@@ -19,15 +21,16 @@ from lamina import (
     models,
     ops,
     optimizers,
+    random,
     regularizers,
     saving,
+    utils,
 )
 from lamina.layers import Input, InputSpec, KerasTensor, Layer
 from lamina.models import Model, Sequential
 from lamina.saving import register_keras_serializable
 from lamina.variables import Variable
-
-__version__ = "0.1.0"
+from lamina.version import __version__, version
 
 __all__ = [
     "Input",
@@ -37,7 +40,9 @@ __all__ = [
     "Model",
     "Sequential",
     "Variable",
+    "__version__",
     "activations",
+    "backend",
     "callbacks",
     "config",
     "constraints",
@@ -51,7 +56,10 @@ __all__ = [
     "models",
     "ops",
     "optimizers",
+    "random",
     "regularizers",
     "register_keras_serializable",
     "saving",
+    "utils",
+    "version",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 
 import torch
 
@@ -21,6 +22,9 @@ _image_data_format = "channels_last"
 _device: torch.device | None = None
 _dtype_policy = None
 _unsafe_deserialization = False
+_safe_mode_scope = threading.local()  # SafeModeScope's per-thread override
+# `dtype_policy()` and `set_dtype_policy()` (keras.config names) are defined in
+# lamina.dtype_policies, which sits above this module and adds them here.
 
 
 def keras_dir() -> str:
@@ -140,20 +144,6 @@ def set_device(device: str | torch.device | None) -> None:
     _device = None if device is None else torch.device(device)
 
 
-def dtype_policy():
-    """The global dtype policy (a ``DTypePolicy``; defaults to ``floatx()``)."""
-    from lamina.dtype_policies import DTypePolicy
-
-    return _dtype_policy or DTypePolicy(_floatx)
-
-
-def set_dtype_policy(policy) -> None:
-    global _dtype_policy
-    from lamina.dtype_policies import get as get_policy
-
-    _dtype_policy = None if policy is None else get_policy(policy)
-
-
 def enable_unsafe_deserialization() -> None:
     """Allow deserializing Python bytecode (Lambda); off by default."""
     global _unsafe_deserialization
@@ -169,9 +159,18 @@ def in_safe_mode() -> bool:
     ``enable_unsafe_deserialization()`` or inside a load given ``safe_mode=False``."""
     if _unsafe_deserialization:
         return False
-    from lamina.saving.serialization import scoped_safe_mode
-
     return scoped_safe_mode() is not False
+
+
+def scoped_safe_mode() -> bool | None:
+    """The ``safe_mode`` of the innermost ``lamina.saving.SafeModeScope`` (None
+    outside any)."""
+    return getattr(_safe_mode_scope, "safe_mode", None)
+
+
+def set_scoped_safe_mode(safe_mode: bool | None) -> None:
+    """Set this thread's scoped safe mode (``SafeModeScope`` enters and restores it)."""
+    _safe_mode_scope.safe_mode = safe_mode
 
 
 load_keras_json()

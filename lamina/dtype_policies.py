@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+from lamina import config
+
 _TORCH_DTYPES = {
     "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
     "float64": torch.float64, "int8": torch.int8, "int16": torch.int16,
@@ -38,8 +40,6 @@ class DTypePolicy:
     _keras_module = "keras"
 
     def __init__(self, name: str | None = None):
-        from lamina import config
-
         name = name or config.floatx()
         if not isinstance(name, str):
             raise TypeError(f"DTypePolicy: `name` must be a string; got name={name!r}.")
@@ -93,10 +93,8 @@ FloatDTypePolicy = DTypePolicy
 
 def get(identifier) -> DTypePolicy:
     """A policy from None (the global one), a name, a torch dtype, a policy or its config."""
-    from lamina import config
-
     if identifier is None:
-        return config.dtype_policy()
+        return dtype_policy()
     if isinstance(identifier, DTypePolicy):
         return identifier
     if isinstance(identifier, torch.dtype):
@@ -109,3 +107,20 @@ def get(identifier) -> DTypePolicy:
 def serialize(policy: DTypePolicy) -> dict:
     return {"module": "keras", "class_name": "DTypePolicy",
             "config": policy.get_config(), "registered_name": None}
+
+
+def dtype_policy() -> DTypePolicy:
+    """The global dtype policy (``keras.config.dtype_policy()``; defaults to
+    ``floatx()``)."""
+    return config._dtype_policy or DTypePolicy(config.floatx())
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the global dtype policy (a policy, its name, or None for ``floatx()``)."""
+    config._dtype_policy = None if policy is None else get(policy)
+
+
+# keras.config re-exports these two; config is a leaf below this module, so the
+# functions are added to its namespace from here.
+config.dtype_policy = dtype_policy
+config.set_dtype_policy = set_dtype_policy

@@ -214,24 +214,25 @@ SPELLINGS: dict[str, tuple[str, Spelling]] = {
     ),
 }
 
-# Model methods with Keras 1 keywords: (module, class, method) -> renames.
+# Model methods with Keras 1 keywords: (class, method) -> renames. The models
+# package applies them to its classes (``install_methods``).
 METHOD_SPELLINGS = {
-    ("lamina.trainers.trainer", "Trainer", "fit"): (
+    ("Trainer", "fit"): (
         ("nb_epoch", "epochs"),
         ("nb_val_samples", "validation_steps"),
         ("samples_per_epoch", "steps_per_epoch"),
     ),
     # Keras 1's Model(input=..., output=...): __new__ picks the functional class,
     # then that class's __init__ receives the same keywords.
-    ("lamina.models.model", "Model", "__new__"): (
+    ("Model", "__new__"): (
         ("input", "inputs"),
         ("output", "outputs"),
     ),
-    ("lamina.models.model", "Model", "__init__"): (
+    ("Model", "__init__"): (
         ("input", "inputs"),
         ("output", "outputs"),
     ),
-    ("lamina.models.functional", "Functional", "__init__"): (
+    ("Functional", "__init__"): (
         ("input", "inputs"),
         ("output", "outputs"),
     ),
@@ -541,8 +542,9 @@ def _layer_class(module: str, name: str):
     return getattr(family, name, None)
 
 
-def install() -> dict:
-    """Wrap the table's classes and create the old names; returns the old names."""
+def install(package) -> dict:
+    """Wrap the table's classes and create the old names, with Keras 2's module
+    paths under ``package`` (``lamina.layers``); returns the old names."""
     created = {}
     for class_name, (module, _) in SPELLINGS.items():
         cls = _layer_class(module, class_name)
@@ -554,11 +556,17 @@ def install() -> dict:
             modern = _layer_class(module, modern_name)
             if modern is not None:
                 created[old_name] = _make_old_name(old_name, modern, as_alias)
-    for (module, class_name, method), renames in METHOD_SPELLINGS.items():
-        owner = getattr(importlib.import_module(module), class_name)
-        _accept_old_keywords(owner, method, renames)
-    _register_module_paths(created)
+    _register_module_paths(package, created)
     return created
+
+
+def install_methods(*classes) -> None:
+    """Let the methods of ``classes`` listed in ``METHOD_SPELLINGS`` take their
+    Keras 1 keywords."""
+    by_name = {cls.__name__: cls for cls in classes}
+    for (class_name, method), renames in METHOD_SPELLINGS.items():
+        if class_name in by_name:
+            _accept_old_keywords(by_name[class_name], method, renames)
 
 
 def _accept_old_keywords(owner, method: str, renames) -> None:
@@ -591,9 +599,7 @@ def _accept_old_keywords(owner, method: str, renames) -> None:
     setattr(owner, method, staticmethod(wrapper) if method == "__new__" else wrapper)
 
 
-def _register_module_paths(created: dict) -> None:
-    import lamina.layers as package
-
+def _register_module_paths(package, created: dict) -> None:
     for path, names in MODULE_PATHS.items():
         full = f"lamina.layers.{path}"
         module = sys.modules.get(full)

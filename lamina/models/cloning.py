@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from lamina.layers.input_layer import Input, InputLayer
 from lamina.layers.keras_tensor import KerasTensor
+from lamina.models.functional import Functional, _fill
+from lamina.models.sequential import Sequential
 from lamina.utils import tree
 from lamina.utils.validation import describe
 
@@ -40,9 +42,6 @@ def clone_model(
         ValueError: for a subclassed model (its graph is Python code) or
             unexpected arguments.
     """
-    from lamina.models.functional import Functional
-    from lamina.models.sequential import Sequential
-
     if kwargs:
         raise ValueError(f"clone_model: unexpected argument(s) {sorted(kwargs)}.")
     clone_function = clone_function or _default_clone
@@ -69,8 +68,6 @@ def clone_model(
 
 
 def _clone_sequential(model, input_tensors, clone_layer):
-    from lamina.models.sequential import Sequential
-
     layers = [clone_layer(layer) for layer in model.layers]
     if input_tensors is not None:
         start = tree.flatten(input_tensors)[0]
@@ -90,8 +87,6 @@ def _clone_sequential(model, input_tensors, clone_layer):
 
 
 def _clone_functional(model, input_tensors, clone_layer, call_function):
-    from lamina.models.functional import Functional, _fill
-
     if input_tensors is None:
         new_inputs = [
             Input(

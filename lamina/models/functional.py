@@ -15,6 +15,7 @@ from lamina import dtype_policies as policies
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor, Node
 from lamina.layers.layer import Layer
+from lamina.models.functional_config import functional_config
 from lamina.models.model import Model
 from lamina.utils import tree
 from lamina.utils.validation import describe
@@ -279,9 +280,11 @@ class Functional(Model):
         return self._outputs_struct
 
     def get_config(self) -> dict:
-        from lamina.saving.functional_config import functional_config
-
         return functional_config(self)
+
+
+# Model(inputs, outputs) builds a Functional; Model cannot import this subclass.
+Model._functional_class = Functional
 
 
 class _OwnGraphNode(Node):

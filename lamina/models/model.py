@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from lamina.layers.layer import Layer
+from lamina.models.functional_config import functional_from_config
+from lamina.models.summary import print_summary
+from lamina.saving import model_config, saving_api
 from lamina.trainers.trainer import Trainer
 from lamina.utils.validation import describe
 
@@ -27,20 +30,21 @@ class Model(Trainer, Layer):
     """
 
     _keras_module = "keras.src.models.model"
+    # The class of functional models; lamina.models.functional sets it (it
+    # subclasses Model, so this module cannot import it).
+    _functional_class: type
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and _has_graph_arguments(args, kwargs):
-            from lamina.models.functional import Functional
-
-            return Functional.__new__(Functional, *args, **kwargs)
+            functional = Model._functional_class
+            return functional.__new__(functional, *args, **kwargs)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
-        from lamina.models.functional import Functional
-
-        if _has_graph_arguments(args, kwargs) and not isinstance(self, Functional):
+        functional = Model._functional_class
+        if _has_graph_arguments(args, kwargs) and not isinstance(self, functional):
             self.__class__ = _functional_variant(type(self))
-            Functional.__init__(self, *args, **kwargs)
+            functional.__init__(self, *args, **kwargs)
             return
         if args:
             raise TypeError(
@@ -93,8 +97,6 @@ class Model(Trainer, Layer):
         layer_range=None,
     ):
         """Print a table of layers, output shapes and parameter counts (Keras layout)."""
-        from lamina.models.summary import print_summary
-
         print_summary(
             self,
             line_length=line_length,
@@ -110,10 +112,7 @@ class Model(Trainer, Layer):
         """A functional config (with ``input_layers``) rebuilds the graph; any other
         config goes to the constructor, as Keras does for subclassed models."""
         if "input_layers" in config and "layers" in config:
-            from lamina.models.functional import Functional
-            from lamina.saving.functional_config import functional_from_config
-
-            target = Functional if cls is Model else cls
+            target = Model._functional_class if cls is Model else cls
             return functional_from_config(target, config, custom_objects)
         return cls(**config)
 
@@ -121,35 +120,26 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite=True, **kwargs):
         """Save to ``.keras`` (Keras 3 format) or ``.h5`` (Keras 2 layout),
         atomically; see ``lamina.saving.save_model``."""
-        from lamina.saving.saving_api import save_model
-
-        save_model(self, filepath, overwrite=overwrite, **kwargs)
+        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
         """Save the weights to ``.weights.h5`` (Keras 3) or ``.h5`` (Keras 2)."""
-        from lamina.saving.saving_api import save_weights
-
-        save_weights(self, filepath, overwrite=overwrite)
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False):
         """Load weights from ``.weights.h5``, ``.keras`` or Keras 1/2 ``.h5``."""
-        from lamina.saving.saving_api import load_weights
-
-        load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def to_json(self, **kwargs) -> str:
         """The model's Keras 3 serialization as JSON (``model_from_json`` reads it)."""
-        from lamina.saving.model_config import to_json
-
-        return to_json(self, **kwargs)
+        return model_config.to_json(self, **kwargs)
 
 
 def _functional_variant(cls: type) -> type:
     """``cls`` rebased on Functional, for subclasses that pass inputs/outputs."""
-    from lamina.models.functional import Functional
-
     variant = _functional_variants.get(cls)
     if variant is None:
-        variant = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__})
+        bases = (cls, Model._functional_class)
+        variant = type(cls.__name__, bases, {"__module__": cls.__module__})
         _functional_variants[cls] = variant
     return variant

@@ -5,7 +5,8 @@ from __future__ import annotations
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
-from lamina.models.functional import _OwnGraphNode
+from lamina.layers.serialization import deserialize
+from lamina.models.functional import _OwnGraphNode, map_graph
 from lamina.models.model import Model
 from lamina.saving import serialization
 from lamina.utils.validation import describe
@@ -145,8 +146,6 @@ class Sequential(Model):
     def _graph_node_ids(self) -> set[int]:
         if self._output_tensor is None:
             return set()
-        from lamina.models.functional import map_graph
-
         graph = map_graph([self._input_layer._input_tensor], [self._output_tensor])
         return {id(n) for n in graph.nodes}
 
@@ -197,8 +196,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from lamina.layers import deserialize
-
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for layer_config in config.get("layers", []):
             model.add(deserialize(layer_config, custom_objects=custom_objects))

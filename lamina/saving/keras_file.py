@@ -18,8 +18,9 @@ import zipfile
 
 import h5py
 
-from lamina.saving import file_io, model_config, weights_h5
+from lamina.saving import file_io, model_config, serialization, weights_h5
 from lamina.utils.validation import describe
+from lamina.version import __version__
 
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
@@ -44,8 +45,6 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             "call it on data or build it before saving.",
             stacklevel=3,
         )
-    from lamina import __version__
-
     config_json = model_config.dumps(model_config.model_to_config(model))
     metadata_json = model_config.dumps(
         {
@@ -132,8 +131,6 @@ def compile_from_config(model, compile_config, custom_objects=None) -> None:
     """Compile ``model`` as it was when saved and create the optimizer's state, so
     the saved optimizer variables can be loaded into it."""
     if callable(getattr(model, "compile_from_config", None)):
-        from lamina.saving import serialization
-
         with serialization.custom_object_scope(custom_objects or {}):
             model.compile_from_config(compile_config)
         return

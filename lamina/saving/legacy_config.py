@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from lamina.layers.legacy import KERAS2_HARD_SIGMOID
+
 # Keras 2 class names that became other classes, with the config changes they need.
 _RENAMED = {
     "CuDNNLSTM": (
@@ -253,8 +255,6 @@ def _node_to_keras3(node, offsets):
 def _activation_name(name: str, keras2: bool) -> str:
     name = _ACTIVATION_RENAMES.get(name, name)
     if keras2 and name == "hard_sigmoid":
-        from lamina.layers.legacy import KERAS2_HARD_SIGMOID
-
         return KERAS2_HARD_SIGMOID
     return name
 

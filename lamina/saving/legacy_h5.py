@@ -18,8 +18,10 @@ import warnings
 import h5py
 import numpy as np
 
-from lamina.saving import file_io, model_config, weights_h5
+from lamina import optimizers
+from lamina.saving import file_io, model_config, serialization, weights_h5
 from lamina.utils.validation import describe
+from lamina.version import __version__
 
 _HEADER_LIMIT = 64512  # HDF5 attributes above this size are split into chunks
 
@@ -100,8 +102,6 @@ def _compile(model, training_json, source, custom_objects) -> None:
     if not callable(getattr(model, "compile", None)):
         return
     training = model_config.loads(training_json, f"{source} (training_config)")
-    from lamina.saving import serialization
-
     optimizer = training.get("optimizer_config")
     try:
         with serialization.custom_object_scope(custom_objects or {}):
@@ -139,8 +139,6 @@ def _metrics(metrics):
 def _optimizer_from_config(config):
     if config is None:
         return "rmsprop"
-    from lamina import optimizers
-
     config = {**config, "class_name": config["class_name"].split(">")[-1]}
     inner = dict(config.get("config", {}))
     if "lr" in inner:  # Keras 2 spelling
@@ -296,8 +294,6 @@ def _write_names(group, name: str, names: list[str]) -> None:
 
 
 def _write_weights_group(group, model) -> None:
-    from lamina import __version__
-
     _write_names(group, "layer_names", [layer.name for layer in model.layers])
     group.attrs["backend"] = b"torch"
     group.attrs["keras_version"] = b"3"

@@ -11,12 +11,16 @@ objects -- never by importing a module named in the file.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
 from lamina import config as lamina_config
-from lamina.saving import legacy_config, serialization
+from lamina.layers.keras_tensor import KerasTensor
+from lamina.layers.layer import Layer
+from lamina.layers.serialization import deserialize
+from lamina.saving import file_io, legacy_config, registry, serialization
 
 _UNSAFE_HINT = (
     "It can run arbitrary code when loaded. If you trust the source of this file, "
@@ -90,8 +94,6 @@ def model_from_config(
     config = legacy_config.upgrade(dict(config), keras2=keras2)
     config.pop("compile_config", None)
     build_config = config.pop("build_config", None)
-    from lamina.layers import deserialize
-
     safe = effective_safe_mode(safe_mode)
     with serialization.custom_object_scope(custom_objects or {}):
         with serialization.SafeModeScope(safe):
@@ -108,13 +110,9 @@ def build_from_config(model, build_config, source="the config") -> None:
     its layers' weights on first call) is built as Keras does: by calling it on
     symbolic inputs of the recorded shapes.
     """
-    from lamina.layers.layer import Layer
-    from lamina.models.functional import Functional
-    from lamina.models.model import Model
-    from lamina.models.sequential import Sequential
-
-    default_build = type(model).build in (Layer.build, Model.build)
-    if isinstance(model, (Functional, Sequential)) or not default_build:
+    default_build = type(model).build in (Layer.build, _model_class("Model").build)
+    graph_models = (_model_class("Functional"), _model_class("Sequential"))
+    if isinstance(model, graph_models) or not default_build:
         if not model.built:
             model.build_from_config(build_config)
         return
@@ -124,8 +122,6 @@ def build_from_config(model, build_config, source="the config") -> None:
     try:
         model(_symbolic(shapes, model))
     except Exception as e:  # noqa: BLE001 - reported, then weights loading says more
-        import warnings
-
         warnings.warn(
             f"Loading {source}: could not build {type(model).__name__} "
             f"'{model.name}' by calling it on inputs of shape {shapes} ({e}). "
@@ -134,9 +130,12 @@ def build_from_config(model, build_config, source="the config") -> None:
         )
 
 
-def _symbolic(shapes, model):
-    from lamina.layers.keras_tensor import KerasTensor
+def _model_class(name: str) -> type:
+    """A model class; models sit above saving, so it is found by name."""
+    return registry.lookup("layers", name)
 
+
+def _symbolic(shapes, model):
     if isinstance(shapes, Mapping):
         return {k: _symbolic(v, model) for k, v in shapes.items()}
     if isinstance(shapes, (list, tuple)) and all(
@@ -183,9 +182,7 @@ def loads(text, source: str):
     try:
         return json.loads(text)
     except (ValueError, UnicodeDecodeError) as e:
-        from lamina.saving.file_io import FileFormatError
-
-        raise FileFormatError(
+        raise file_io.FileFormatError(
             f"Cannot load {source}: it is not valid JSON ({e})."
         ) from None
 

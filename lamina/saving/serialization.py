@@ -7,76 +7,34 @@ a config, so a config cannot reach arbitrary code.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-_GLOBAL_CUSTOM_OBJECTS: dict[str, Any] = {}
-_GLOBAL_CUSTOM_NAMES: dict[Any, str] = {}
-_SCOPE = threading.local()
+from lamina import config
+from lamina.saving.registry import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+    registered_name_of,
+)
+from lamina.utils.validation import arg_error
 
-
-def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """Decorator registering a class or function under ``"package>name"``."""
-
-    def decorator(obj):
-        registered = f"{package}>{name or obj.__name__}"
-        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
-            raise ValueError(
-                f"Cannot register {obj.__name__!r}: a serializable class must define "
-                "`get_config()`."
-            )
-        _GLOBAL_CUSTOM_OBJECTS[registered] = obj
-        _GLOBAL_CUSTOM_NAMES[obj] = registered
-        return obj
-
-    return decorator
-
-
-def get_registered_name(obj) -> str:
-    return _GLOBAL_CUSTOM_NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
-
-
-def get_registered_object(name, custom_objects=None, module_objects=None):
-    """Find ``name`` in scoped, explicit, registered and module objects, in that order."""
-    for table in (
-        _scoped_objects(),
-        custom_objects,
-        _GLOBAL_CUSTOM_OBJECTS,
-        module_objects,
-    ):
-        if table and name in table:
-            return table[name]
-    return None
-
-
-def get_custom_objects() -> dict[str, Any]:
-    """The global registry (mutable, like ``keras.saving.get_custom_objects()``)."""
-    return _GLOBAL_CUSTOM_OBJECTS
-
-
-@contextlib.contextmanager
-def custom_object_scope(*scopes: Mapping[str, Any]):
-    """Make objects resolvable by name inside the ``with`` block."""
-    previous = getattr(_SCOPE, "objects", None)
-    merged = dict(previous or {})
-    for scope in scopes:
-        merged.update(scope or {})
-    _SCOPE.objects = merged
-    try:
-        yield merged
-    finally:
-        _SCOPE.objects = previous
-
-
-CustomObjectScope = custom_object_scope
-
-
-def _scoped_objects():
-    return getattr(_SCOPE, "objects", None)
-
+__all__ = [
+    "CustomObjectScope",
+    "SafeModeScope",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_registered_name",
+    "get_registered_object",
+    "module_api",
+    "register_keras_serializable",
+    "serialize_keras_object",
+]
 
 class SafeModeScope:
     """Inside the ``with`` block, deserialization runs with ``safe_mode``.
@@ -92,19 +50,14 @@ class SafeModeScope:
         self.safe_mode = None if safe_mode is None else bool(safe_mode)
 
     def __enter__(self):
-        self._previous = getattr(_SCOPE, "safe_mode", None)
+        self._previous = config.scoped_safe_mode()
         if self.safe_mode is not None:
-            _SCOPE.safe_mode = self.safe_mode
+            config.set_scoped_safe_mode(self.safe_mode)
         return self
 
     def __exit__(self, *exc_info):
-        _SCOPE.safe_mode = self._previous
+        config.set_scoped_safe_mode(self._previous)
         return False
-
-
-def scoped_safe_mode() -> bool | None:
-    """The ``safe_mode`` of the innermost ``SafeModeScope`` (None outside any)."""
-    return getattr(_SCOPE, "safe_mode", None)
 
 
 def serialize_keras_object(obj: Any) -> Any:
@@ -116,11 +69,11 @@ def serialize_keras_object(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
-        return _GLOBAL_CUSTOM_NAMES.get(obj, obj.__name__)
+        return registered_name_of(obj) or obj.__name__
     if not hasattr(obj, "get_config"):
         raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config()` method.")
     cls = type(obj)
-    registered = _GLOBAL_CUSTOM_NAMES.get(cls)
+    registered = registered_name_of(cls)
     return {
         "module": None if registered else getattr(cls, "_keras_module", cls.__module__),
         "class_name": getattr(cls, "_keras_class_name", cls.__name__),
@@ -198,8 +151,6 @@ def module_api(module_objects: Mapping[str, Any], kind: str):
             return identifier()
         if callable(identifier):
             return identifier
-        from lamina.utils.validation import arg_error
-
         raise arg_error(
             f"{kind}s.get",
             "identifier",

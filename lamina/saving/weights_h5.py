@@ -22,8 +22,9 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import torch
 
+from lamina.layers.input_layer import InputLayer
 from lamina.layers.layer import Layer
-from lamina.saving import file_io
+from lamina.saving import file_io, registry
 from lamina.utils.naming import to_snake_case
 from lamina.utils.validation import describe
 
@@ -49,18 +50,17 @@ def _name_key(name: str) -> str:
     return f"~{name}" if name.startswith("_") else name
 
 
-def _is_graph_model(obj) -> bool:
-    from lamina.models.functional import Functional
-    from lamina.models.sequential import Sequential
+def _model_class(name: str) -> type:
+    """A model class; models sit above saving, so it is found by name."""
+    return registry.lookup("layers", name)
 
-    return isinstance(obj, (Functional, Sequential))
+
+def _is_graph_model(obj) -> bool:
+    return isinstance(obj, (_model_class("Functional"), _model_class("Sequential")))
 
 
 def _children(obj) -> list[tuple[str, object]]:
     """(attribute, child) pairs in Keras's walking order."""
-    from lamina.layers.input_layer import InputLayer
-    from lamina.models.model import Model
-
     first = [("layers", obj.layers)] if _is_graph_model(obj) else []
     entries: dict[str, object] = {}
     modules = getattr(obj, "_modules", None) or {}
@@ -75,7 +75,7 @@ def _children(obj) -> list[tuple[str, object]]:
             and _holds_saveable(value)
         ):
             entries[key] = value
-    if isinstance(obj, Model):
+    if isinstance(obj, _model_class("Model")):
         if not first:
             entries["layers"] = obj.layers
         optimizer = getattr(obj, "optimizer", None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from lamina.layers.layer import Layer
-from lamina.layers.rnn.nested import deserialize_layer, serialize_layer
+from lamina.layers.serialization import deserialize as deserialize_layer
+from lamina.layers.serialization import serialize_nested as serialize_layer
 from lamina.utils.validation import arg_error, describe
 
 _MERGES = {

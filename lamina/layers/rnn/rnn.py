@@ -21,12 +21,13 @@ from lamina.layers.call_context import call_context
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.rnn.base_cell import BaseRNNCell
-from lamina.layers.rnn.nested import deserialize_layer, serialize_layer
 from lamina.layers.rnn.stacked_rnn_cells import (
     StackedRNNCells,
     call_cell,
     reset_dropout_masks,
 )
+from lamina.layers.serialization import deserialize as deserialize_layer
+from lamina.layers.serialization import serialize_nested as serialize_layer
 from lamina.ops import rnn as rnn_ops
 from lamina.utils import tree
 from lamina.utils.validation import arg_error, describe, shape_error

@@ -5,7 +5,8 @@ from __future__ import annotations
 from lamina.layers.call_context import call_context
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.layers.rnn.nested import deserialize_layer, serialize_layer
+from lamina.layers.serialization import deserialize as deserialize_layer
+from lamina.layers.serialization import serialize_nested as serialize_layer
 from lamina.utils.validation import arg_error, describe
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from lamina.layers.keras_tensor import KerasTensor
+from lamina.layers.serialization import deserialize
 from lamina.saving import serialization
 from lamina.utils import tree
 
@@ -82,8 +83,6 @@ def functional_config(model) -> dict:
 
 
 def functional_from_config(cls, config, custom_objects=None):
-    from lamina.layers import deserialize
-
     layers, pending = {}, []
     for entry in config["layers"]:
         layer = deserialize(entry, custom_objects=custom_objects)

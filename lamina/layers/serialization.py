@@ -1,0 +1,77 @@
+"""Layers to and from Keras 3 serialization dicts (``keras.layers.serialize`` /
+``deserialize``).
+
+Classes are found by name in ``lamina.saving.registry``'s ``"layers"`` table, which
+the layer families and the models package fill when they are imported, so this
+module imports neither.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from lamina.saving import registry
+from lamina.saving.serialization import (
+    deserialize_keras_object,
+    serialize_keras_object,
+)
+
+
+def serialize(layer) -> dict:
+    """A layer's Keras 3 serialization dict (module, class_name, config, ...)."""
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """A layer (or model) from its Keras 2 or 3 serialization dict."""
+    layer_config = dict(config)
+    build_config = layer_config.pop("build_config", None)
+    cls = _resolve_class(layer_config, custom_objects)
+    inner = layer_config.get("config", {})
+    if "custom_objects" in _from_config_params(cls):
+        layer = cls.from_config(inner, custom_objects=custom_objects)
+    else:
+        layer = deserialize_keras_object(
+            layer_config,
+            module_objects=registry.built_in("layers"),
+            custom_objects=custom_objects,
+            printable_module_name="layer",
+        )
+    if build_config and not layer.built:
+        layer.build_from_config(build_config)
+    return layer
+
+
+def serialize_nested(layer) -> dict:
+    """A layer inside a layer (an RNN's cell, a wrapped layer) as Keras writes it:
+    its serialization dict plus its ``build_config`` once built."""
+    config = serialize_keras_object(layer)
+    get_build_config = getattr(layer, "get_build_config", None)
+    build_config = get_build_config() if get_build_config is not None else None
+    if build_config:
+        config["build_config"] = build_config
+    return config
+
+
+def _resolve_class(config, custom_objects):
+    known = registry.built_in("layers")
+    key = config.get("registered_name") or config.get("class_name")
+    cls = registry.get_registered_object(key, custom_objects, known)
+    if cls is None:
+        cls = registry.get_registered_object(
+            config.get("class_name"), custom_objects, known
+        )
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer: {config.get('class_name')!r}. Register custom "
+            "layers with `lamina.saving.register_keras_serializable` or pass "
+            f"`custom_objects`. Known layers: {', '.join(sorted(known))}."
+        )
+    return cls
+
+
+def _from_config_params(cls):
+    try:
+        return inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return {}
