@@ -6,14 +6,16 @@ import argparse
 import sys
 import time
 
+import torch
+
+import lamina as keras
+from lamina import layers
+from lamina.saving.file_io import FileFormatError
+from lamina.saving.saving_api import load_model
+
 
 def demo() -> int:
     """Keras code, run by lamina: a small CNN learns the bundled 8x8 digits."""
-    import torch
-
-    import lamina as keras
-    from lamina import layers
-
     start = time.perf_counter()
     torch.manual_seed(0)
     print(f"lamina {keras.__version__} on torch {torch.__version__}\n")
@@ -58,9 +60,6 @@ def demo() -> int:
 
 def summary(path: str, safe_mode: bool = True) -> int:
     """Print the summary of a saved model (``.keras``, Keras 1/2 ``.h5``, JSON)."""
-    from lamina.saving.file_io import FileFormatError
-    from lamina.saving.saving_api import load_model
-
     try:
         model = load_model(path, compile=False, safe_mode=safe_mode)
     except (FileNotFoundError, FileFormatError, ValueError) as e:

@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
-from lamina import config
+from lamina import config, regularizers
 from lamina import dtype_policies as policies
 from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_spec import assert_input_compatibility
@@ -140,8 +140,6 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
         self.name = name or naming.auto_name(type(self).__name__)
         self.dtype_policy = dtype
         self.autocast = bool(autocast)
-        from lamina import regularizers
-
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.built = False
         self.input_spec = None

@@ -7,9 +7,10 @@ True
 
 from __future__ import annotations
 
-import inspect
-
 from lamina.losses.loss import Loss
+from lamina.losses.loss import deserialize as deserialize
+from lamina.losses.loss import get as get
+from lamina.losses.loss import serialize as serialize
 from lamina.losses.losses import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -43,8 +44,7 @@ from lamina.losses.losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
-from lamina.saving import serialization
-from lamina.utils.lookup import resolve
+from lamina.saving import registry
 
 _CLASSES = (
     Loss,
@@ -101,45 +101,7 @@ ALL_OBJECTS.update(
 )
 
 
-def serialize(loss):
-    """A loss's Keras 3 serialization (a name for functions)."""
-    return serialization.serialize_keras_object(loss)
-
-
-def deserialize(config, custom_objects=None):
-    """A loss function or ``Loss`` from its name or serialization dict."""
-    return serialization.deserialize_keras_object(
-        config,
-        module_objects=ALL_OBJECTS,
-        custom_objects=custom_objects,
-        printable_module_name="loss",
-        instantiate_strings=False,
-    )
-
-
-def get(identifier):
-    """A loss from a name (``"mse"``, ``"CategoricalCrossentropy"``), a config dict,
-    a ``Loss`` or a function; a class name gives a default instance.
-
-    Raises:
-        ValueError: for an unknown name, naming it and the known names.
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        obj = resolve("loss", identifier, ALL_OBJECTS)
-    elif isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if not callable(obj):
-        raise ValueError(
-            f"Could not interpret loss identifier {identifier!r}: expected a loss "
-            "name, a config dict, a Loss or a function."
-        )
-    return obj
+registry.register("losses", ALL_OBJECTS)
 
 
 __all__ = sorted(

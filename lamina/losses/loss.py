@@ -8,12 +8,16 @@ number of values, not by the sum of the weights, exactly as Keras does.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import torch
 
 from lamina import config
 from lamina import dtype_policies as policies
+from lamina.saving import registry, serialization
 from lamina.utils import naming
+from lamina.utils.lookup import resolve
 from lamina.utils.validation import arg_error
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none")
@@ -183,3 +187,46 @@ def _cast_floating(x, dtype, device):
     if x.is_floating_point() and x.dtype != dtype:
         x = x.to(dtype)
     return x
+
+
+# The `keras.losses` lookup functions; names resolve in the registry, which
+# lamina.losses fills with its classes and functions.
+def serialize(loss):
+    """A loss's Keras 3 serialization (a name for functions)."""
+    return serialization.serialize_keras_object(loss)
+
+
+def deserialize(config, custom_objects=None):
+    """A loss function or ``Loss`` from its name or serialization dict."""
+    return serialization.deserialize_keras_object(
+        config,
+        module_objects=registry.built_in("losses"),
+        custom_objects=custom_objects,
+        printable_module_name="loss",
+        instantiate_strings=False,
+    )
+
+
+def get(identifier):
+    """A loss from a name (``"mse"``, ``"CategoricalCrossentropy"``), a config dict,
+    a ``Loss`` or a function; a class name gives a default instance.
+
+    Raises:
+        ValueError: for an unknown name, naming it and the known names.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        obj = resolve("loss", identifier, registry.built_in("losses"))
+    elif isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    else:
+        obj = identifier
+    if inspect.isclass(obj):
+        obj = obj()
+    if not callable(obj):
+        raise ValueError(
+            f"Could not interpret loss identifier {identifier!r}: expected a loss "
+            "name, a config dict, a Loss or a function."
+        )
+    return obj

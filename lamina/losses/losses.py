@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from lamina import config
-from lamina.losses.loss import Loss, as_tensor, squeeze_or_expand_to_same_rank
+from lamina.losses.loss import Loss, as_tensor, get, squeeze_or_expand_to_same_rank
 from lamina.saving import serialization
 from lamina.utils.validation import arg_error
 
@@ -310,9 +310,7 @@ class LossFunctionWrapper(Loss):
     def from_config(cls, config_dict):
         config_dict = dict(config_dict)
         if "fn" in config_dict and isinstance(config_dict["fn"], str):
-            from lamina import losses
-
-            config_dict["fn"] = losses.get(config_dict["fn"])
+            config_dict["fn"] = get(config_dict["fn"])
         return cls(**config_dict)
 
 

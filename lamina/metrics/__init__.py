@@ -8,8 +8,6 @@
 
 from __future__ import annotations
 
-import inspect
-
 from lamina.losses import (
     binary_crossentropy,
     categorical_crossentropy,
@@ -48,6 +46,9 @@ from lamina.metrics.confusion import (
     TruePositives,
 )
 from lamina.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
+from lamina.metrics.metric import deserialize as deserialize
+from lamina.metrics.metric import get as get
+from lamina.metrics.metric import serialize as serialize
 from lamina.metrics.regression import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -65,8 +66,7 @@ from lamina.metrics.regression import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
-from lamina.saving import serialization
-from lamina.utils.lookup import resolve
+from lamina.saving import registry
 from lamina.utils.naming import to_snake_case
 
 _CLASSES = (
@@ -102,45 +102,7 @@ ALL_OBJECTS.update(_ALIASES)
 ALL_OBJECTS.update({alias.upper(): cls for alias, cls in _ALIASES.items()})
 
 
-def serialize(metric):
-    """A metric's Keras 3 serialization."""
-    return serialization.serialize_keras_object(metric)
-
-
-def deserialize(config, custom_objects=None):
-    """A metric from its name or serialization dict."""
-    return serialization.deserialize_keras_object(
-        config,
-        module_objects=ALL_OBJECTS,
-        custom_objects=custom_objects,
-        printable_module_name="metric",
-        instantiate_strings=False,
-    )
-
-
-def get(identifier):
-    """A metric from a name (``"mae"``, ``"AUC"``, ``"binary_accuracy"``), a
-    config dict, a ``Metric`` or a function; names give default instances.
-
-    Raises:
-        ValueError: for an unknown name, naming it and the known names.
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        obj = resolve("metric", identifier, ALL_OBJECTS)
-    elif isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        obj = obj()
-    if not callable(obj) and not isinstance(obj, Metric):
-        raise ValueError(
-            f"Could not interpret metric identifier {identifier!r}: expected a metric "
-            "name, a config dict, a Metric or a function."
-        )
-    return obj
+registry.register("metrics", ALL_OBJECTS)
 
 
 __all__ = sorted(

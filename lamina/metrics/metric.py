@@ -7,13 +7,16 @@ without autograd, so a metric never holds on to a training graph.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 
-from lamina import config
+from lamina import config, initializers
 from lamina import dtype_policies as policies
 from lamina.losses.loss import apply_mask, as_tensor, squeeze_or_expand_to_same_rank
-from lamina.saving import serialization
+from lamina.saving import registry, serialization
 from lamina.utils import naming
+from lamina.utils.lookup import resolve
 from lamina.variables import Variable
 
 
@@ -65,8 +68,6 @@ class Metric:
         self, shape, initializer, dtype=None, aggregation="sum", name=None
     ):
         """A non-trainable state variable, tracked in ``variables``."""
-        from lamina import initializers
-
         shape = tuple(shape)
         dtype = policies.to_torch_dtype(dtype or self._dtype)
         value = torch.as_tensor(initializers.get(initializer)(shape, dtype=dtype))
@@ -240,9 +241,7 @@ class MeanMetricWrapper(Mean):
     def from_config(cls, config_dict):
         config_dict = dict(config_dict)
         if "fn" in config_dict and isinstance(config_dict["fn"], str):
-            from lamina import metrics
-
-            config_dict["fn"] = metrics.get(config_dict["fn"])
+            config_dict["fn"] = get(config_dict["fn"])
         return cls(**config_dict)
 
 
@@ -257,3 +256,46 @@ class _Wrapper(MeanMetricWrapper):
         super().__init__(type(self)._fn, name=name, dtype=dtype, **kwargs)
         for key, value in kwargs.items():
             setattr(self, key, value)
+
+
+# The `keras.metrics` lookup functions; names resolve in the registry, which
+# lamina.metrics fills with its classes and functions.
+def serialize(metric):
+    """A metric's Keras 3 serialization."""
+    return serialization.serialize_keras_object(metric)
+
+
+def deserialize(config, custom_objects=None):
+    """A metric from its name or serialization dict."""
+    return serialization.deserialize_keras_object(
+        config,
+        module_objects=registry.built_in("metrics"),
+        custom_objects=custom_objects,
+        printable_module_name="metric",
+        instantiate_strings=False,
+    )
+
+
+def get(identifier):
+    """A metric from a name (``"mae"``, ``"AUC"``, ``"binary_accuracy"``), a
+    config dict, a ``Metric`` or a function; names give default instances.
+
+    Raises:
+        ValueError: for an unknown name, naming it and the known names.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        obj = resolve("metric", identifier, registry.built_in("metrics"))
+    elif isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    else:
+        obj = identifier
+    if inspect.isclass(obj):
+        obj = obj()
+    if not callable(obj) and not isinstance(obj, Metric):
+        raise ValueError(
+            f"Could not interpret metric identifier {identifier!r}: expected a metric "
+            "name, a config dict, a Metric or a function."
+        )
+    return obj

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from lamina.optimizers.optimizer import Optimizer
+from lamina.optimizers.optimizer import Optimizer, deserialize, get
 from lamina.saving import serialization
 
 
@@ -31,8 +31,6 @@ class LossScaleOptimizer(Optimizer):
         self, inner_optimizer, initial_scale=2.0**15, dynamic_growth_steps=2000,
         name=None, **kwargs,
     ):  # fmt: skip
-        from lamina import optimizers
-
         for key in list(kwargs):  # Keras accepts (and ignores) default base args
             if (
                 key
@@ -58,7 +56,7 @@ class LossScaleOptimizer(Optimizer):
                 "them on the inner optimizer."
             )
         super().__init__(learning_rate=0.0, name=name)
-        self.inner_optimizer = optimizers.get(inner_optimizer)
+        self.inner_optimizer = get(inner_optimizer)
         self.initial_scale = float(initial_scale)
         self.dynamic_growth_steps = int(dynamic_growth_steps)
         self.inner_optimizer.loss_scale_factor = None
@@ -132,10 +130,8 @@ class LossScaleOptimizer(Optimizer):
 
     @classmethod
     def from_config(cls, config_dict, custom_objects=None):
-        from lamina import optimizers
-
         config_dict = dict(config_dict)
-        inner = optimizers.deserialize(
+        inner = deserialize(
             config_dict.pop("inner_optimizer"), custom_objects=custom_objects
         )
         return cls(inner, **config_dict)

@@ -21,10 +21,11 @@ import warnings
 
 import torch
 
-from lamina import config
+from lamina import config, initializers
 from lamina.optimizers import schedules
-from lamina.saving import serialization
+from lamina.saving import registry, serialization
 from lamina.utils import naming
+from lamina.utils.lookup import resolve
 from lamina.utils.validation import arg_error, describe
 from lamina.variables import Variable
 
@@ -185,8 +186,6 @@ class Optimizer:
         self, shape, initializer="zeros", dtype=None, aggregation="none", name=None
     ) -> Variable:
         """An optimizer state variable (non-trainable), tracked in ``variables``."""
-        from lamina import initializers
-
         dtype = dtype or config.floatx()
         value = initializers.get(initializer)(tuple(shape), dtype=dtype)
         value = torch.as_tensor(value).to(config.get_device())
@@ -195,8 +194,6 @@ class Optimizer:
     def add_variable_from_reference(self, reference, name=None, initializer="zeros"):
         """A state variable shaped like ``reference``, named
         ``{reference.path with '_'}_{name}`` as in Keras."""
-        from lamina import initializers
-
         prefix = getattr(reference, "path", None) or getattr(reference, "name", None)
         prefix = prefix or "variable"
         full_name = f"{str(prefix).replace('/', '_')}_{name or 'var'}"
@@ -535,3 +532,46 @@ def clip_by_global_norm(grads, clip_norm):
     scale = clip_norm * torch.clamp(1.0 / global_norm, max=1.0 / clip_norm)
     scale = scale + (global_norm - global_norm)  # NaN when the norm is not finite
     return torch._foreach_mul(grads, scale)
+
+
+# The `keras.optimizers` lookup functions; names resolve in the registry, which
+# lamina.optimizers fills with its classes.
+def serialize(optimizer):
+    """An optimizer's Keras 3 serialization dict."""
+    return serialization.serialize_keras_object(optimizer)
+
+
+def deserialize(config, custom_objects=None):
+    """An optimizer from its name (any case: ``"adam"``, ``"Adam"``) or dict."""
+    if isinstance(config, str):
+        config = {"class_name": config.lower(), "config": {}}
+    return serialization.deserialize_keras_object(
+        config,
+        module_objects=registry.built_in("optimizers"),
+        custom_objects=custom_objects,
+        printable_module_name="optimizer",
+    )
+
+
+def get(identifier):
+    """An optimizer instance from a name, a config dict or an ``Optimizer``.
+
+    Raises:
+        ValueError: for an unknown name (naming it and the known optimizers) or an
+            object that is not an optimizer.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        known = registry.built_in("optimizers")
+        lowercase = {k: v for k, v in known.items() if k.islower()}
+        identifier = resolve("optimizer", identifier.lower(), lowercase)()
+    elif isinstance(identifier, dict):
+        identifier = deserialize(identifier)
+    if isinstance(identifier, Optimizer):
+        return identifier
+    raise ValueError(
+        f"Could not interpret optimizer identifier {identifier!r}: expected an "
+        f"optimizer name ({', '.join(sorted(k for k in registry.built_in('optimizers') if k.islower()))}),"
+        " a config dict or an Optimizer instance."
+    )

@@ -10,7 +10,7 @@ import types
 import torch
 
 from lamina import config as lamina_config
-from lamina.layers.keras_tensor import KerasTensor
+from lamina.layers.keras_tensor import KerasTensor, Node
 from lamina.layers.layer import Layer
 from lamina.saving import serialization
 from lamina.utils import tree
@@ -91,8 +91,6 @@ class Lambda(Layer):
     def _symbolic_call(self, args, kwargs):
         if self._output_shape is None:
             return super()._symbolic_call(args, kwargs)
-        from lamina.layers.keras_tensor import Node
-
         outputs = self.compute_output_spec(*args, **kwargs)
         self.built = True
         Node(self, args, kwargs, outputs)
