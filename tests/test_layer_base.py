@@ -386,3 +386,109 @@ def test_symbolic_shape_with_a_window_longer_than_the_stand_in_size():
     assert layer(lamina.Input((None, 3))).shape == (None, None, 3)
     pool = layers.MaxPooling1D(pool_size=64)
     assert pool(lamina.Input((None, 3))).shape == (None, None, 3)
+
+
+# ------------------------------------------------- inputs as Keras users pass them
+def _same_weights(ours, theirs):
+    ours.set_weights([np.asarray(w.numpy()) for w in theirs.weights])
+
+
+@pytest.mark.parametrize(
+    "make, x",
+    [
+        # keras.io's addition-RNN example feeds one-hot rows as dtype=bool
+        (lambda m: m.LSTM(4), np.eye(3, dtype=bool)[[0, 2, 1, 1, 0]][None].repeat(2, 0)),
+        (lambda m: m.Dense(3), np.arange(6).reshape(2, 3)),
+        (lambda m: m.GRU(2), np.arange(12, dtype="int32").reshape(2, 3, 2) % 2 == 0),
+    ],
+    ids=["lstm-bool", "dense-int64", "gru-bool"],
+)
+def test_bool_and_integer_inputs_compute_in_float_as_in_keras(make, x):
+    import keras
+
+    theirs, ours = make(keras.layers), make(layers)
+    expected = keras.ops.convert_to_numpy(theirs(x))
+    ours(x)
+    _same_weights(ours, theirs)
+    actual = ours(x)
+    assert actual.dtype == torch.float32
+    np.testing.assert_allclose(actual.detach().numpy(), expected, atol=1e-5)
+
+
+def test_integer_inputs_to_convolutions_compute_in_float():
+    # Keras's torch backend fails here (torch's conv refuses int32 inputs);
+    # lamina promotes them as for every layer with floating-point weights.
+    x = np.arange(12, dtype="int32").reshape(2, 3, 2)
+    conv = layers.Conv1D(2, 2)
+    np.testing.assert_allclose(
+        conv(x).detach().numpy(), conv(x.astype("float32")).detach().numpy()
+    )
+
+
+def test_layers_without_float_weights_keep_integer_dtypes_as_in_keras():
+    import keras
+
+    for dtype in ("int32", "int64"):
+        x = np.arange(6, dtype=dtype).reshape(2, 3)
+        ours = layers.Reshape((3, 1))(x)
+        theirs = keras.layers.Reshape((3, 1))(x)
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    ids = np.array([[1, 2, 0]])
+    assert layers.Embedding(4, 2)(ids).dtype == torch.float32  # indices, not values
+
+
+def test_a_sequential_model_fed_bool_arrays_trains():
+    x = np.zeros((8, 5, 12), dtype=bool)
+    x[:, :, 3] = True
+    y = np.zeros((8, 4, 12), dtype=bool)
+    y[:, :, 1] = True
+    model = lamina.Sequential(
+        [
+            lamina.Input((5, 12)),
+            layers.LSTM(8),
+            layers.RepeatVector(4),
+            layers.LSTM(8, return_sequences=True),
+            layers.Dense(12, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert model.predict(x, verbose=0).shape == (8, 4, 12)
+
+
+def test_compute_mask_accepts_numpy_like_keras():
+    import keras
+
+    x = np.array([[[0.0, 0.0], [1.0, 0.0]], [[2.0, 2.0], [0.0, 0.0]]])
+    ours = layers.Masking().compute_mask(x)
+    theirs = keras.layers.Masking().compute_mask(x)
+    np.testing.assert_array_equal(ours.numpy(), keras.ops.convert_to_numpy(theirs))
+    ids = np.array([[0, 3, 1]])
+    ours = layers.Embedding(4, 2, mask_zero=True).compute_mask(ids)
+    theirs = keras.layers.Embedding(4, 2, mask_zero=True).compute_mask(ids)
+    np.testing.assert_array_equal(ours.numpy(), keras.ops.convert_to_numpy(theirs))
+    rnn = layers.LSTM(2, return_sequences=True)
+    mask = rnn.compute_mask(np.ones((1, 3, 2)), np.array([[True, False, True]]))
+    np.testing.assert_array_equal(mask.numpy(), [[True, False, True]])
+
+
+def test_every_public_submodule_is_an_attribute_right_after_import():
+    import subprocess
+    import sys
+
+    code = (
+        "import lamina as keras\n"
+        "keras.backend.clear_session()\n"
+        "for name in ('activations', 'backend', 'callbacks', 'config', 'constraints',"
+        " 'datasets', 'dtype_policies', 'initializers', 'layers', 'losses', 'metrics',"
+        " 'mixed_precision', 'models', 'ops', 'optimizers', 'random', 'regularizers',"
+        " 'saving', 'utils'):\n"
+        "    assert hasattr(keras, name), name\n"
+        "print(keras.version())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == lamina.__version__

@@ -106,6 +106,11 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
     """
 
     _keras_module = "keras.layers"
+    # Whether bool/integer inputs are cast to the compute dtype (Keras's ops
+    # promote ``bool @ float32`` to float32 inside such layers; torch's refuse).
+    # None: when the layer holds floating-point weights. Layers that take indices
+    # (Embedding) say False, and so do containers whose own layers decide.
+    _promotes_integer_inputs: bool | None = None
 
     def __new__(cls, *args, **kwargs):
         instance = super().__new__(cls)
@@ -179,6 +184,8 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
         super().__init_subclass__(**kwargs)
         if "build" in cls.__dict__:
             cls.build = _track_build(cls.__dict__["build"])
+        if "compute_mask" in cls.__dict__:
+            cls.compute_mask = _accept_arrays(cls.__dict__["compute_mask"])
 
     def __setattr__(self, name, value):
         super().__setattr__(name, value)
@@ -320,16 +327,17 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
     def _eager_call(self, args, kwargs):
         inputs = args[0]
         if isinstance(inputs, torch.Tensor):
-            if (
-                inputs.dtype is not self._compute_torch_dtype
-                and self.autocast
-                and inputs.is_floating_point()
-            ):
-                inputs = _cast_keeping_mask(inputs, self._compute_torch_dtype)
+            if inputs.dtype is not self._compute_torch_dtype:
+                inputs = self._promote(inputs)
                 args = (inputs, *args[1:])
             previous_mask = getattr(inputs, "_keras_mask", None)
         else:
             inputs = self._convert_inputs(inputs)
+            if (
+                isinstance(inputs, torch.Tensor)
+                and inputs.dtype is not self._compute_torch_dtype
+            ):
+                inputs = self._promote(inputs)
             args = (inputs, *args[1:])
             previous_mask = _input_mask(inputs)
         if not self.built:
@@ -393,6 +401,22 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
                     "this layer, e.g. with `keras.layers.Lambda(lambda x: x)`."
                 )
         return outputs
+
+    def _promote(self, inputs: torch.Tensor) -> torch.Tensor:
+        """``inputs`` in the compute dtype where Keras would compute in it: floating
+        inputs when ``autocast`` is on; bool and integer inputs of a layer that
+        computes with floating-point weights (see ``_promotes_integer_inputs``)."""
+        if inputs.is_floating_point():
+            cast = self.autocast
+        elif inputs.is_complex():
+            cast = False
+        else:
+            cast = self._promotes_integer_inputs
+            if cast is None:
+                if not self.built:
+                    self._build_for(inputs)
+                cast = any(w.is_floating_point() for w in self.weights)
+        return _cast_keeping_mask(inputs, self._compute_torch_dtype) if cast else inputs
 
     def _convert_inputs(self, inputs):
         device = config.get_device()
@@ -552,6 +576,27 @@ def _track_build(build):
         return result
 
     return wrapper
+
+
+def _accept_arrays(compute_mask):
+    """Wrap a subclass's ``compute_mask`` so NumPy inputs and masks work, as in
+    Keras (its ops take arrays; torch's tensor methods do not)."""
+
+    @functools.wraps(compute_mask)
+    def wrapper(self, inputs, *args, **kwargs):
+        if _holds_arrays((inputs, args, kwargs)):
+            inputs, args, kwargs = tree.map_structure(_as_tensor, (inputs, args, kwargs))
+        return compute_mask(self, inputs, *args, **kwargs)
+
+    return wrapper
+
+
+def _holds_arrays(structure) -> bool:
+    return any(isinstance(x, np.ndarray) for x in tree.flatten(structure))
+
+
+def _as_tensor(x):
+    return torch.as_tensor(x) if isinstance(x, np.ndarray) else x
 
 
 def _cast_keeping_mask(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

@@ -42,9 +42,10 @@ def _argmax_matches(y_true, y_pred):
 
 
 def categorical_accuracy(y_true, y_pred):
-    """1.0 where ``argmax(y_true) == argmax(y_pred)``."""
+    """1.0 where ``argmax(y_true) == argmax(y_pred)`` (``y_true`` may be boolean
+    one-hot rows)."""
     y_pred = as_tensor(y_pred)
-    y_true = as_tensor(y_true, None, y_pred.device)
+    y_true = as_tensor(y_true, y_pred.dtype, y_pred.device)
     labels = torch.argmax(y_true, dim=-1).to(y_pred.dtype)
     if labels.ndim == y_pred.ndim:
         labels = labels.unsqueeze(-1)

@@ -30,6 +30,7 @@ class Model(Trainer, Layer):
     """
 
     _keras_module = "keras.src.models.model"
+    _promotes_integer_inputs = False  # each layer decides for its own inputs
     # The class of functional models; lamina.models.functional sets it (it
     # subclasses Model, so this module cannot import it).
     _functional_class: type

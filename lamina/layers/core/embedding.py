@@ -102,6 +102,7 @@ class Embedding(LoRAMixin, Layer):
     (32, 10, 64)
     """
 
+    _promotes_integer_inputs = False  # its inputs are indices
     _lora_base = "embeddings"
 
     def __init__(

@@ -65,6 +65,8 @@ class Bidirectional(Layer):
     (2, 5, 8)
     """
 
+    _promotes_integer_inputs = False  # the wrapped layers decide
+
     def __init__(
         self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs
     ):

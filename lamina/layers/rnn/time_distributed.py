@@ -48,6 +48,8 @@ class TimeDistributed(Layer):
     (32, 10, 8)
     """
 
+    _promotes_integer_inputs = False  # the wrapped layer decides
+
     def __init__(self, layer, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(layer, Layer):
