@@ -12,10 +12,18 @@ import torch
 from lamina import config
 
 _TORCH_DTYPES = {
-    "float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-    "float64": torch.float64, "int8": torch.int8, "int16": torch.int16,
-    "int32": torch.int32, "int64": torch.int64, "uint8": torch.uint8, "bool": torch.bool,
-    "complex64": torch.complex64, "complex128": torch.complex128,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "int8": torch.int8,
+    "int16": torch.int16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
+    "complex64": torch.complex64,
+    "complex128": torch.complex128,
 }
 _DTYPE_NAMES = {v: k for k, v in _TORCH_DTYPES.items()}
 
@@ -26,7 +34,9 @@ def to_torch_dtype(dtype) -> torch.dtype:
     name = getattr(dtype, "name", dtype)
     if name in _TORCH_DTYPES:
         return _TORCH_DTYPES[name]
-    raise ValueError(f"`dtype` must be one of {sorted(_TORCH_DTYPES)}; got dtype={dtype!r}.")
+    raise ValueError(
+        f"`dtype` must be one of {sorted(_TORCH_DTYPES)}; got dtype={dtype!r}."
+    )
 
 
 def dtype_name(dtype) -> str:
@@ -44,10 +54,12 @@ class DTypePolicy:
         if not isinstance(name, str):
             raise TypeError(f"DTypePolicy: `name` must be a string; got name={name!r}.")
         if name.startswith("mixed_"):
-            compute, variable = name[len("mixed_"):], "float32"
+            compute, variable = name[len("mixed_") :], "float32"
             if compute not in ("float16", "bfloat16"):
-                raise ValueError("DTypePolicy: `name` must be 'mixed_float16', "
-                                 f"'mixed_bfloat16' or a dtype name; got name={name!r}.")
+                raise ValueError(
+                    "DTypePolicy: `name` must be 'mixed_float16', "
+                    f"'mixed_bfloat16' or a dtype name; got name={name!r}."
+                )
         else:
             to_torch_dtype(name)
             compute = variable = name
@@ -105,8 +117,12 @@ def get(identifier) -> DTypePolicy:
 
 
 def serialize(policy: DTypePolicy) -> dict:
-    return {"module": "keras", "class_name": "DTypePolicy",
-            "config": policy.get_config(), "registered_name": None}
+    return {
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": policy.get_config(),
+        "registered_name": None,
+    }
 
 
 def dtype_policy() -> DTypePolicy:

@@ -397,7 +397,10 @@ def _same_weights(ours, theirs):
     "make, x",
     [
         # keras.io's addition-RNN example feeds one-hot rows as dtype=bool
-        (lambda m: m.LSTM(4), np.eye(3, dtype=bool)[[0, 2, 1, 1, 0]][None].repeat(2, 0)),
+        (
+            lambda m: m.LSTM(4),
+            np.eye(3, dtype=bool)[[0, 2, 1, 1, 0]][None].repeat(2, 0),
+        ),
         (lambda m: m.Dense(3), np.arange(6).reshape(2, 3)),
         (lambda m: m.GRU(2), np.arange(12, dtype="int32").reshape(2, 3, 2) % 2 == 0),
     ],

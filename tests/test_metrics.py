@@ -161,7 +161,10 @@ def test_boolean_one_hot_targets_work_in_accuracy_metrics():
 
     y_true = np.eye(3, dtype=bool)[[0, 2, 1, 1]]
     y_pred = np.random.default_rng(0).random((4, 3)).astype("float32")
-    for name, kwargs in (("categorical_accuracy", {}), ("top_k_categorical_accuracy", {"k": 2})):
+    for name, kwargs in (
+        ("categorical_accuracy", {}),
+        ("top_k_categorical_accuracy", {"k": 2}),
+    ):
         ours = getattr(metrics, name)(y_true, y_pred, **kwargs)
         theirs = getattr(keras.metrics, name)(y_true, y_pred, **kwargs)
         np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs))

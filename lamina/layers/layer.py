@@ -333,11 +333,6 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
             previous_mask = getattr(inputs, "_keras_mask", None)
         else:
             inputs = self._convert_inputs(inputs)
-            if (
-                isinstance(inputs, torch.Tensor)
-                and inputs.dtype is not self._compute_torch_dtype
-            ):
-                inputs = self._promote(inputs)
             args = (inputs, *args[1:])
             previous_mask = _input_mask(inputs)
         if not self.built:
@@ -366,11 +361,7 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
         _ctx.training = training
         try:
             if self._autocast_context:
-                device = (
-                    inputs.device.type if isinstance(inputs, torch.Tensor) else "cpu"
-                )
-                with torch.autocast(device, dtype=self._compute_torch_dtype):
-                    outputs = _module_call(self, *args, **kwargs)
+                outputs = self._autocast_call(inputs, args, kwargs)
             elif (
                 self._forward_hooks
                 or self._forward_pre_hooks
@@ -392,15 +383,14 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
             elif previous_mask is not None and not info.has_mask:
                 # A layer whose `call` takes `mask` consumed it; any other would
                 # drop it silently and let padding into the results.
-                raise ValueError(
-                    f"{describe(self)} received a mask from an upstream layer "
-                    "(Masking, Embedding(mask_zero=True), ...), but it does not "
-                    "support masking, so the padded steps would count as data. Use "
-                    "a layer that supports masks here (an RNN, "
-                    "GlobalAveragePooling1D, ...), or drop the mask explicitly before "
-                    "this layer, e.g. with `keras.layers.Lambda(lambda x: x)`."
-                )
+                raise _unsupported_mask_error(self)
         return outputs
+
+    def _autocast_call(self, inputs, args, kwargs):
+        """Run the call under ``torch.autocast`` (mixed precision policies)."""
+        device = inputs.device.type if isinstance(inputs, torch.Tensor) else "cpu"
+        with torch.autocast(device, dtype=self._compute_torch_dtype):
+            return _module_call(self, *args, **kwargs)
 
     def _promote(self, inputs: torch.Tensor) -> torch.Tensor:
         """``inputs`` in the compute dtype where Keras would compute in it: floating
@@ -435,7 +425,13 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
 
         if isinstance(inputs, (list, tuple, dict)):
             return tree.map_structure(convert, inputs)
-        return convert(inputs)
+        inputs = convert(inputs)
+        if (
+            isinstance(inputs, torch.Tensor)
+            and inputs.dtype is not self._compute_torch_dtype
+        ):
+            inputs = self._promote(inputs)
+        return inputs
 
     def _check_spec(self, inputs) -> None:
         shape = getattr(inputs, "shape", None)
@@ -578,6 +574,17 @@ def _track_build(build):
     return wrapper
 
 
+def _unsupported_mask_error(layer) -> ValueError:
+    return ValueError(
+        f"{describe(layer)} received a mask from an upstream layer "
+        "(Masking, Embedding(mask_zero=True), ...), but it does not "
+        "support masking, so the padded steps would count as data. Use "
+        "a layer that supports masks here (an RNN, "
+        "GlobalAveragePooling1D, ...), or drop the mask explicitly before "
+        "this layer, e.g. with `keras.layers.Lambda(lambda x: x)`."
+    )
+
+
 def _accept_arrays(compute_mask):
     """Wrap a subclass's ``compute_mask`` so NumPy inputs and masks work, as in
     Keras (its ops take arrays; torch's tensor methods do not)."""
@@ -585,7 +592,9 @@ def _accept_arrays(compute_mask):
     @functools.wraps(compute_mask)
     def wrapper(self, inputs, *args, **kwargs):
         if _holds_arrays((inputs, args, kwargs)):
-            inputs, args, kwargs = tree.map_structure(_as_tensor, (inputs, args, kwargs))
+            inputs, args, kwargs = tree.map_structure(
+                _as_tensor, (inputs, args, kwargs)
+            )
         return compute_mask(self, inputs, *args, **kwargs)
 
     return wrapper

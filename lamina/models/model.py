@@ -129,7 +129,9 @@ class Model(Trainer, Layer):
 
     def load_weights(self, filepath, skip_mismatch=False, by_name=False):
         """Load weights from ``.weights.h5``, ``.keras`` or Keras 1/2 ``.h5``."""
-        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+        saving_api.load_weights(
+            self, filepath, skip_mismatch=skip_mismatch, by_name=by_name
+        )
 
     def to_json(self, **kwargs) -> str:
         """The model's Keras 3 serialization as JSON (``model_from_json`` reads it)."""

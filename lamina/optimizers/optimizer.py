@@ -40,6 +40,53 @@ def _check_optional_number(owner, arg, value, low=0.0):
     return value
 
 
+def _check_optional_int(owner, arg, value, minimum):
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or value < minimum
+    ):
+        raise arg_error(owner, arg, f"None or an integer >= {minimum}", value)
+    return value
+
+
+def _check_clipping(owner, clipnorm, clipvalue, global_clipnorm) -> tuple:
+    """The three clipping arguments, checked: numbers >= 0, at most one set."""
+    clips = {
+        "clipnorm": clipnorm,
+        "clipvalue": clipvalue,
+        "global_clipnorm": global_clipnorm,
+    }
+    for arg, value in clips.items():
+        _check_optional_number(owner, arg, value)
+    if sum(value is not None for value in clips.values()) > 1:
+        raise ValueError(
+            f"{describe(owner)}: only one of `clipnorm`, `clipvalue` and "
+            f"`global_clipnorm` can be set; got {clips}."
+        )
+    return clipnorm, clipvalue, global_clipnorm
+
+
+def _pop_keras2_arguments(owner, kwargs: dict, learning_rate):
+    """The learning rate, after Keras 2's ``lr`` and ``decay`` (ignored, as in
+    Keras 3) are taken out of ``kwargs``; anything else left there is an error."""
+    if "lr" in kwargs:
+        warnings.warn(
+            "The `lr` argument is deprecated, use `learning_rate` instead.",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        learning_rate = kwargs.pop("lr")
+    if kwargs.pop("decay", None) is not None:
+        warnings.warn(
+            "Argument `decay` is no longer supported and will be ignored.",
+            stacklevel=4,
+        )
+    if kwargs:
+        raise ValueError(
+            f"{type(owner).__name__}: unrecognized argument(s) {sorted(kwargs)}."
+        )
+    return learning_rate
+
+
 def _state_variable(value, name: str) -> Variable:
     variable = Variable(torch.as_tensor(value), requires_grad=False)
     variable.name = name
@@ -90,62 +137,23 @@ class Optimizer:
         name=None,
         **kwargs,
     ):
-        if "lr" in kwargs:  # Keras 2 spelling
-            warnings.warn(
-                "The `lr` argument is deprecated, use `learning_rate` instead.",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            learning_rate = kwargs.pop("lr")
-        if kwargs.pop("decay", None) is not None:
-            warnings.warn(
-                "Argument `decay` is no longer supported and will be ignored.",
-                stacklevel=3,
-            )
-        if kwargs:
-            raise ValueError(
-                f"{type(self).__name__}: unrecognized argument(s) {sorted(kwargs)}."
-            )
+        learning_rate = _pop_keras2_arguments(self, kwargs, learning_rate)
         self.name = name or naming.auto_name(type(self).__name__)
         self.weight_decay = _check_optional_number(self, "weight_decay", weight_decay)
-        self.clipnorm = _check_optional_number(self, "clipnorm", clipnorm)
-        self.clipvalue = _check_optional_number(self, "clipvalue", clipvalue)
-        self.global_clipnorm = _check_optional_number(
-            self, "global_clipnorm", global_clipnorm
+        self.clipnorm, self.clipvalue, self.global_clipnorm = _check_clipping(
+            self, clipnorm, clipvalue, global_clipnorm
         )
-        clips = {"clipnorm": clipnorm, "clipvalue": clipvalue}
-        clips["global_clipnorm"] = global_clipnorm
-        if sum(value is not None for value in clips.values()) > 1:
-            raise ValueError(
-                f"{describe(self)}: only one of `clipnorm`, `clipvalue` and "
-                f"`global_clipnorm` can be set; got {clips}."
-            )
         self.use_ema = bool(use_ema)
         if use_ema and not 0.0 <= ema_momentum <= 1.0:
             raise arg_error(self, "ema_momentum", "a number in [0, 1]", ema_momentum)
-        if ema_overwrite_frequency is not None and (
-            not isinstance(ema_overwrite_frequency, int) or ema_overwrite_frequency < 1
-        ):
-            raise arg_error(
-                self,
-                "ema_overwrite_frequency",
-                "None or an integer >= 1",
-                ema_overwrite_frequency,
-            )
         self.ema_momentum = ema_momentum
-        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.ema_overwrite_frequency = _check_optional_int(
+            self, "ema_overwrite_frequency", ema_overwrite_frequency, 1
+        )
         self.loss_scale_factor = loss_scale_factor
-        if gradient_accumulation_steps is not None and (
-            not isinstance(gradient_accumulation_steps, int)
-            or gradient_accumulation_steps < 2
-        ):
-            raise arg_error(
-                self,
-                "gradient_accumulation_steps",
-                "None or an integer >= 2",
-                gradient_accumulation_steps,
-            )
-        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self.gradient_accumulation_steps = _check_optional_int(
+            self, "gradient_accumulation_steps", gradient_accumulation_steps, 2
+        )
         self.built = False
         self._variables: list[Variable] = []
         self._trainable_variables: list[torch.Tensor] = []

@@ -36,6 +36,7 @@ __all__ = [
     "serialize_keras_object",
 ]
 
+
 class SafeModeScope:
     """Inside the ``with`` block, deserialization runs with ``safe_mode``.
 
