@@ -93,37 +93,10 @@ def print_summary(
         names = [layer.name for layer in layers]
         start, end = names.index(layer_range[0]), names.index(layer_range[1]) + 1
         layers = layers[start:end]
-    headers = ["Layer (type)", "Output Shape", "Param #"]
-    positions = positions or ([0.45, 0.80, 1.0] if chain else [0.3, 0.55, 0.7, 1.0])
-    if not chain:
-        headers.append("Connected to")
-    if show_trainable:
-        headers.append("Trainable")
-        positions = list(positions) + [positions[-1] + 0.1]
     line_length = line_length or 78
-    scale = positions[-1]
-    bounds = [0] + [int(p / scale * line_length) for p in positions]
-    table = Table(box=box.HEAVY_HEAD, show_lines=True, width=line_length)
-    for i, header in enumerate(headers):
-        justify = (
-            "right"
-            if header == "Param #"
-            else ("center" if header == "Trainable" else "left")
-        )
-        table.add_column(
-            header,
-            justify=justify,
-            no_wrap=False,
-            width=max(bounds[i + 1] - bounds[i] - 3, 5),
-        )
+    table = _empty_table(chain, positions, show_trainable, line_length)
     for layer in layers:
         _add_rows(table, model, layer, chain, show_trainable, expand_nested, depth=0)
-
-    total, total_bytes = (
-        _weights_size(model.weights) if model.built or model.weights else (0, 0)
-    )
-    trainable, trainable_bytes = _weights_size(model.trainable_weights)
-    frozen, frozen_bytes = total - trainable, total_bytes - trainable_bytes
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -134,13 +107,46 @@ def print_summary(
     )
     console.print(f'Model: "{model.name}"')
     console.print(table)
-    console.print(f" Total params: {total:,} ({readable_size(total_bytes)})")
-    console.print(
-        f" Trainable params: {trainable:,} ({readable_size(trainable_bytes)})"
-    )
-    console.print(f" Non-trainable params: {frozen:,} ({readable_size(frozen_bytes)})")
+    for line in _totals(model):
+        console.print(line)
     text = buffer.getvalue().rstrip("\n")
     (print_fn or print)(text)
+
+
+def _empty_table(chain, positions, show_trainable, line_length) -> Table:
+    """The table's columns: Keras's headers, widths from ``positions``."""
+    headers = ["Layer (type)", "Output Shape", "Param #"]
+    positions = positions or ([0.45, 0.80, 1.0] if chain else [0.3, 0.55, 0.7, 1.0])
+    if not chain:
+        headers.append("Connected to")
+    if show_trainable:
+        headers.append("Trainable")
+        positions = list(positions) + [positions[-1] + 0.1]
+    scale = positions[-1]
+    bounds = [0] + [int(p / scale * line_length) for p in positions]
+    justify = {"Param #": "right", "Trainable": "center"}
+    table = Table(box=box.HEAVY_HEAD, show_lines=True, width=line_length)
+    for i, header in enumerate(headers):
+        table.add_column(
+            header,
+            justify=justify.get(header, "left"),
+            no_wrap=False,
+            width=max(bounds[i + 1] - bounds[i] - 3, 5),
+        )
+    return table
+
+
+def _totals(model) -> list[str]:
+    total, total_bytes = (
+        _weights_size(model.weights) if model.built or model.weights else (0, 0)
+    )
+    trainable, trainable_bytes = _weights_size(model.trainable_weights)
+    frozen, frozen_bytes = total - trainable, total_bytes - trainable_bytes
+    return [
+        f" Total params: {total:,} ({readable_size(total_bytes)})",
+        f" Trainable params: {trainable:,} ({readable_size(trainable_bytes)})",
+        f" Non-trainable params: {frozen:,} ({readable_size(frozen_bytes)})",
+    ]
 
 
 def _add_rows(table, model, layer, chain, show_trainable, expand_nested, depth) -> None:
