@@ -10,7 +10,7 @@ Keras 3 follows on every backend.
 from __future__ import annotations
 
 from lamina.layers.pooling.base_pooling import POOL_MODES
-from lamina.layers.reshaping.spatial_layer import SpatialLayer
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import pooling
 from lamina.utils.validation import check_choice, normalize_tuple
 

@@ -9,7 +9,7 @@ masked gives 0 rather than NaN (0 / 0).
 
 from __future__ import annotations
 
-from lamina.layers.reshaping.spatial_layer import SpatialLayer
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import pooling
 from lamina.utils.validation import check_choice
 

@@ -10,7 +10,7 @@ is uneven, e.g. ``pool_size=3, strides=2`` on an even length).
 
 from __future__ import annotations
 
-from lamina.layers.reshaping.spatial_layer import SpatialLayer
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import pooling, shapes
 from lamina.utils.validation import check_choice, normalize_tuple, shape_error
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lamina.layers.pooling.base_pooling import ARGS, BasePooling
-from lamina.layers.reshaping.spatial_layer import fill_docs
+from lamina.layers.spatial import fill_docs
 
 
 @fill_docs(ARGS)

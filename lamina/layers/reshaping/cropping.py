@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from lamina.layers.call_context import call_context
-from lamina.layers.reshaping.spatial_layer import (
+from lamina.layers.spatial import (
     SpatialLayer,
     fill_docs,
     normalize_pairs,

@@ -3,7 +3,7 @@ integer factor (``BaseUpSampling``, computed by ``lamina.ops.resize.upsample``).
 
 from __future__ import annotations
 
-from lamina.layers.reshaping.spatial_layer import SpatialLayer, fill_docs
+from lamina.layers.spatial import SpatialLayer, fill_docs
 from lamina.ops import resize, shapes
 from lamina.utils.validation import check_choice, normalize_tuple
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from lamina.layers.reshaping.spatial_layer import (
+from lamina.layers.spatial import (
     SpatialLayer,
     fill_docs,
     normalize_pairs,
