@@ -3,9 +3,8 @@ spatial axes of ``(batch, *spatial, channels)`` or ``(batch, channels, *spatial)
 inputs (pooling, cropping, zero padding, upsampling).
 
 It validates ``data_format``, fixes the input rank, applies per-axis length rules
-(from ``lamina.ops.shapes``) to the spatial axes of a shape, writes configs with
-the keys of the public class's signature, and fills the argument paragraphs the
-public classes' docstrings share.
+(from ``lamina.ops.shapes``) to the spatial axes of a shape, and writes configs
+with the keys of the public class's signature.
 """
 
 from __future__ import annotations
@@ -117,24 +116,3 @@ def normalize_pairs(owner, arg: str, value, rank: int) -> tuple:
         raise arg_error(owner, arg, rule, value)
     return pairs
 
-
-def fill_docs(paragraphs: dict):
-    """A class decorator replacing each docstring line ``{key}`` by the paragraph
-    ``paragraphs[key]``, indented like the placeholder, with ``{rank}`` in it
-    replaced by the rank in the class name (``Cropping2D``: 2)."""
-
-    def decorate(cls):
-        rank = next(c for c in cls.__name__ if c.isdigit())
-        lines = []
-        for line in cls.__doc__.splitlines():
-            key = line.strip()[1:-1] if line.strip().startswith("{") else None
-            if key in paragraphs:
-                indent = line[: len(line) - len(line.lstrip())]
-                text = paragraphs[key].replace("{rank}", rank)
-                lines += [indent + line for line in text.splitlines()]
-            else:
-                lines.append(line)
-        cls.__doc__ = "\n".join(lines)
-        return cls
-
-    return decorate

@@ -161,35 +161,19 @@ class BaseSpatialConv(Layer):
 
 
 # ----------------------------------------------------------------- docs
-# Argument paragraphs shared by the public classes' docstrings, which name them
-# on a line of their own (``{filters}``); ``shared_docs`` fills them in.
+# The convolutions' own argument paragraphs, besides the shared ones of
+# ``lamina.layers.docs`` (``fill_docs(ARGS)`` fills both in).
 ARGS = {
-    "filters": """filters: int, the number of output channels.""",
-    "kernel_size": """kernel_size: int or tuple of ``rank`` ints, the window size.""",
-    "strides": """strides: int or tuple of ``rank`` ints, the step between windows
-    (default 1).""",
-    "padding": """padding: ``"valid"`` (no padding) or ``"same"`` (zeros so that
-    ``output = ceil(input / strides)``; an odd total puts the extra zero at the
-    end, as TensorFlow does). Case-insensitive.""",
     "padding_causal": """padding: ``"valid"``, ``"same"`` (zeros so that
     ``output = ceil(input / strides)``, the extra zero of an odd total at the end)
     or ``"causal"`` (``(kernel_size - 1) * dilation_rate`` zeros before the
     input only: ``output[t]`` never sees ``input[t + 1:]``).""",
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "dilation_rate": """dilation_rate: int or tuple of ``rank`` ints, the spacing
+    "dilation_rate": """dilation_rate: int or tuple of {rank} ints, the spacing
     between kernel taps (default 1). Unlike Keras, it may exceed 1 together with
     ``strides``.""",
     "groups": """groups: int dividing ``filters`` and the input channels; channel
     group ``g`` of the input is convolved to channel group ``g`` of the output
     (default 1).""",
-    "activation": """activation: name or function applied to the output (default:
-    none).""",
-    "use_bias": """use_bias: whether to add a ``bias`` vector (default True).""",
-    "kernel_args": """kernel_initializer, bias_initializer: default
-    ``"glorot_uniform"``, ``"zeros"``.
-kernel_regularizer, bias_regularizer, activity_regularizer: optional.
-kernel_constraint, bias_constraint: optional, applied after updates.""",
     "depth_multiplier": """depth_multiplier: int, output channels per input channel
     of the depthwise step (default 1).""",
     "depthwise_args": """depthwise_initializer, bias_initializer: default
@@ -203,10 +187,9 @@ depthwise_regularizer, pointwise_regularizer, bias_regularizer,
     activity_regularizer: optional.
 depthwise_constraint, pointwise_constraint, bias_constraint: optional, applied
     after updates.""",
-    "output_padding": """output_padding: None, or int or tuple of ``rank`` ints, each
+    "output_padding": """output_padding: None, or int or tuple of {rank} ints, each
     less than its stride: cells added at the end of each output axis (see Output
     shape).""",
-    "kwargs": """**kwargs: ``name``, ``dtype``, ``trainable``, ... (see ``Layer``).""",
     "conv_length": """per spatial axis, with ``k' = (kernel_size - 1) *
 dilation_rate + 1``: ``ceil((n - k' + 1) / strides)`` for ``"valid"``,
 ``ceil(n / strides)`` for ``"same"`` (and ``"causal"``).""",
@@ -221,17 +204,3 @@ output_padding`` for ``"same"``.""",
     for the kernel.""",
 }
 
-
-def shared_docs(cls):
-    """Fill the ``{name}`` lines of ``cls.__doc__`` with the ``ARGS`` paragraphs,
-    indented like the placeholder."""
-    lines = []
-    for line in cls.__doc__.splitlines():
-        key = line.strip()[1:-1] if line.strip().startswith("{") else None
-        if key in ARGS:
-            indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + text for text in ARGS[key].splitlines()]
-        else:
-            lines.append(line)
-    cls.__doc__ = "\n".join(lines)
-    return cls

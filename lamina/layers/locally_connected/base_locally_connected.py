@@ -268,29 +268,17 @@ def convert_weights(layer: BaseLocallyConnected, implementation) -> list[np.ndar
 
 
 # ----------------------------------------------------------------- docs
-# Paragraphs shared by the public classes' docstrings, which name them on a line
-# of their own (``{filters}``); ``shared_docs`` fills them in.
+# LocallyConnected's own paragraphs, besides the shared ones of
+# ``lamina.layers.docs`` (``fill_docs(ARGS)`` fills both in).
 ARGS = {
-    "filters": """filters: int, the number of output channels.""",
-    "kernel_size": """kernel_size: int or tuple of ``rank`` ints, the window size.""",
-    "strides": """strides: int or tuple of ``rank`` ints, the step between windows
-    (default 1).""",
     "padding": """padding: ``"valid"`` (no padding) or ``"same"`` (output length
     ``ceil(n / strides)``; implementations 2, 3 and ``"auto"`` only, as in
     tf.keras). tf.keras's ``same`` is not the convolution's: window ``q`` reads
     cells ``q * s - k // 2`` to ``q * s - k // 2 + k - 1`` (cells outside the
     input connect nothing), which differs from ``Conv`` for even kernels or
     strides > 1; we follow tf.keras so its weights give its outputs.""",
-    "data_format": """data_format: ``"channels_last"`` or ``"channels_first"``.
-    Default: ``keras.config.image_data_format()``.""",
-    "activation": """activation: name or function applied to the output (default:
-    none).""",
     "use_bias": """use_bias: whether to add a ``bias`` per output position and
     filter (default True).""",
-    "kernel_args": """kernel_initializer, bias_initializer: default
-    ``"glorot_uniform"``, ``"zeros"``.
-kernel_regularizer, bias_regularizer, activity_regularizer: optional.
-kernel_constraint, bias_constraint: optional, applied after updates.""",
     "implementation": """implementation: the kernel layout (tf.keras's, see
     Weights) and how the layer computes; all give the same outputs (default 1,
     as in tf.keras). ``1``: gather the patches, one batched matmul over
@@ -307,8 +295,6 @@ kernel_constraint, bias_constraint: optional, applied after updates.""",
     ``padding="same"`` too (the kernel then keeps entries for cells outside the
     input, which stay unused). ``convert_weights`` / ``with_implementation``
     switch a trained layer.""",
-    "kwargs": """**kwargs: ``name``, ``dtype``, ``trainable``, ``input_shape``, ...
-    (see ``Layer``).""",
     "length": """per spatial axis ``ceil((n - kernel_size + 1) / strides)`` for
 ``"valid"``, ``ceil(n / strides)`` for ``"same"``.""",
     "weights": """``kernel`` in tf.keras's layout of the implementation, then
@@ -333,17 +319,3 @@ values of the CSR matrix that maps inputs to outputs).""",
     ones.""",
 }
 
-
-def shared_docs(cls):
-    """Fill the ``{name}`` lines of ``cls.__doc__`` with the ``ARGS`` paragraphs,
-    indented like the placeholder."""
-    lines = []
-    for line in cls.__doc__.splitlines():
-        key = line.strip()[1:-1] if line.strip().startswith("{") else None
-        if key in ARGS:
-            indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + text for text in ARGS[key].splitlines()]
-        else:
-            lines.append(line)
-    cls.__doc__ = "\n".join(lines)
-    return cls

@@ -53,11 +53,8 @@ class BaseGlobalPooling(SpatialLayer):
 
 
 ARGS = {
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
     "keepdims": """keepdims: keep the spatial axes, with length 1 (default False:
     the output is ``(batch, channels)``).""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "global_shape": """``(batch, channels)``; with ``keepdims``, the input shape with
 every spatial length 1.""",
     "raises": """ValueError: at construction, an unknown ``data_format``; at build,

@@ -96,9 +96,6 @@ ARGS = {
     cell of an odd total at the end; each window averages only its cells inside
     the input, as TensorFlow and JAX. Keras 3's torch backend instead averages
     replicated edge cells when the extension is uneven). Case-insensitive.""",
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "pool_length": """Same layout, each spatial length ``n`` becoming
 ``ceil((n - pool_size + 1) / strides)`` for ``"valid"`` and ``ceil(n / strides)``
 for ``"same"``.""",
