@@ -1,6 +1,7 @@
-"""What every convolution layer shares: the spatial arguments (kernel_size, strides,
-padding, data_format, dilation_rate), activation and bias, the input spec, output
-shapes from ``lamina.ops.shapes``, and the argument paragraphs of the docstrings.
+"""What every convolution layer shares on top of ``SpatialLayer`` (data_format,
+layouts, input spec): the spatial arguments (kernel_size, strides, padding,
+dilation_rate), activation and bias, output shapes from ``lamina.ops.shapes``, and
+the convolutions' own argument paragraphs of the docstrings.
 
 Differences from Keras 3, on purpose: ``strides > 1`` together with
 ``dilation_rate > 1`` is accepted (torch computes it exactly; TensorFlow and so
@@ -9,18 +10,14 @@ Keras refuse it), and an input must have exactly ``rank + 2`` axes.
 
 from __future__ import annotations
 
-from lamina import activations, config, constraints, initializers, regularizers
-from lamina.layers.input_spec import InputSpec
-from lamina.layers.layer import Layer
+from lamina import activations, constraints, initializers, regularizers
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import shapes
 from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import check_choice, normalize_tuple, shape_error
 
-DATA_FORMATS = ("channels_last", "channels_first")
-SPATIAL_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
 
-
-class BaseSpatialConv(Layer):
+class BaseSpatialConv(SpatialLayer):
     """Base of the convolution layers (not public): validates and stores the
     arguments they all share, creates the bias, applies the activation, computes
     output shapes. Subclasses add their kernels in ``build`` and run their
@@ -44,35 +41,25 @@ class BaseSpatialConv(Layer):
         allow_causal=False,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        super().__init__(
+            rank=rank,
+            data_format=data_format,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = normalize_tuple(self, "strides", strides, rank)
         self.dilation_rate = normalize_tuple(self, "dilation_rate", dilation_rate, rank)
         choices = shapes.PADDINGS if allow_causal else ("valid", "same")
         self.padding = check_choice(self, "padding", padding, choices)
-        if data_format is None:
-            data_format = config.image_data_format()
-        self.data_format = check_choice(self, "data_format", data_format, DATA_FORMATS)
         self.activation = activations.get(activation)
         self._linear = self.activation is activations.get(None)
         self.use_bias = bool(use_bias)
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.bias_constraint = constraints.get(bias_constraint)
-        self._channel_axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(ndim=rank + 2, name=self._layout())
 
     # ------------------------------------------------------------ build
-    def _layout(self) -> str:
-        """``(batch, rows, cols, channels)``: the axes this layer expects."""
-        spatial = SPATIAL_NAMES[self.rank]
-        if self.data_format == "channels_last":
-            axes = ("batch", *spatial, "channels")
-        else:
-            axes = ("batch", "channels", *spatial)
-        return f"({', '.join(axes)})"
-
     def _check_input(self, input_shape) -> int:
         """The channel count of ``input_shape``, checked: known and the output of
         every spatial axis non-empty. Fixes the channel axis in the input spec."""
@@ -95,9 +82,7 @@ class BaseSpatialConv(Layer):
                 f"(the output shape would be {output_shape})",
                 input_shape,
             )
-        self.input_spec = InputSpec(
-            ndim=self.rank + 2, axes={self._channel_axis: channels}, name=self._layout()
-        )
+        self.input_spec = self._input_spec({self._channel_axis: channels})
         return channels
 
     def _bias_weight(self, size: int):
@@ -112,9 +97,6 @@ class BaseSpatialConv(Layer):
         )
 
     # ------------------------------------------------------------ shapes
-    def _spatial(self, shape) -> tuple:
-        return tuple(shape[1:-1] if self.data_format == "channels_last" else shape[2:])
-
     def _output_length(self, n, axis: int):
         return shapes.conv_output_length(
             n,
@@ -128,15 +110,12 @@ class BaseSpatialConv(Layer):
         return self.filters
 
     def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
-        lengths = tuple(
-            self._output_length(n, axis)
-            for axis, n in enumerate(self._spatial(input_shape))
+        output_shape = list(
+            self._map_spatial(input_shape, self._output_length, range(self.rank))
         )
-        channels = self._output_channels(input_shape[self._channel_axis])
-        if self.data_format == "channels_last":
-            return (input_shape[0], *lengths, channels)
-        return (input_shape[0], channels, *lengths)
+        channel_axis = self._channel_axis
+        output_shape[channel_axis] = self._output_channels(output_shape[channel_axis])
+        return tuple(output_shape)
 
     # ------------------------------------------------------------ call
     def _activate(self, outputs):
