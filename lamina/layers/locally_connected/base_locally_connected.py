@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from lamina import activations, config, constraints, initializers, regularizers
-from lamina.layers.input_spec import InputSpec
-from lamina.layers.layer import Layer
+from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.locally_connected.connectivity import Geometry
 from lamina.layers.locally_connected.strategies import (
     CANDIDATES,
     STRATEGIES,
     choose,
 )
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import shapes
 from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import (
@@ -31,9 +30,7 @@ from lamina.utils.validation import (
     shape_error,
 )
 
-DATA_FORMATS = ("channels_last", "channels_first")
 IMPLEMENTATIONS = (1, 2, 3, "auto")
-SPATIAL_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
 
 
 def stored_layout(implementation) -> int:
@@ -42,7 +39,7 @@ def stored_layout(implementation) -> int:
     return 1 if implementation == "auto" else implementation
 
 
-class BaseLocallyConnected(Layer):
+class BaseLocallyConnected(SpatialLayer):
     """Base of LocallyConnected1D/2D/3D (see their docstrings)."""
 
     def __init__(
@@ -66,15 +63,16 @@ class BaseLocallyConnected(Layer):
         implementation=1,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        super().__init__(
+            rank=rank,
+            data_format=data_format,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
         self.filters = check_int(self, "filters", filters, minimum=1)
         self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = normalize_tuple(self, "strides", strides, rank)
         self.padding = check_choice(self, "padding", padding, ("valid", "same"))
-        if data_format is None:
-            data_format = config.image_data_format()
-        self.data_format = check_choice(self, "data_format", data_format, DATA_FORMATS)
         self.implementation = self._check_implementation(implementation)
         if self.padding == "same" and self.implementation == 1:
             raise arg_error(
@@ -93,8 +91,6 @@ class BaseLocallyConnected(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        self._channel_axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(ndim=rank + 2, name=self._layout())
         self.geometry = None
 
     def _check_implementation(self, value):
@@ -104,17 +100,6 @@ class BaseLocallyConnected(Layer):
             if int(value) in IMPLEMENTATIONS:
                 return int(value)
         raise arg_error(self, "implementation", '1, 2, 3 or "auto"', value)
-
-    def _layout(self) -> str:
-        spatial = SPATIAL_NAMES[self.rank]
-        if self.data_format == "channels_last":
-            axes = ("batch", *spatial, "channels")
-        else:
-            axes = ("batch", "channels", *spatial)
-        return f"({', '.join(axes)})"
-
-    def _spatial(self, shape) -> tuple:
-        return tuple(shape[1:-1] if self.data_format == "channels_last" else shape[2:])
 
     # ------------------------------------------------------------ build
     def build(self, input_shape):
@@ -139,10 +124,9 @@ class BaseLocallyConnected(Layer):
         compute = choose(geometry, layout, CANDIDATES[self.implementation])
         self._strategy = STRATEGIES[compute](geometry, layout).to(self.kernel.device)
         self.geometry = geometry
-        first = 1 if self.data_format == "channels_last" else 2
-        axes = {first + i: n for i, n in enumerate(geometry.in_sizes)}
+        axes = dict(zip(self._spatial_axes, geometry.in_sizes))
         axes[self._channel_axis] = geometry.channels
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes=axes, name=self._layout())
+        self.input_spec = self._input_spec(axes)
 
     def _geometry(self, input_shape) -> Geometry:
         """The connectivity for ``input_shape``, which must be fully known (the
@@ -174,7 +158,7 @@ class BaseLocallyConnected(Layer):
             self.padding,
             channels,
             self.filters,
-            self.data_format == "channels_first",
+            not self._channels_last,
         )
 
     # ------------------------------------------------------------ call
@@ -183,16 +167,16 @@ class BaseLocallyConnected(Layer):
         return outputs if self._linear else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
-        lengths = tuple(
-            shapes.conv_output_length(n, k, self.padding, s)
-            for n, k, s in zip(
-                self._spatial(input_shape), self.kernel_size, self.strides
+        output_shape = list(
+            self._map_spatial(
+                input_shape, self._output_length, self.kernel_size, self.strides
             )
         )
-        if self.data_format == "channels_last":
-            return (input_shape[0], *lengths, self.filters)
-        return (input_shape[0], self.filters, *lengths)
+        output_shape[self._channel_axis] = self.filters
+        return tuple(output_shape)
+
+    def _output_length(self, n, kernel_size, stride):
+        return shapes.conv_output_length(n, kernel_size, self.padding, stride)
 
     # ------------------------------------------------------------ conversion
     def with_implementation(self, implementation) -> BaseLocallyConnected:
