@@ -1,94 +1,149 @@
-"""SpatialDropout1D/2D/3D: Dropout of whole feature maps."""
+"""SpatialDropout1D/2D/3D: Dropout of whole feature maps (``BaseSpatialDropout``):
+one keep decision per (sample, channel), which regularizes better than single
+elements when neighbouring activations are correlated."""
 
 from __future__ import annotations
 
-from lamina import config
-from lamina.layers.input_spec import InputSpec
+from lamina.layers.docs import fill_docs
 from lamina.layers.regularization.dropout import Dropout
+from lamina.layers.spatial import SpatialLayer
 
 
-class BaseSpatialDropout(Dropout):
-    """Dropout of whole feature maps: one keep decision per (sample, channel)."""
+class BaseSpatialDropout(SpatialLayer, Dropout):
+    """Base of the spatial dropout layers (not public): a ``Dropout`` whose noise
+    shape is ``(batch, 1, ..., 1, channels)`` (or channels first)."""
 
-    def __init__(self, rank, rate, data_format=None, seed=None, name=None, dtype=None):
-        super().__init__(rate, seed=seed, name=name, dtype=dtype)
-        self.rank = rank
-        self.data_format = (
-            config.standardize_data_format(data_format) if rank > 1 else "channels_last"
+    def __init__(self, *, rank, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(
+            rank=rank, data_format=data_format, rate=rate, seed=seed, **kwargs
         )
-        self.input_spec = InputSpec(ndim=rank + 2)
 
     def _mask_shape(self, inputs):
-        batch, channels_axis = (
-            inputs.shape[0],
-            (1 if self.data_format == "channels_first" else inputs.ndim - 1),
-        )
         shape = [1] * inputs.ndim
-        shape[0], shape[channels_axis] = batch, inputs.shape[channels_axis]
+        shape[0] = inputs.shape[0]
+        shape[self._channel_axis] = inputs.shape[self._channel_axis]
         return tuple(shape)
 
     def get_config(self):
-        config_dict = {
+        config = {
             "rate": self.rate,
             "seed": self.seed,
             "name": self.name,
             "dtype": self.dtype_policy.name,
         }
-        if self.rank > 1:
-            config_dict["data_format"] = self.data_format
-        return config_dict
+        if self.rank > 1:  # SpatialDropout1D takes no data_format
+            config["data_format"] = self.data_format
+        return config
 
 
-_SPATIAL_DOC = """Spatial {rank}D dropout: drops entire {maps} instead of single elements,
-    which regularizes better when neighbouring activations are correlated.
+ARGS = {
+    "rate": """rate: float in [0, 1], the fraction of feature maps to drop.""",
+    "seed": """seed: optional int for reproducible masks.""",
+    "name_dtype": """name, dtype: as for every ``Layer``.""",
+    "call": """Call arguments:
+    training: whether to drop (default: inference, where the layer is the
+        identity). Kept maps are scaled by ``1 / (1 - rate)``.""",
+    "raises": """ValueError: at construction, a ``rate`` outside [0, 1], a non-int
+    ``seed`` or an unknown ``data_format``; at call, an input of the wrong
+    rank.""",
+}
+
+
+@fill_docs(ARGS)
+class SpatialDropout1D(BaseSpatialDropout):
+    """Spatial 1D dropout: drops whole channels of ``(batch, steps, channels)``.
 
     Args:
-        rate: float in [0, 1], fraction of feature maps to drop.{format_arg}
-        seed: optional int for reproducible masks.
+        {rate}
+        {seed}
+        {name_dtype}
 
-    Input shape: {shape}. Output shape: the same. Weights: none.
+    Input shape:
+        ``(batch, steps, channels)``. Output shape: the same. Weights: none.
+
+    {call}
+
+    Raises:
+        {raises}
+
+    Example:
+    >>> import lamina as keras
+    >>> layer = keras.layers.SpatialDropout1D(0.5, seed=1)
+    >>> x = keras.ops.ones((1, 4, 3))
+    >>> y = layer(x, training=True)  # each channel all 0 or all 2
+    >>> [len(set(y[0, :, c].tolist())) for c in range(3)]
+    [1, 1, 1]
     """
 
-
-class SpatialDropout1D(BaseSpatialDropout):
-    __doc__ = _SPATIAL_DOC.format(
-        rank=1,
-        maps="1D feature maps (channels)",
-        format_arg="",
-        shape="(batch, steps, channels)",
-    )
-
     def __init__(self, rate, seed=None, name=None, dtype=None):
-        super().__init__(1, rate, seed=seed, name=name, dtype=dtype)
-
-
-_FORMAT_ARG = """
-        data_format: "channels_last" (default from keras.json) or "channels_first"."""
-
-
-class SpatialDropout2D(BaseSpatialDropout):
-    __doc__ = _SPATIAL_DOC.format(
-        rank=2,
-        maps="2D feature maps",
-        format_arg=_FORMAT_ARG,
-        shape="(batch, rows, cols, channels) or (batch, channels, rows, cols)",
-    )
-
-    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
         super().__init__(
-            2, rate, data_format=data_format, seed=seed, name=name, dtype=dtype
+            rank=1,
+            rate=rate,
+            data_format="channels_last",
+            seed=seed,
+            name=name,
+            dtype=dtype,
         )
 
 
-class SpatialDropout3D(BaseSpatialDropout):
-    __doc__ = _SPATIAL_DOC.format(
-        rank=3,
-        maps="3D feature maps",
-        format_arg=_FORMAT_ARG,
-        shape="(batch, dim1, dim2, dim3, channels) or channels first",
-    )
+@fill_docs(ARGS)
+class SpatialDropout2D(BaseSpatialDropout):
+    """Spatial 2D dropout: drops whole 2D feature maps of images.
+
+    Args:
+        {rate}
+        {data_format}
+        {seed}
+        {name_dtype}
+
+    Input shape:
+        ``(batch, rows, cols, channels)``, or ``(batch, channels, rows, cols)`` for
+        channels_first. Output shape: the same. Weights: none.
+
+    {call}
+
+    Raises:
+        {raises}
+    """
 
     def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
         super().__init__(
-            3, rate, data_format=data_format, seed=seed, name=name, dtype=dtype
+            rank=2,
+            rate=rate,
+            data_format=data_format,
+            seed=seed,
+            name=name,
+            dtype=dtype,
+        )
+
+
+@fill_docs(ARGS)
+class SpatialDropout3D(BaseSpatialDropout):
+    """Spatial 3D dropout: drops whole 3D feature maps of volumes.
+
+    Args:
+        {rate}
+        {data_format}
+        {seed}
+        {name_dtype}
+
+    Input shape:
+        ``(batch, dim1, dim2, dim3, channels)``, or
+        ``(batch, channels, dim1, dim2, dim3)`` for channels_first. Output shape:
+        the same. Weights: none.
+
+    {call}
+
+    Raises:
+        {raises}
+    """
+
+    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None):
+        super().__init__(
+            rank=3,
+            rate=rate,
+            data_format=data_format,
+            seed=seed,
+            name=name,
+            dtype=dtype,
         )
