@@ -45,7 +45,7 @@ class BaseGlobalPooling(SpatialLayer):
     def compute_output_shape(self, input_shape):
         if self.keepdims:
             return self._map_spatial(input_shape, lambda n: 1)
-        channels = input_shape[-1 if self._channels_last else 1]
+        channels = input_shape[self._channel_axis]
         return (input_shape[0], channels)
 
     def get_config(self):
