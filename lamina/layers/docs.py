@@ -59,7 +59,9 @@ def _filled(doc: str, paragraphs: dict, rank: str | None) -> str:
         text = paragraphs[placeholder[1]]
         if rank is not None:
             # "tuple of 1 int", not "tuple of 1 ints"
-            text = text.replace("{rank} ints", "1 int" if rank == "1" else f"{rank} ints")
+            text = text.replace(
+                "{rank} ints", "1 int" if rank == "1" else f"{rank} ints"
+            )
             text = text.replace("{rank}", rank)
         indent = line[: len(line) - len(line.lstrip())]
         lines += [indent + text_line for text_line in text.splitlines()]

@@ -126,4 +126,3 @@ def normalize_pairs(owner, arg: str, value, rank: int) -> tuple:
     if any(v < 0 for p in pairs for v in p):
         raise arg_error(owner, arg, rule, value)
     return pairs
-

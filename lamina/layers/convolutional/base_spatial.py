@@ -182,4 +182,3 @@ output_padding`` for ``"same"``.""",
     at build, an input of the wrong rank, with unknown channels, or too small
     for the kernel.""",
 }
-

@@ -302,4 +302,3 @@ values of the CSR matrix that maps inputs to outputs).""",
     or smaller than the kernel; at call, spatial sizes other than the built
     ones.""",
 }
-
