@@ -10,10 +10,14 @@ Keras refuse it), and an input must have exactly ``rank + 2`` axes.
 
 from __future__ import annotations
 
-from lamina import activations, constraints, initializers, regularizers
+from lamina import activations
 from lamina.layers.spatial import SpatialLayer
+from lamina.layers.weight_options import (
+    set_weight_options,
+    weight_options,
+    weight_options_config,
+)
 from lamina.ops import shapes
-from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import check_choice, normalize_tuple, shape_error
 
 
@@ -21,7 +25,10 @@ class BaseSpatialConv(SpatialLayer):
     """Base of the convolution layers (not public): validates and stores the
     arguments they all share, creates the bias, applies the activation, computes
     output shapes. Subclasses add their kernels in ``build`` and run their
-    convolution in ``call``."""
+    convolution in ``call``.
+
+    ``**kwargs`` go on to ``SpatialLayer`` (``data_format``) and ``Layer``
+    (``activity_regularizer``, ``name``, ...)."""
 
     def __init__(
         self,
@@ -30,23 +37,16 @@ class BaseSpatialConv(SpatialLayer):
         kernel_size,
         strides=1,
         padding="valid",
-        data_format=None,
         dilation_rate=1,
         activation=None,
         use_bias=True,
         bias_initializer="zeros",
         bias_regularizer=None,
-        activity_regularizer=None,
         bias_constraint=None,
         allow_causal=False,
         **kwargs,
     ):
-        super().__init__(
-            rank=rank,
-            data_format=data_format,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(rank=rank, **kwargs)
         self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = normalize_tuple(self, "strides", strides, rank)
         self.dilation_rate = normalize_tuple(self, "dilation_rate", dilation_rate, rank)
@@ -55,9 +55,9 @@ class BaseSpatialConv(SpatialLayer):
         self.activation = activations.get(activation)
         self._linear = self.activation is activations.get(None)
         self.use_bias = bool(use_bias)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, "bias", bias_initializer, bias_regularizer, bias_constraint
+        )
 
     # ------------------------------------------------------------ build
     def _check_input(self, input_shape) -> int:
@@ -89,11 +89,7 @@ class BaseSpatialConv(SpatialLayer):
         if not self.use_bias:
             return None
         return self.add_weight(
-            shape=(size,),
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-            name="bias",
+            shape=(size,), name="bias", **weight_options(self, "bias")
         )
 
     # ------------------------------------------------------------ shapes
@@ -132,10 +128,7 @@ class BaseSpatialConv(SpatialLayer):
             "dilation_rate": self.dilation_rate,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "bias_initializer": serialize(self.bias_initializer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": serialize(self.activity_regularizer),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "bias", activity=True),
         }
 
 
