@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lamina import activations, constraints, initializers, regularizers
+from lamina import activations
 from lamina.layers.locally_connected.connectivity import Geometry
 from lamina.layers.locally_connected.strategies import (
     CANDIDATES,
@@ -20,8 +20,12 @@ from lamina.layers.locally_connected.strategies import (
     choose,
 )
 from lamina.layers.spatial import SpatialLayer
+from lamina.layers.weight_options import (
+    set_weight_options,
+    weight_options,
+    weight_options_config,
+)
 from lamina.ops import shapes
-from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import (
     arg_error,
     check_choice,
@@ -40,7 +44,8 @@ def stored_layout(implementation) -> int:
 
 
 class BaseLocallyConnected(SpatialLayer):
-    """Base of LocallyConnected1D/2D/3D (see their docstrings)."""
+    """Base of LocallyConnected1D/2D/3D (see their docstrings). ``**kwargs`` go on
+    to ``SpatialLayer`` (``data_format``) and ``Layer``."""
 
     def __init__(
         self,
@@ -50,25 +55,18 @@ class BaseLocallyConnected(SpatialLayer):
         kernel_size,
         strides=1,
         padding="valid",
-        data_format=None,
         activation=None,
         use_bias=True,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
         bias_regularizer=None,
-        activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
         implementation=1,
         **kwargs,
     ):
-        super().__init__(
-            rank=rank,
-            data_format=data_format,
-            activity_regularizer=activity_regularizer,
-            **kwargs,
-        )
+        super().__init__(rank=rank, **kwargs)
         self.filters = check_int(self, "filters", filters, minimum=1)
         self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = normalize_tuple(self, "strides", strides, rank)
@@ -85,12 +83,12 @@ class BaseLocallyConnected(SpatialLayer):
         self.activation = activations.get(activation)
         self._linear = self.activation is activations.get(None)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
+        )
+        set_weight_options(
+            self, "bias", bias_initializer, bias_regularizer, bias_constraint
+        )
         self.geometry = None
 
     def _check_implementation(self, value):
@@ -107,19 +105,15 @@ class BaseLocallyConnected(SpatialLayer):
         layout = stored_layout(self.implementation)
         self.kernel = self.add_weight(
             shape=geometry.kernel_shape(layout),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
             name="kernel",
+            **weight_options(self, "kernel"),
         )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=geometry.bias_shape,
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
                 name="bias",
+                **weight_options(self, "bias"),
             )
         compute = choose(geometry, layout, CANDIDATES[self.implementation])
         self._strategy = STRATEGIES[compute](geometry, layout).to(self.kernel.device)
@@ -208,13 +202,7 @@ class BaseLocallyConnected(SpatialLayer):
             "data_format": self.data_format,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": serialize(self.activity_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel", "bias", activity=True),
             "implementation": self.implementation,
         }
 
