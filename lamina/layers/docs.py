@@ -37,7 +37,27 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def fill_docs(family: dict | None = None):
     """A class decorator filling the placeholder lines of the class's docstring
     from ``family`` (first) and ``ARGS``. A placeholder found in neither raises
-    ``KeyError`` when the class is defined, so a misspelt one cannot ship."""
+    ``KeyError`` when the class is defined, so a misspelt one cannot ship.
+
+    Example:
+    >>> @fill_docs({"size": "size: int or tuple of {rank} ints."})
+    ... class Window2D:
+    ...     '''A window.
+    ...
+    ...     Args:
+    ...         {size}
+    ...         {kwargs}
+    ...     '''
+    >>> print(Window2D.__doc__)
+    A window.
+    <BLANKLINE>
+        Args:
+            size: int or tuple of 2 ints.
+            **kwargs: ``name``, ``dtype``, ``trainable``, ... (see ``Layer``).
+    >>> fill_docs()(type("Typo1D", (), {"__doc__": "{kwarg}"}))
+    Traceback (most recent call last):
+    KeyError: 'kwarg'
+    """
     paragraphs = {**ARGS, **(family or {})}
 
     def decorate(cls):

@@ -10,6 +10,18 @@ In ``__init__``, ``build`` and ``get_config``::
     self.kernel = self.add_weight(shape=..., name="kernel",
                                   **weight_options(self, "kernel"))
     config.update(weight_options_config(self, "kernel", "bias"))
+
+Example:
+>>> import lamina as keras
+>>> layer = keras.layers.Layer()
+>>> set_weight_options(layer, "kernel", "ones", "l2", None)
+>>> type(layer.kernel_regularizer).__name__
+'L2'
+>>> list(weight_options_config(layer, "kernel"))
+['kernel_initializer', 'kernel_regularizer', 'kernel_constraint']
+>>> kernel = layer.add_weight((2,), name="kernel", **weight_options(layer, "kernel"))
+>>> kernel.numpy().tolist()
+[1.0, 1.0]
 """
 
 from __future__ import annotations
