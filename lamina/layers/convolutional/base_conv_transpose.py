@@ -3,11 +3,14 @@ Conv1DTranspose, Conv2DTranspose and Conv3DTranspose."""
 
 from __future__ import annotations
 
-from lamina import constraints, initializers, regularizers
 from lamina.layers.convolutional.base_spatial import BaseSpatialConv
+from lamina.layers.weight_options import (
+    set_weight_options,
+    weight_options,
+    weight_options_config,
+)
 from lamina.ops import convolution as conv_ops
 from lamina.ops import shapes
-from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import arg_error, check_int, normalize_tuple
 
 
@@ -23,45 +26,19 @@ class BaseConvTranspose(BaseSpatialConv):
     def __init__(
         self,
         *,
-        rank,
         filters,
-        kernel_size,
-        strides=1,
-        padding="valid",
         output_padding=None,
-        data_format=None,
-        dilation_rate=1,
-        activation=None,
-        use_bias=True,
         kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
         kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
         kernel_constraint=None,
-        bias_constraint=None,
         **kwargs,
     ):
-        super().__init__(
-            rank=rank,
-            kernel_size=kernel_size,
-            strides=strides,
-            padding=padding,
-            data_format=data_format,
-            dilation_rate=dilation_rate,
-            activation=activation,
-            use_bias=use_bias,
-            bias_initializer=bias_initializer,
-            bias_regularizer=bias_regularizer,
-            activity_regularizer=activity_regularizer,
-            bias_constraint=bias_constraint,
-            **kwargs,
-        )
+        super().__init__(**kwargs)
         self.filters = check_int(self, "filters", filters, minimum=1)
         self.output_padding = None
         if output_padding is not None:
             self.output_padding = normalize_tuple(
-                self, "output_padding", output_padding, rank, minimum=0
+                self, "output_padding", output_padding, self.rank, minimum=0
             )
             if any(p >= s for p, s in zip(self.output_padding, self.strides)):
                 raise arg_error(
@@ -70,18 +47,16 @@ class BaseConvTranspose(BaseSpatialConv):
                     f"less than `strides`={self.strides} on every axis",
                     output_padding,
                 )
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
+        set_weight_options(
+            self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
+        )
 
     def build(self, input_shape):
         channels = self._check_input(input_shape)
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, self.filters, channels),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
             name="kernel",
+            **weight_options(self, "kernel"),
         )
         self.bias = self._bias_weight(self.filters)
 
@@ -113,7 +88,5 @@ class BaseConvTranspose(BaseSpatialConv):
             **super().get_config(),
             "filters": self.filters,
             "output_padding": self.output_padding,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
+            **weight_options_config(self, "kernel"),
         }

@@ -1,6 +1,7 @@
-"""What every convolution layer shares: the spatial arguments (kernel_size, strides,
-padding, data_format, dilation_rate), activation and bias, the input spec, output
-shapes from ``lamina.ops.shapes``, and the argument paragraphs of the docstrings.
+"""What every convolution layer shares on top of ``SpatialLayer`` (data_format,
+layouts, input spec): the spatial arguments (kernel_size, strides, padding,
+dilation_rate), activation and bias, output shapes from ``lamina.ops.shapes``, and
+the convolutions' own argument paragraphs of the docstrings.
 
 Differences from Keras 3, on purpose: ``strides > 1`` together with
 ``dilation_rate > 1`` is accepted (torch computes it exactly; TensorFlow and so
@@ -9,22 +10,25 @@ Keras refuse it), and an input must have exactly ``rank + 2`` axes.
 
 from __future__ import annotations
 
-from lamina import activations, config, constraints, initializers, regularizers
-from lamina.layers.input_spec import InputSpec
-from lamina.layers.layer import Layer
+from lamina import activations
+from lamina.layers.spatial import SpatialLayer
+from lamina.layers.weight_options import (
+    set_weight_options,
+    weight_options,
+    weight_options_config,
+)
 from lamina.ops import shapes
-from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import check_choice, normalize_tuple, shape_error
 
-DATA_FORMATS = ("channels_last", "channels_first")
-SPATIAL_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
 
-
-class BaseSpatialConv(Layer):
+class BaseSpatialConv(SpatialLayer):
     """Base of the convolution layers (not public): validates and stores the
     arguments they all share, creates the bias, applies the activation, computes
     output shapes. Subclasses add their kernels in ``build`` and run their
-    convolution in ``call``."""
+    convolution in ``call``.
+
+    ``**kwargs`` go on to ``SpatialLayer`` (``data_format``) and ``Layer``
+    (``activity_regularizer``, ``name``, ...)."""
 
     def __init__(
         self,
@@ -33,46 +37,29 @@ class BaseSpatialConv(Layer):
         kernel_size,
         strides=1,
         padding="valid",
-        data_format=None,
         dilation_rate=1,
         activation=None,
         use_bias=True,
         bias_initializer="zeros",
         bias_regularizer=None,
-        activity_regularizer=None,
         bias_constraint=None,
         allow_causal=False,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        super().__init__(rank=rank, **kwargs)
         self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = normalize_tuple(self, "strides", strides, rank)
         self.dilation_rate = normalize_tuple(self, "dilation_rate", dilation_rate, rank)
         choices = shapes.PADDINGS if allow_causal else ("valid", "same")
         self.padding = check_choice(self, "padding", padding, choices)
-        if data_format is None:
-            data_format = config.image_data_format()
-        self.data_format = check_choice(self, "data_format", data_format, DATA_FORMATS)
         self.activation = activations.get(activation)
         self._linear = self.activation is activations.get(None)
         self.use_bias = bool(use_bias)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self._channel_axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(ndim=rank + 2, name=self._layout())
+        set_weight_options(
+            self, "bias", bias_initializer, bias_regularizer, bias_constraint
+        )
 
     # ------------------------------------------------------------ build
-    def _layout(self) -> str:
-        """``(batch, rows, cols, channels)``: the axes this layer expects."""
-        spatial = SPATIAL_NAMES[self.rank]
-        if self.data_format == "channels_last":
-            axes = ("batch", *spatial, "channels")
-        else:
-            axes = ("batch", "channels", *spatial)
-        return f"({', '.join(axes)})"
-
     def _check_input(self, input_shape) -> int:
         """The channel count of ``input_shape``, checked: known and the output of
         every spatial axis non-empty. Fixes the channel axis in the input spec."""
@@ -95,26 +82,17 @@ class BaseSpatialConv(Layer):
                 f"(the output shape would be {output_shape})",
                 input_shape,
             )
-        self.input_spec = InputSpec(
-            ndim=self.rank + 2, axes={self._channel_axis: channels}, name=self._layout()
-        )
+        self.input_spec = self._input_spec({self._channel_axis: channels})
         return channels
 
     def _bias_weight(self, size: int):
         if not self.use_bias:
             return None
         return self.add_weight(
-            shape=(size,),
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-            name="bias",
+            shape=(size,), name="bias", **weight_options(self, "bias")
         )
 
     # ------------------------------------------------------------ shapes
-    def _spatial(self, shape) -> tuple:
-        return tuple(shape[1:-1] if self.data_format == "channels_last" else shape[2:])
-
     def _output_length(self, n, axis: int):
         return shapes.conv_output_length(
             n,
@@ -128,15 +106,12 @@ class BaseSpatialConv(Layer):
         return self.filters
 
     def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
-        lengths = tuple(
-            self._output_length(n, axis)
-            for axis, n in enumerate(self._spatial(input_shape))
+        output_shape = list(
+            self._map_spatial(input_shape, self._output_length, range(self.rank))
         )
-        channels = self._output_channels(input_shape[self._channel_axis])
-        if self.data_format == "channels_last":
-            return (input_shape[0], *lengths, channels)
-        return (input_shape[0], channels, *lengths)
+        channel_axis = self._channel_axis
+        output_shape[channel_axis] = self._output_channels(output_shape[channel_axis])
+        return tuple(output_shape)
 
     # ------------------------------------------------------------ call
     def _activate(self, outputs):
@@ -153,43 +128,24 @@ class BaseSpatialConv(Layer):
             "dilation_rate": self.dilation_rate,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "bias_initializer": serialize(self.bias_initializer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": serialize(self.activity_regularizer),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "bias", activity=True),
         }
 
 
 # ----------------------------------------------------------------- docs
-# Argument paragraphs shared by the public classes' docstrings, which name them
-# on a line of their own (``{filters}``); ``shared_docs`` fills them in.
+# The convolutions' own argument paragraphs, besides the shared ones of
+# ``lamina.layers.docs`` (``fill_docs(ARGS)`` fills both in).
 ARGS = {
-    "filters": """filters: int, the number of output channels.""",
-    "kernel_size": """kernel_size: int or tuple of ``rank`` ints, the window size.""",
-    "strides": """strides: int or tuple of ``rank`` ints, the step between windows
-    (default 1).""",
-    "padding": """padding: ``"valid"`` (no padding) or ``"same"`` (zeros so that
-    ``output = ceil(input / strides)``; an odd total puts the extra zero at the
-    end, as TensorFlow does). Case-insensitive.""",
     "padding_causal": """padding: ``"valid"``, ``"same"`` (zeros so that
     ``output = ceil(input / strides)``, the extra zero of an odd total at the end)
     or ``"causal"`` (``(kernel_size - 1) * dilation_rate`` zeros before the
     input only: ``output[t]`` never sees ``input[t + 1:]``).""",
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "dilation_rate": """dilation_rate: int or tuple of ``rank`` ints, the spacing
+    "dilation_rate": """dilation_rate: int or tuple of {rank} ints, the spacing
     between kernel taps (default 1). Unlike Keras, it may exceed 1 together with
     ``strides``.""",
     "groups": """groups: int dividing ``filters`` and the input channels; channel
     group ``g`` of the input is convolved to channel group ``g`` of the output
     (default 1).""",
-    "activation": """activation: name or function applied to the output (default:
-    none).""",
-    "use_bias": """use_bias: whether to add a ``bias`` vector (default True).""",
-    "kernel_args": """kernel_initializer, bias_initializer: default
-    ``"glorot_uniform"``, ``"zeros"``.
-kernel_regularizer, bias_regularizer, activity_regularizer: optional.
-kernel_constraint, bias_constraint: optional, applied after updates.""",
     "depth_multiplier": """depth_multiplier: int, output channels per input channel
     of the depthwise step (default 1).""",
     "depthwise_args": """depthwise_initializer, bias_initializer: default
@@ -203,10 +159,9 @@ depthwise_regularizer, pointwise_regularizer, bias_regularizer,
     activity_regularizer: optional.
 depthwise_constraint, pointwise_constraint, bias_constraint: optional, applied
     after updates.""",
-    "output_padding": """output_padding: None, or int or tuple of ``rank`` ints, each
+    "output_padding": """output_padding: None, or int or tuple of {rank} ints, each
     less than its stride: cells added at the end of each output axis (see Output
     shape).""",
-    "kwargs": """**kwargs: ``name``, ``dtype``, ``trainable``, ... (see ``Layer``).""",
     "conv_length": """per spatial axis, with ``k' = (kernel_size - 1) *
 dilation_rate + 1``: ``ceil((n - k' + 1) / strides)`` for ``"valid"``,
 ``ceil(n / strides)`` for ``"same"`` (and ``"causal"``).""",
@@ -220,18 +175,3 @@ output_padding`` for ``"same"``.""",
     at build, an input of the wrong rank, with unknown channels, or too small
     for the kernel.""",
 }
-
-
-def shared_docs(cls):
-    """Fill the ``{name}`` lines of ``cls.__doc__`` with the ``ARGS`` paragraphs,
-    indented like the placeholder."""
-    lines = []
-    for line in cls.__doc__.splitlines():
-        key = line.strip()[1:-1] if line.strip().startswith("{") else None
-        if key in ARGS:
-            indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + text for text in ARGS[key].splitlines()]
-        else:
-            lines.append(line)
-    cls.__doc__ = "\n".join(lines)
-    return cls

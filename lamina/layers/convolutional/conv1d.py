@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from lamina.layers.convolutional.base_conv import BaseConv
-from lamina.layers.convolutional.base_spatial import shared_docs
+from lamina.layers.convolutional.base_spatial import ARGS
+from lamina.layers.docs import fill_docs
 
 
-@shared_docs
+@fill_docs(ARGS)
 class Conv1D(BaseConv):
     """1D convolution over sequences: ``activation(conv(inputs, kernel) + bias)``.
 

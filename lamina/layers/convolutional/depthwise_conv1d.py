@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from lamina.layers.convolutional.base_depthwise_conv import BaseDepthwiseConv
-from lamina.layers.convolutional.base_spatial import shared_docs
+from lamina.layers.convolutional.base_spatial import ARGS
+from lamina.layers.docs import fill_docs
 
 
-@shared_docs
+@fill_docs(ARGS)
 class DepthwiseConv1D(BaseDepthwiseConv):
     """1D depthwise convolution: each input channel convolved on its own.
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from lamina.layers.convolutional.base_separable_conv import BaseSeparableConv
-from lamina.layers.convolutional.base_spatial import shared_docs
+from lamina.layers.convolutional.base_spatial import ARGS
+from lamina.layers.docs import fill_docs
 
 
-@shared_docs
+@fill_docs(ARGS)
 class SeparableConv1D(BaseSeparableConv):
     """1D depthwise separable convolution: a depthwise, then a pointwise step.
 

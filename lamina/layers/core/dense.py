@@ -5,11 +5,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from lamina import activations, constraints, initializers, regularizers
+from lamina import activations
 from lamina.layers.core.lora import LoRAMixin
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
-from lamina.saving.serialization import serialize_keras_object as serialize
+from lamina.layers.weight_options import (
+    set_weight_options,
+    weight_options,
+    weight_options_config,
+)
 from lamina.utils.validation import check_int
 
 
@@ -73,12 +77,12 @@ class Dense(LoRAMixin, Layer):
         self.units = check_int(self, "units", units, minimum=1)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
+        )
+        set_weight_options(
+            self, "bias", bias_initializer, bias_regularizer, bias_constraint
+        )
         if quantization_config is not None:
             raise ValueError(
                 f"Dense '{self.name}': quantization is not supported; "
@@ -94,19 +98,13 @@ class Dense(LoRAMixin, Layer):
         input_dim = input_shape[-1]
         self.kernel = self.add_weight(
             shape=(input_dim, self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
             name="kernel",
+            **weight_options(self, "kernel"),
         )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
+                shape=(self.units,), name="bias", **weight_options(self, "bias")
             )
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self._build_lora()
@@ -130,12 +128,7 @@ class Dense(LoRAMixin, Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel", "bias"),
             "quantization_config": None,
             **self._lora_config(),
         }

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import torch
 
-from lamina import constraints, initializers, regularizers
 from lamina.layers.call_context import call_context
 from lamina.layers.core.lora import LoRAMixin
 from lamina.layers.layer import Layer
-from lamina.saving.serialization import serialize_keras_object as serialize
+from lamina.layers.weight_options import (
+    set_weight_options,
+    weight_options,
+    weight_options_config,
+)
 from lamina.utils.validation import arg_error, check_int, describe
 
 
@@ -122,9 +125,13 @@ class Embedding(LoRAMixin, Layer):
         super().__init__(**kwargs)
         self.input_dim = check_int(self, "input_dim", input_dim, minimum=1)
         self.output_dim = check_int(self, "output_dim", output_dim, minimum=1)
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        set_weight_options(
+            self,
+            "embeddings",
+            embeddings_initializer,
+            embeddings_regularizer,
+            embeddings_constraint,
+        )
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.autocast = False
@@ -147,10 +154,8 @@ class Embedding(LoRAMixin, Layer):
             return
         self.embeddings = self.add_weight(
             shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
             name="embeddings",
+            **weight_options(self, "embeddings"),
         )
         self._build_lora()
 
@@ -204,10 +209,7 @@ class Embedding(LoRAMixin, Layer):
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": serialize(self.embeddings_initializer),
-            "embeddings_regularizer": serialize(self.embeddings_regularizer),
-            "activity_regularizer": serialize(self.activity_regularizer),
-            "embeddings_constraint": serialize(self.embeddings_constraint),
+            **weight_options_config(self, "embeddings", activity=True),
             "mask_zero": self.mask_zero,
             "quantization_config": None,
             **self._lora_config(),

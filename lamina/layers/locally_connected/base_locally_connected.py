@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from lamina import activations, config, constraints, initializers, regularizers
-from lamina.layers.input_spec import InputSpec
-from lamina.layers.layer import Layer
+from lamina import activations
 from lamina.layers.locally_connected.connectivity import Geometry
 from lamina.layers.locally_connected.strategies import (
     CANDIDATES,
     STRATEGIES,
     choose,
 )
+from lamina.layers.spatial import SpatialLayer
+from lamina.layers.weight_options import (
+    set_weight_options,
+    weight_options,
+    weight_options_config,
+)
 from lamina.ops import shapes
-from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import (
     arg_error,
     check_choice,
@@ -31,9 +34,7 @@ from lamina.utils.validation import (
     shape_error,
 )
 
-DATA_FORMATS = ("channels_last", "channels_first")
 IMPLEMENTATIONS = (1, 2, 3, "auto")
-SPATIAL_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
 
 
 def stored_layout(implementation) -> int:
@@ -42,8 +43,9 @@ def stored_layout(implementation) -> int:
     return 1 if implementation == "auto" else implementation
 
 
-class BaseLocallyConnected(Layer):
-    """Base of LocallyConnected1D/2D/3D (see their docstrings)."""
+class BaseLocallyConnected(SpatialLayer):
+    """Base of LocallyConnected1D/2D/3D (see their docstrings). ``**kwargs`` go on
+    to ``SpatialLayer`` (``data_format``) and ``Layer``."""
 
     def __init__(
         self,
@@ -53,28 +55,22 @@ class BaseLocallyConnected(Layer):
         kernel_size,
         strides=1,
         padding="valid",
-        data_format=None,
         activation=None,
         use_bias=True,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
         bias_regularizer=None,
-        activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
         implementation=1,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.rank = rank
+        super().__init__(rank=rank, **kwargs)
         self.filters = check_int(self, "filters", filters, minimum=1)
         self.kernel_size = normalize_tuple(self, "kernel_size", kernel_size, rank)
         self.strides = normalize_tuple(self, "strides", strides, rank)
         self.padding = check_choice(self, "padding", padding, ("valid", "same"))
-        if data_format is None:
-            data_format = config.image_data_format()
-        self.data_format = check_choice(self, "data_format", data_format, DATA_FORMATS)
         self.implementation = self._check_implementation(implementation)
         if self.padding == "same" and self.implementation == 1:
             raise arg_error(
@@ -87,14 +83,12 @@ class BaseLocallyConnected(Layer):
         self.activation = activations.get(activation)
         self._linear = self.activation is activations.get(None)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self._channel_axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(ndim=rank + 2, name=self._layout())
+        set_weight_options(
+            self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
+        )
+        set_weight_options(
+            self, "bias", bias_initializer, bias_regularizer, bias_constraint
+        )
         self.geometry = None
 
     def _check_implementation(self, value):
@@ -105,44 +99,28 @@ class BaseLocallyConnected(Layer):
                 return int(value)
         raise arg_error(self, "implementation", '1, 2, 3 or "auto"', value)
 
-    def _layout(self) -> str:
-        spatial = SPATIAL_NAMES[self.rank]
-        if self.data_format == "channels_last":
-            axes = ("batch", *spatial, "channels")
-        else:
-            axes = ("batch", "channels", *spatial)
-        return f"({', '.join(axes)})"
-
-    def _spatial(self, shape) -> tuple:
-        return tuple(shape[1:-1] if self.data_format == "channels_last" else shape[2:])
-
     # ------------------------------------------------------------ build
     def build(self, input_shape):
         geometry = self._geometry(tuple(input_shape))
         layout = stored_layout(self.implementation)
         self.kernel = self.add_weight(
             shape=geometry.kernel_shape(layout),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
             name="kernel",
+            **weight_options(self, "kernel"),
         )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=geometry.bias_shape,
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
                 name="bias",
+                **weight_options(self, "bias"),
             )
         compute = choose(geometry, layout, CANDIDATES[self.implementation])
         self._strategy = STRATEGIES[compute](geometry, layout).to(self.kernel.device)
         self.geometry = geometry
-        first = 1 if self.data_format == "channels_last" else 2
-        axes = {first + i: n for i, n in enumerate(geometry.in_sizes)}
+        axes = dict(zip(self._spatial_axes, geometry.in_sizes))
         axes[self._channel_axis] = geometry.channels
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes=axes, name=self._layout())
+        self.input_spec = self._input_spec(axes)
 
     def _geometry(self, input_shape) -> Geometry:
         """The connectivity for ``input_shape``, which must be fully known (the
@@ -174,7 +152,7 @@ class BaseLocallyConnected(Layer):
             self.padding,
             channels,
             self.filters,
-            self.data_format == "channels_first",
+            not self._channels_last,
         )
 
     # ------------------------------------------------------------ call
@@ -183,16 +161,16 @@ class BaseLocallyConnected(Layer):
         return outputs if self._linear else self.activation(outputs)
 
     def compute_output_shape(self, input_shape):
-        input_shape = tuple(input_shape)
-        lengths = tuple(
-            shapes.conv_output_length(n, k, self.padding, s)
-            for n, k, s in zip(
-                self._spatial(input_shape), self.kernel_size, self.strides
+        output_shape = list(
+            self._map_spatial(
+                input_shape, self._output_length, self.kernel_size, self.strides
             )
         )
-        if self.data_format == "channels_last":
-            return (input_shape[0], *lengths, self.filters)
-        return (input_shape[0], self.filters, *lengths)
+        output_shape[self._channel_axis] = self.filters
+        return tuple(output_shape)
+
+    def _output_length(self, n, kernel_size, stride):
+        return shapes.conv_output_length(n, kernel_size, self.padding, stride)
 
     # ------------------------------------------------------------ conversion
     def with_implementation(self, implementation) -> BaseLocallyConnected:
@@ -224,13 +202,7 @@ class BaseLocallyConnected(Layer):
             "data_format": self.data_format,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": serialize(self.kernel_initializer),
-            "bias_initializer": serialize(self.bias_initializer),
-            "kernel_regularizer": serialize(self.kernel_regularizer),
-            "bias_regularizer": serialize(self.bias_regularizer),
-            "activity_regularizer": serialize(self.activity_regularizer),
-            "kernel_constraint": serialize(self.kernel_constraint),
-            "bias_constraint": serialize(self.bias_constraint),
+            **weight_options_config(self, "kernel", "bias", activity=True),
             "implementation": self.implementation,
         }
 
@@ -268,29 +240,17 @@ def convert_weights(layer: BaseLocallyConnected, implementation) -> list[np.ndar
 
 
 # ----------------------------------------------------------------- docs
-# Paragraphs shared by the public classes' docstrings, which name them on a line
-# of their own (``{filters}``); ``shared_docs`` fills them in.
+# LocallyConnected's own paragraphs, besides the shared ones of
+# ``lamina.layers.docs`` (``fill_docs(ARGS)`` fills both in).
 ARGS = {
-    "filters": """filters: int, the number of output channels.""",
-    "kernel_size": """kernel_size: int or tuple of ``rank`` ints, the window size.""",
-    "strides": """strides: int or tuple of ``rank`` ints, the step between windows
-    (default 1).""",
     "padding": """padding: ``"valid"`` (no padding) or ``"same"`` (output length
     ``ceil(n / strides)``; implementations 2, 3 and ``"auto"`` only, as in
     tf.keras). tf.keras's ``same`` is not the convolution's: window ``q`` reads
     cells ``q * s - k // 2`` to ``q * s - k // 2 + k - 1`` (cells outside the
     input connect nothing), which differs from ``Conv`` for even kernels or
     strides > 1; we follow tf.keras so its weights give its outputs.""",
-    "data_format": """data_format: ``"channels_last"`` or ``"channels_first"``.
-    Default: ``keras.config.image_data_format()``.""",
-    "activation": """activation: name or function applied to the output (default:
-    none).""",
     "use_bias": """use_bias: whether to add a ``bias`` per output position and
     filter (default True).""",
-    "kernel_args": """kernel_initializer, bias_initializer: default
-    ``"glorot_uniform"``, ``"zeros"``.
-kernel_regularizer, bias_regularizer, activity_regularizer: optional.
-kernel_constraint, bias_constraint: optional, applied after updates.""",
     "implementation": """implementation: the kernel layout (tf.keras's, see
     Weights) and how the layer computes; all give the same outputs (default 1,
     as in tf.keras). ``1``: gather the patches, one batched matmul over
@@ -307,8 +267,6 @@ kernel_constraint, bias_constraint: optional, applied after updates.""",
     ``padding="same"`` too (the kernel then keeps entries for cells outside the
     input, which stay unused). ``convert_weights`` / ``with_implementation``
     switch a trained layer.""",
-    "kwargs": """**kwargs: ``name``, ``dtype``, ``trainable``, ``input_shape``, ...
-    (see ``Layer``).""",
     "length": """per spatial axis ``ceil((n - kernel_size + 1) / strides)`` for
 ``"valid"``, ``ceil(n / strides)`` for ``"same"``.""",
     "weights": """``kernel`` in tf.keras's layout of the implementation, then
@@ -332,18 +290,3 @@ values of the CSR matrix that maps inputs to outputs).""",
     or smaller than the kernel; at call, spatial sizes other than the built
     ones.""",
 }
-
-
-def shared_docs(cls):
-    """Fill the ``{name}`` lines of ``cls.__doc__`` with the ``ARGS`` paragraphs,
-    indented like the placeholder."""
-    lines = []
-    for line in cls.__doc__.splitlines():
-        key = line.strip()[1:-1] if line.strip().startswith("{") else None
-        if key in ARGS:
-            indent = line[: len(line) - len(line.lstrip())]
-            lines += [indent + text for text in ARGS[key].splitlines()]
-        else:
-            lines.append(line)
-    cls.__doc__ = "\n".join(lines)
-    return cls

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from lamina.layers.docs import fill_docs
 from lamina.layers.locally_connected.base_locally_connected import (
+    ARGS,
     BaseLocallyConnected,
-    shared_docs,
 )
 
 
-@shared_docs
+@fill_docs(ARGS)
 class LocallyConnected1D(BaseLocallyConnected):
     """1D convolution with unshared weights: each output step has its own filters.
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from lamina.layers.docs import fill_docs
 from lamina.layers.locally_connected.base_locally_connected import (
+    ARGS,
     BaseLocallyConnected,
-    shared_docs,
 )
 
 
-@shared_docs
+@fill_docs(ARGS)
 class LocallyConnected3D(BaseLocallyConnected):
     """3D convolution with unshared weights: each output voxel has its own filters.
 

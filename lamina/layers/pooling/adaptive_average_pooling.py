@@ -3,8 +3,8 @@ bins per spatial axis (``BaseAdaptivePooling``)."""
 
 from __future__ import annotations
 
+from lamina.layers.docs import fill_docs
 from lamina.layers.pooling.base_adaptive_pooling import ARGS, BaseAdaptivePooling
-from lamina.layers.reshaping.spatial_layer import fill_docs
 
 
 @fill_docs(ARGS)

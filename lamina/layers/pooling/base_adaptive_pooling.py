@@ -10,7 +10,7 @@ Keras 3 follows on every backend.
 from __future__ import annotations
 
 from lamina.layers.pooling.base_pooling import POOL_MODES
-from lamina.layers.reshaping.spatial_layer import SpatialLayer
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import pooling
 from lamina.utils.validation import check_choice, normalize_tuple
 
@@ -44,9 +44,6 @@ class BaseAdaptivePooling(SpatialLayer):
 ARGS = {
     "output_size": """output_size: int or tuple of {rank} ints >= 1, the number of
     bins (output cells) per spatial axis.""",
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "adaptive_shape": """Same layout, each spatial length replaced by its
 ``output_size``.""",
     "raises": """ValueError: at construction, an ``output_size`` < 1 or a tuple of

@@ -9,7 +9,7 @@ masked gives 0 rather than NaN (0 / 0).
 
 from __future__ import annotations
 
-from lamina.layers.reshaping.spatial_layer import SpatialLayer
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import pooling
 from lamina.utils.validation import check_choice
 
@@ -45,7 +45,7 @@ class BaseGlobalPooling(SpatialLayer):
     def compute_output_shape(self, input_shape):
         if self.keepdims:
             return self._map_spatial(input_shape, lambda n: 1)
-        channels = input_shape[-1 if self._channels_last else 1]
+        channels = input_shape[self._channel_axis]
         return (input_shape[0], channels)
 
     def get_config(self):
@@ -53,11 +53,8 @@ class BaseGlobalPooling(SpatialLayer):
 
 
 ARGS = {
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
     "keepdims": """keepdims: keep the spatial axes, with length 1 (default False:
     the output is ``(batch, channels)``).""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "global_shape": """``(batch, channels)``; with ``keepdims``, the input shape with
 every spatial length 1.""",
     "raises": """ValueError: at construction, an unknown ``data_format``; at build,

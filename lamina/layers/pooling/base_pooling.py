@@ -10,7 +10,7 @@ is uneven, e.g. ``pool_size=3, strides=2`` on an even length).
 
 from __future__ import annotations
 
-from lamina.layers.reshaping.spatial_layer import SpatialLayer
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import pooling, shapes
 from lamina.utils.validation import check_choice, normalize_tuple, shape_error
 
@@ -96,9 +96,6 @@ ARGS = {
     cell of an odd total at the end; each window averages only its cells inside
     the input, as TensorFlow and JAX. Keras 3's torch backend instead averages
     replicated edge cells when the extension is uneven). Case-insensitive.""",
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "pool_length": """Same layout, each spatial length ``n`` becoming
 ``ceil((n - pool_size + 1) / strides)`` for ``"valid"`` and ``ceil(n / strides)``
 for ``"same"``.""",

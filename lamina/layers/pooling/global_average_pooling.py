@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from lamina.layers.docs import fill_docs
 from lamina.layers.pooling.base_global_pooling import ARGS, BaseGlobalPooling
-from lamina.layers.reshaping.spatial_layer import fill_docs
 
 
 @fill_docs(ARGS)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from lamina.layers.docs import fill_docs
 from lamina.layers.pooling.base_pooling import ARGS, BasePooling
-from lamina.layers.reshaping.spatial_layer import fill_docs
 
 
 @fill_docs(ARGS)

@@ -1,11 +1,11 @@
 from lamina.layers.regularization.activity_regularization import ActivityRegularization
-from lamina.layers.regularization.dropout import (
-    Dropout,
+from lamina.layers.regularization.dropout import Dropout
+from lamina.layers.regularization.noise import GaussianDropout, GaussianNoise
+from lamina.layers.regularization.spatial_dropout import (
     SpatialDropout1D,
     SpatialDropout2D,
     SpatialDropout3D,
 )
-from lamina.layers.regularization.noise import GaussianDropout, GaussianNoise
 
 __all__ = [
     "ActivityRegularization",

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 from lamina.layers.call_context import call_context
-from lamina.layers.reshaping.spatial_layer import (
-    SpatialLayer,
-    fill_docs,
-    normalize_pairs,
-)
+from lamina.layers.docs import fill_docs
+from lamina.layers.spatial import SpatialLayer, normalize_pairs
 from lamina.ops import shapes
 from lamina.utils.validation import shape_error
 
@@ -74,9 +71,6 @@ ARGS = {
     "cropping_nd": """cropping: an int (the same on every side), a tuple of {rank}
     ints (symmetric, per axis) or a tuple of {rank} ``(before, after)`` pairs.
     All >= 0.""",
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "cropped_length": """Same layout, each spatial length ``n`` becoming
 ``n - before - after``.""",
     "raises": """ValueError: at construction, a negative or malformed ``cropping``

@@ -3,7 +3,8 @@ integer factor (``BaseUpSampling``, computed by ``lamina.ops.resize.upsample``).
 
 from __future__ import annotations
 
-from lamina.layers.reshaping.spatial_layer import SpatialLayer, fill_docs
+from lamina.layers.docs import fill_docs
+from lamina.layers.spatial import SpatialLayer
 from lamina.ops import resize, shapes
 from lamina.utils.validation import check_choice, normalize_tuple
 
@@ -40,9 +41,6 @@ class BaseUpSampling(SpatialLayer):
 
 
 ARGS = {
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "upsampled_length": """Same layout, each spatial length ``n`` becoming
 ``n * size``.""",
     "raises": """ValueError: at construction, a size < 1, a tuple of the wrong

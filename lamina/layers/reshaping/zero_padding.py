@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 
-from lamina.layers.reshaping.spatial_layer import (
-    SpatialLayer,
-    fill_docs,
-    normalize_pairs,
-)
+from lamina.layers.docs import fill_docs
+from lamina.layers.spatial import SpatialLayer, normalize_pairs
 from lamina.ops import shapes
 
 
@@ -44,9 +41,6 @@ ARGS = {
     "padding_nd": """padding: an int (the same on every side), a tuple of {rank}
     ints (symmetric, per axis) or a tuple of {rank} ``(before, after)`` pairs.
     All >= 0.""",
-    "data_format": """data_format: ``"channels_last"`` (channels on the last axis) or
-    ``"channels_first"``. Default: ``keras.config.image_data_format()``.""",
-    "kwargs": """name, dtype, trainable, ...: as for every ``Layer``.""",
     "padded_length": """Same layout, each spatial length ``n`` becoming
 ``before + n + after``.""",
     "raises": """ValueError: at construction, a negative or malformed ``padding``

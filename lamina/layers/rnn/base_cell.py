@@ -15,6 +15,7 @@ import torch
 from lamina import activations, constraints, initializers, regularizers
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
+from lamina.layers.weight_options import set_weight_options, weight_options
 from lamina.ops import rnn as rnn_ops
 from lamina.random import SeedGenerator
 from lamina.utils.validation import arg_error, check_float, check_int
@@ -70,15 +71,19 @@ class BaseRNNCell(Layer):
         self.units = check_int(self, "units", units, minimum=1)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_options(
+            self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
+        )
+        set_weight_options(
+            self,
+            "recurrent",
+            recurrent_initializer,
+            recurrent_regularizer,
+            recurrent_constraint,
+        )
+        set_weight_options(
+            self, "bias", bias_initializer, bias_regularizer, bias_constraint
+        )
         self.dropout = check_float(self, "dropout", dropout, 0.0, 1.0)
         self.recurrent_dropout = check_float(
             self, "recurrent_dropout", recurrent_dropout, 0.0, 1.0
@@ -104,18 +109,12 @@ class BaseRNNCell(Layer):
         input_dim = input_shape[-1]
         width = self._gates * self.units
         self.kernel = self.add_weight(
-            shape=(input_dim, width),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-            name="kernel",
+            shape=(input_dim, width), name="kernel", **weight_options(self, "kernel")
         )
         self.recurrent_kernel = self.add_weight(
             shape=(self.units, width),
-            initializer=self.recurrent_initializer,
-            regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
             name="recurrent_kernel",
+            **weight_options(self, "recurrent"),
         )
         self.bias = None
         if self.use_bias:

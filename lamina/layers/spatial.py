@@ -1,11 +1,14 @@
-"""``SpatialLayer``: the base of the weightless layers that work on the ``rank``
-spatial axes of ``(batch, *spatial, channels)`` or ``(batch, channels, *spatial)``
-inputs (pooling, cropping, zero padding, upsampling).
+"""``SpatialLayer``: the one base of the layers that work on the ``rank`` spatial
+axes of ``(batch, *spatial, channels)`` or ``(batch, channels, *spatial)`` inputs
+(convolutions, pooling, cropping, zero padding, upsampling, LocallyConnected,
+SpatialDropout).
 
-It validates ``data_format``, fixes the input rank, applies per-axis length rules
-(from ``lamina.ops.shapes``) to the spatial axes of a shape, writes configs with
-the keys of the public class's signature, and fills the argument paragraphs the
-public classes' docstrings share.
+It validates ``data_format`` once, knows where the spatial and channel axes are,
+expects inputs of rank ``rank + 2`` (a subclass taking other ranks overrides
+``_input_spec``), applies per-axis length rules (from ``lamina.ops.shapes``) to
+the spatial axes of a shape, and writes configs with the keys of the public
+class's signature. ``normalize_pairs`` reads Keras's per-axis ``(before, after)``
+arguments.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ SPATIAL_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")
 
 
 class SpatialLayer(Layer):
-    """Base of the spatial weightless layers (not public).
+    """Base of the spatial layers (not public).
 
     Args:
         rank: number of spatial axes (1, 2 or 3).
         data_format: ``"channels_last"`` or ``"channels_first"``; default
             ``keras.config.image_data_format()``.
+        **kwargs: passed on to the next base (``Layer``'s arguments).
     """
 
     def __init__(self, *, rank, data_format=None, **kwargs):
@@ -38,9 +42,15 @@ class SpatialLayer(Layer):
             data_format = config.image_data_format()
         self.data_format = check_choice(self, "data_format", data_format, DATA_FORMATS)
         self._channels_last = self.data_format == "channels_last"
+        self._channel_axis = -1 if self._channels_last else 1
         first = 1 if self._channels_last else 2
         self._spatial_axes = tuple(range(first, first + rank))
-        self.input_spec = InputSpec(ndim=rank + 2, name=self._layout())
+        self.input_spec = self._input_spec()
+
+    def _input_spec(self, axes=None) -> InputSpec:
+        """Rank ``rank + 2`` (errors name the layout), with ``axes`` fixed once
+        their sizes are known (build)."""
+        return InputSpec(ndim=self.rank + 2, axes=axes, name=self._layout())
 
     def _layout(self) -> str:
         """``(batch, rows, cols, channels)``: the axes this layer expects."""
@@ -116,25 +126,3 @@ def normalize_pairs(owner, arg: str, value, rank: int) -> tuple:
     if any(v < 0 for p in pairs for v in p):
         raise arg_error(owner, arg, rule, value)
     return pairs
-
-
-def fill_docs(paragraphs: dict):
-    """A class decorator replacing each docstring line ``{key}`` by the paragraph
-    ``paragraphs[key]``, indented like the placeholder, with ``{rank}`` in it
-    replaced by the rank in the class name (``Cropping2D``: 2)."""
-
-    def decorate(cls):
-        rank = next(c for c in cls.__name__ if c.isdigit())
-        lines = []
-        for line in cls.__doc__.splitlines():
-            key = line.strip()[1:-1] if line.strip().startswith("{") else None
-            if key in paragraphs:
-                indent = line[: len(line) - len(line.lstrip())]
-                text = paragraphs[key].replace("{rank}", rank)
-                lines += [indent + line for line in text.splitlines()]
-            else:
-                lines.append(line)
-        cls.__doc__ = "\n".join(lines)
-        return cls
-
-    return decorate
