@@ -381,8 +381,6 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
             if self.supports_masking:
                 self._attach_output_mask(inputs, outputs, previous_mask)
             elif previous_mask is not None and not info.has_mask:
-                # A layer whose `call` takes `mask` consumed it; any other would
-                # drop it silently and let padding into the results.
                 raise _unsupported_mask_error(self)
         return outputs
 
@@ -575,6 +573,8 @@ def _track_build(build):
 
 
 def _unsupported_mask_error(layer) -> ValueError:
+    """A layer whose ``call`` takes ``mask`` consumed it; any other would drop it
+    silently and let padding into the results, so it refuses the mask."""
     return ValueError(
         f"{describe(layer)} received a mask from an upstream layer "
         "(Masking, Embedding(mask_zero=True), ...), but it does not "

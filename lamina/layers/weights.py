@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lamina import config
+from lamina import config, constraints, initializers, regularizers
 from lamina import dtype_policies as policies
 from lamina.utils.validation import describe
 from lamina.variables import Variable
@@ -41,8 +41,6 @@ class WeightsAPI:
     ):
         """Create a weight (a ``Variable``, i.e. a ``torch.nn.Parameter``) in Keras
         layout. ``initializer`` defaults to glorot_uniform for floats, zeros else."""
-        from lamina import constraints, initializers, regularizers
-
         if isinstance(shape, str):  # Keras 2 order: add_weight(name, shape, ...)
             name, shape, initializer = shape, initializer, None
         shape = () if shape is None else tuple(int(d) for d in shape)
