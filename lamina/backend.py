@@ -38,7 +38,7 @@ from lamina.config import (
 )
 from lamina.ops import nn as nn_ops
 from lamina.ops import numpy as np_ops
-from lamina.ops.numpy import _all_t, _t, standardize_dtype, to_torch_dtype
+from lamina.ops.dtypes import _all_t, _t, standardize_dtype, to_torch_dtype
 
 __all__ = [
     "abs",

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from lamina import activations as _activations
 from lamina import config
-from lamina.ops.numpy import (
+from lamina.ops.dtypes import (
     _all_t,
     _t,
     convert_to_tensor,
