@@ -2,6 +2,14 @@
 lattice (torch backend), and the conversion of inputs to torch tensors that every
 op module shares.
 
+Names: ``standardize_dtype``, ``to_torch_dtype`` and ``result_type`` (dtypes and
+promotion); ``convert_to_tensor`` and ``convert_to_numpy``; and for the op modules
+``as_tensor(x)`` (a tensor as it is, anything else converted), ``as_tensors(*xs)``
+(all of them, on the device of the first tensor), ``as_operand``/``as_operands``
+(binary-op operands that keep Python numbers weakly typed, as Keras does),
+``as_tensor_pair`` (both operands as tensors), ``is_int_or_bool`` and
+``to_floatx_if_int``.
+
 A leaf of ``lamina.ops``: it imports nothing of lamina but ``config``.
 """
 
@@ -235,11 +243,13 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None, device=None):
     return torch.as_tensor(x, dtype=torch_dtype, device=device)
 
 
-def _t(x, device=None) -> torch.Tensor:
+def as_tensor(x, device=None) -> torch.Tensor:
+    """``x`` itself when it is a tensor, else ``convert_to_tensor(x)`` (on ``device``
+    when given). The entry of nearly every op: tensors pass at no cost."""
     return x if isinstance(x, torch.Tensor) else convert_to_tensor(x, device=device)
 
 
-def _all_t(*values) -> tuple | list:
+def as_tensors(*values) -> tuple | list:
     """``values`` as tensors; non-tensors go to the device of the first tensor (which
     may be ``meta`` during shape inference)."""
     for value in values:
@@ -248,10 +258,10 @@ def _all_t(*values) -> tuple | list:
     else:
         return values
     device = next((v.device for v in values if isinstance(v, torch.Tensor)), None)
-    return [_t(v, device) for v in values]
+    return [as_tensor(v, device) for v in values]
 
 
-def _operand(value, other: torch.Tensor):
+def as_operand(value, other: torch.Tensor):
     """``value`` as the second operand of a torch op whose first is ``other``.
 
     Python numbers stay numbers (torch types them weakly, as Keras does) except
@@ -274,17 +284,20 @@ def _operand(value, other: torch.Tensor):
     return convert_to_tensor(value, device=other.device)
 
 
-def _pair(x1, x2):
+def as_operands(x1, x2):
+    """The two operands of a binary op: non-tensors converted with ``as_operand``
+    next to the tensor one (Python numbers stay weak), or both converted when
+    neither is a tensor."""
     if isinstance(x1, torch.Tensor):
-        return x1, _operand(x2, x1)
+        return x1, as_operand(x2, x1)
     if isinstance(x2, torch.Tensor):
-        return _operand(x1, x2), x2
+        return as_operand(x1, x2), x2
     return convert_to_tensor(x1), convert_to_tensor(x2)
 
 
-def _tensors(x1, x2):
+def as_tensor_pair(x1, x2):
     """Both operands as tensors (for torch ops that refuse Python scalars)."""
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     if not isinstance(x1, torch.Tensor):
         x1 = torch.tensor(x1, dtype=torch.result_type(x2, x1), device=x2.device)
     if not isinstance(x2, torch.Tensor):
@@ -292,12 +305,14 @@ def _tensors(x1, x2):
     return x1, x2
 
 
-def _is_int_or_bool(x: torch.Tensor) -> bool:
+def is_int_or_bool(x: torch.Tensor) -> bool:
+    """Whether ``x`` holds integers or booleans (neither float nor complex)."""
     return not (x.is_floating_point() or x.is_complex())
 
 
-def _to_floatx_if_int(x: torch.Tensor) -> torch.Tensor:
-    return x.to(to_torch_dtype(config.floatx())) if _is_int_or_bool(x) else x
+def to_floatx_if_int(x: torch.Tensor) -> torch.Tensor:
+    """``x`` cast to ``floatx()`` when it holds integers or booleans."""
+    return x.to(to_torch_dtype(config.floatx())) if is_int_or_bool(x) else x
 
 
 def convert_to_numpy(x):
