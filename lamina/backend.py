@@ -38,7 +38,7 @@ from lamina.config import (
 )
 from lamina.ops import nn as nn_ops
 from lamina.ops import numpy as np_ops
-from lamina.ops.numpy import _all_t, _t, standardize_dtype, to_torch_dtype
+from lamina.ops.dtypes import as_tensor, as_tensors, standardize_dtype, to_torch_dtype
 
 __all__ = [
     "abs",
@@ -280,7 +280,7 @@ def count_params(x) -> int:
 
 
 def cast(x, dtype):
-    return _t(x).to(to_torch_dtype(dtype))
+    return as_tensor(x).to(to_torch_dtype(dtype))
 
 
 def cast_to_floatx(x):
@@ -343,7 +343,7 @@ def ones_like(x, dtype=None, name=None):
 
 
 def identity(x, name=None):
-    return _t(x).clone()
+    return as_tensor(x).clone()
 
 
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
@@ -386,31 +386,31 @@ def batch_set_value(tuples) -> None:
 
 def update(x, new_x):
     with torch.no_grad():
-        x.copy_(_t(new_x, x.device).to(x.dtype))
+        x.copy_(as_tensor(new_x, x.device).to(x.dtype))
     return x
 
 
 def update_add(x, increment):
     with torch.no_grad():
-        x.add_(_t(increment, x.device).to(x.dtype))
+        x.add_(as_tensor(increment, x.device).to(x.dtype))
     return x
 
 
 def update_sub(x, decrement):
     with torch.no_grad():
-        x.sub_(_t(decrement, x.device).to(x.dtype))
+        x.sub_(as_tensor(decrement, x.device).to(x.dtype))
     return x
 
 
 def moving_average_update(x, value, momentum):
     """``x = momentum * x + (1 - momentum) * value``, in place."""
-    return update_sub(x, (x.detach() - _t(value, x.device)) * (1 - momentum))
+    return update_sub(x, (x.detach() - as_tensor(value, x.device)) * (1 - momentum))
 
 
 def stop_gradient(variables):
     if isinstance(variables, (list, tuple)):
         return [stop_gradient(v) for v in variables]
-    return _t(variables).detach()
+    return as_tensor(variables).detach()
 
 
 def print_tensor(x, message="", summarize=3):
@@ -483,7 +483,7 @@ random_binomial = random_bernoulli
 
 
 def _float_if_bool(x):
-    x = _t(x)
+    x = as_tensor(x)
     return x.to(to_torch_dtype(floatx())) if x.dtype == torch.bool else x
 
 
@@ -496,7 +496,7 @@ def sum(x, axis=None, keepdims=False):
 
 
 def prod(x, axis=None, keepdims=False):
-    x = _t(x)
+    x = as_tensor(x)
     return np_ops.prod(
         x, axis, keepdims, dtype=None if x.dtype == torch.bool else x.dtype
     )
@@ -523,21 +523,21 @@ def var(x, axis=None, keepdims=False):
 
 
 def any(x, axis=None, keepdims=False):
-    return np_ops.any(_t(x).to(torch.bool), axis, keepdims)
+    return np_ops.any(as_tensor(x).to(torch.bool), axis, keepdims)
 
 
 def all(x, axis=None, keepdims=False):
-    return np_ops.all(_t(x).to(torch.bool), axis, keepdims)
+    return np_ops.all(as_tensor(x).to(torch.bool), axis, keepdims)
 
 
 def argmax(x, axis=-1):
     """Index (int64) of the maximum along ``axis``."""
-    return torch.argmax(_t(x), dim=axis)
+    return torch.argmax(as_tensor(x), dim=axis)
 
 
 def argmin(x, axis=-1):
     """Index (int64) of the minimum along ``axis``."""
-    return torch.argmin(_t(x), dim=axis)
+    return torch.argmin(as_tensor(x), dim=axis)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -545,12 +545,12 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def cumsum(x, axis=0):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.cumsum(x, dim=axis)
 
 
 def cumprod(x, axis=0):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.cumprod(x, dim=axis)
 
 
@@ -560,46 +560,46 @@ def cumprod(x, axis=0):
 
 
 def square(x):
-    return torch.square(_t(x))
+    return torch.square(as_tensor(x))
 
 
 def abs(x):
-    return torch.abs(_t(x))
+    return torch.abs(as_tensor(x))
 
 
 def sqrt(x):
     """Square root, with negative inputs clipped to 0 (as Keras 2)."""
-    x = _t(x)
+    x = as_tensor(x)
     return torch.sqrt(torch.clamp(x if x.is_floating_point() else x.float(), min=0))
 
 
 def exp(x):
-    return torch.exp(_t(x))
+    return torch.exp(as_tensor(x))
 
 
 def log(x):
-    return torch.log(_t(x))
+    return torch.log(as_tensor(x))
 
 
 def pow(x, a):
-    return torch.pow(_t(x), a)
+    return torch.pow(as_tensor(x), a)
 
 
 def sign(x):
-    return torch.sign(_t(x))
+    return torch.sign(as_tensor(x))
 
 
 def round(x):
     """Round half to even."""
-    return torch.round(_t(x))
+    return torch.round(as_tensor(x))
 
 
 def sin(x):
-    return torch.sin(_t(x))
+    return torch.sin(as_tensor(x))
 
 
 def cos(x):
-    return torch.cos(_t(x))
+    return torch.cos(as_tensor(x))
 
 
 def clip(x, min_value, max_value):
@@ -610,7 +610,7 @@ def clip(x, min_value, max_value):
         and max_value < min_value
     ):
         max_value = min_value
-    return torch.clamp(_t(x), min=min_value, max=max_value)
+    return torch.clamp(as_tensor(x), min=min_value, max=max_value)
 
 
 def equal(x, y):
@@ -653,7 +653,7 @@ def minimum(x, y):
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Keras 2 ``relu``: ``max_value`` above it, ``x`` from ``threshold`` up,
     ``alpha * (x - threshold)`` below."""
-    x = _t(x)
+    x = as_tensor(x)
     out = x * (x > threshold) if threshold != 0 else F.relu(x)
     if max_value is not None:
         out = torch.clamp(out, 0, max_value)
@@ -663,7 +663,7 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
 
 def elu(x, alpha=1.0):
-    return F.elu(_t(x), alpha)
+    return F.elu(as_tensor(x), alpha)
 
 
 def softmax(x, axis=-1):
@@ -671,29 +671,29 @@ def softmax(x, axis=-1):
 
 
 def softplus(x):
-    return F.softplus(_t(x))
+    return F.softplus(as_tensor(x))
 
 
 def softsign(x):
-    return F.softsign(_t(x))
+    return F.softsign(as_tensor(x))
 
 
 def sigmoid(x):
-    return torch.sigmoid(_t(x))
+    return torch.sigmoid(as_tensor(x))
 
 
 def hard_sigmoid(x):
     """Keras 2's piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``."""
-    return torch.clamp(_t(x) * 0.2 + 0.5, 0.0, 1.0)
+    return torch.clamp(as_tensor(x) * 0.2 + 0.5, 0.0, 1.0)
 
 
 def tanh(x):
-    return torch.tanh(_t(x))
+    return torch.tanh(as_tensor(x))
 
 
 def l2_normalize(x, axis=None):
     """``x / sqrt(max(sum(x**2), 1e-12))`` over ``axis`` (all axes when None)."""
-    x = _t(x)
+    x = as_tensor(x)
     dim = tuple(range(x.ndim)) if axis is None else axis
     square_sum = torch.sum(torch.square(x), dim=dim, keepdim=True)
     return x * torch.rsqrt(torch.clamp(square_sum, min=1e-12))
@@ -704,7 +704,7 @@ def dropout(x, level, noise_shape=None, seed=None):
 
     ``noise_shape`` (broadcastable to ``x``) shares one draw along its size-1 axes.
     """
-    x = _t(x)
+    x = as_tensor(x)
     mask_shape = (
         tuple(x.shape)
         if noise_shape is None
@@ -719,8 +719,8 @@ def dropout(x, level, noise_shape=None, seed=None):
 def bias_add(x, bias, data_format=None):
     """``x + bias`` with ``bias`` on the channels axis (last, or 1 for
     ``channels_first``)."""
-    x = _t(x)
-    bias = _t(bias, x.device)
+    x = as_tensor(x)
+    bias = as_tensor(bias, x.device)
     data_format = config.standardize_data_format(data_format)
     if data_format == "channels_first" and x.ndim > 2:
         if bias.ndim == 1:
@@ -735,7 +735,7 @@ def bias_add(x, bias, data_format=None):
 
 
 def concatenate(tensors, axis=-1):
-    return torch.cat(_all_t(*tensors), dim=axis)
+    return torch.cat(as_tensors(*tensors), dim=axis)
 
 
 def reshape(x, shape):
@@ -743,17 +743,17 @@ def reshape(x, shape):
 
 
 def permute_dimensions(x, pattern):
-    return _t(x).permute(tuple(pattern))
+    return as_tensor(x).permute(tuple(pattern))
 
 
 def repeat_elements(x, rep, axis):
     """Each slice along ``axis`` repeated ``rep`` times (like ``np.repeat``)."""
-    return torch.repeat_interleave(_t(x), rep, dim=axis)
+    return torch.repeat_interleave(as_tensor(x), rep, dim=axis)
 
 
 def repeat(x, n):
     """``(samples, dim)`` -> ``(samples, n, dim)``."""
-    x = _t(x)
+    x = as_tensor(x)
     if x.ndim != 2:
         raise ValueError(
             f"repeat: `x` must be 2-D (samples, dim); got shape {tuple(x.shape)}."
@@ -770,44 +770,46 @@ def tile(x, n):
 
 
 def flatten(x):
-    return _t(x).reshape(-1)
+    return as_tensor(x).reshape(-1)
 
 
 def batch_flatten(x):
     """``(batch, ...)`` -> ``(batch, prod(...))``."""
-    x = _t(x)
+    x = as_tensor(x)
     return x.reshape(x.shape[0], -1)
 
 
 def expand_dims(x, axis=-1):
-    return _t(x).unsqueeze(axis)
+    return as_tensor(x).unsqueeze(axis)
 
 
 def squeeze(x, axis):
-    return torch.squeeze(_t(x), dim=axis)
+    return torch.squeeze(as_tensor(x), dim=axis)
 
 
 def stack(x, axis=0):
-    return torch.stack(_all_t(*x), dim=axis)
+    return torch.stack(as_tensors(*x), dim=axis)
 
 
 def unstack(x, num=None, axis=0):
-    return list(torch.unbind(_t(x), dim=axis))
+    return list(torch.unbind(as_tensor(x), dim=axis))
 
 
 def transpose(x):
     """``x`` with all axes reversed."""
-    x = _t(x)
+    x = as_tensor(x)
     return x.permute(tuple(range(x.ndim - 1, -1, -1)))
 
 
 def reverse(x, axes):
-    return torch.flip(_t(x), dims=(axes,) if isinstance(axes, int) else tuple(axes))
+    return torch.flip(
+        as_tensor(x), dims=(axes,) if isinstance(axes, int) else tuple(axes)
+    )
 
 
 def slice(x, start, size):
     """The block of ``size`` (-1: to the end) starting at ``start``."""
-    x = _t(x)
+    x = as_tensor(x)
     index = tuple(
         builtins.slice(int(b), None if int(n) == -1 else int(b) + int(n))
         for b, n in zip(start, size)
@@ -817,8 +819,8 @@ def slice(x, start, size):
 
 def gather(reference, indices):
     """Rows of ``reference`` at ``indices`` (axis 0)."""
-    reference = _t(reference)
-    return reference[_t(indices, reference.device).to(torch.int64)]
+    reference = as_tensor(reference)
+    return reference[as_tensor(indices, reference.device).to(torch.int64)]
 
 
 def one_hot(indices, num_classes):
@@ -827,7 +829,7 @@ def one_hot(indices, num_classes):
 
 
 def _pad(x, pairs_by_axis: dict):
-    x = _t(x)
+    x = as_tensor(x)
     widths = [0, 0] * x.ndim
     for axis, (before, after) in pairs_by_axis.items():
         position = 2 * (x.ndim - 1 - axis)
@@ -861,7 +863,7 @@ def dot(x, y):
     """Keras 2 ``dot``: N-D ``x`` and ``y`` contract ``x``'s last axis with ``y``'s
     second-to-last (``(2, 3, 4) . (4, 5) -> (2, 3, 5)``;
     ``(2, 3) . (7, 3, 5) -> (2, 7, 5)``)."""
-    x, y = _all_t(x, y)
+    x, y = as_tensors(x, y)
     if y.ndim <= 2:
         return torch.matmul(x, y)
     return torch.tensordot(x, y, dims=([-1], [-2]))
@@ -876,7 +878,7 @@ def batch_dot(x, y, axes=None):
     becomes ``(batch, 1)``. ``(32, 20, 1) . (32, 30, 20)`` with ``axes=(1, 2)``
     gives ``(32, 1, 30)``.
     """
-    x, y = _all_t(x, y)
+    x, y = as_tensors(x, y)
     if x.ndim < 2 or y.ndim < 2:
         raise ValueError(
             f"batch_dot: `x` and `y` must be at least 2-D; got shapes "
@@ -916,7 +918,7 @@ def batch_dot(x, y, axes=None):
 def binary_crossentropy(target, output, from_logits=False):
     """Keras 2: ``-(t log(p + eps) + (1 - t) log(1 - p + eps))``, ``p`` clipped to
     ``[eps, 1 - eps]``."""
-    target, output = _all_t(target, output)
+    target, output = as_tensors(target, output)
     target = target.to(output.dtype)
     if from_logits:
         return F.binary_cross_entropy_with_logits(output, target, reduction="none")
@@ -933,7 +935,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Keras 2: probabilities are clipped to ``[eps, 1 - eps]``, then renormalized."""
-    target, output = _all_t(target, output)
+    target, output = as_tensors(target, output)
     if not from_logits:
         eps = epsilon()
         output = torch.log(torch.clamp(output, eps, 1.0 - eps))
@@ -943,10 +945,10 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
     """``(x - mean) / sqrt(var + epsilon) * gamma + beta``; 1-D statistics apply
     along ``axis``."""
-    x = _t(x)
+    x = as_tensor(x)
 
     def stat(v):
-        v = _t(v, x.device)
+        v = as_tensor(v, x.device)
         if v.ndim == 1 and x.ndim > 1:
             view = [1] * x.ndim
             view[axis] = -1
@@ -974,10 +976,12 @@ def switch(condition, then_expression, else_expression):
     A scalar condition picks one branch (callables are called lazily); a tensor
     condition selects element-wise, broadcast over trailing axes.
     """
-    condition = _t(condition)
+    condition = as_tensor(condition)
     if condition.ndim == 0:
         return _value(then_expression) if bool(condition) else _value(else_expression)
-    then_value, else_value = _all_t(_value(then_expression), _value(else_expression))
+    then_value, else_value = as_tensors(
+        _value(then_expression), _value(else_expression)
+    )
     while condition.ndim < then_value.ndim:
         condition = condition.unsqueeze(-1)
     return torch.where(condition.to(torch.bool), then_value, else_value)
@@ -997,13 +1001,13 @@ def in_test_phase(x, alt, training=None):
 
 def map_fn(fn, elems, name=None, dtype=None):
     """``fn`` applied to each slice of ``elems`` along axis 0, stacked."""
-    out = torch.stack([_t(fn(e)) for e in _t(elems)])
+    out = torch.stack([as_tensor(fn(e)) for e in as_tensor(elems)])
     return out if dtype is None else out.to(to_torch_dtype(dtype))
 
 
 def foldl(fn, elems, initializer=None, name=None):
     """Reduce ``elems`` along axis 0 from the left with ``fn(acc, x)``."""
-    elems = list(_t(elems))
+    elems = list(as_tensor(elems))
     acc = elems.pop(0) if initializer is None else initializer
     for e in elems:
         acc = fn(acc, e)
@@ -1012,7 +1016,7 @@ def foldl(fn, elems, initializer=None, name=None):
 
 def foldr(fn, elems, initializer=None, name=None):
     """Reduce ``elems`` along axis 0 from the right with ``fn(acc, x)``."""
-    elems = list(_t(elems))[::-1]
+    elems = list(as_tensor(elems))[::-1]
     acc = elems.pop(0) if initializer is None else initializer
     for e in elems:
         acc = fn(acc, e)

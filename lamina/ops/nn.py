@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 from lamina import activations as _activations
 from lamina import config
-from lamina.ops.numpy import (
-    _all_t,
-    _t,
+from lamina.ops.dtypes import (
+    as_tensor,
+    as_tensors,
     convert_to_tensor,
     result_type,
     to_torch_dtype,
@@ -78,7 +78,7 @@ __all__ = [
 def _op(activation):
     @functools.wraps(activation)
     def op(x, *args, **kwargs):
-        return activation(_t(x), *args, **kwargs)
+        return activation(as_tensor(x), *args, **kwargs)
 
     return op
 
@@ -113,12 +113,12 @@ sparsemax = _op(_activations.sparsemax)
 
 def relu(x):
     """Rectified linear unit (``keras.ops.relu`` takes no slope or ceiling)."""
-    return _activations.relu(_t(x))
+    return _activations.relu(as_tensor(x))
 
 
 def gelu(x, approximate=True):
     """GELU; the tanh approximation by default, as in ``keras.ops.gelu``."""
-    return _activations.gelu(_t(x), approximate=approximate)
+    return _activations.gelu(as_tensor(x), approximate=approximate)
 
 
 # ---------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """One-hot vectors of length ``num_classes`` (negative ids give all zeros)."""
     if sparse:
         raise ValueError("one_hot: lamina has no sparse tensors; got sparse=True.")
-    x = _t(x).to(torch.int64)
+    x = as_tensor(x).to(torch.int64)
     out = F.one_hot(torch.clamp(x, min=0), num_classes)
     out = (out * (x >= 0).unsqueeze(-1)).to(to_torch_dtype(dtype))
     if axis != -1 and axis != out.ndim - 1:
@@ -140,7 +140,7 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     """Multi-hot vectors: 1 for every class id that occurs in a row of ``x``."""
-    x = _t(x)
+    x = as_tensor(x)
     encoded = one_hot(x, num_classes, axis=axis, dtype=dtype, sparse=sparse)
     return torch.amax(encoded, dim=1 if x.ndim > 1 else 0)
 
@@ -161,7 +161,7 @@ def _same_shape(target, output, fn):
 
 def binary_crossentropy(target, output, from_logits=False):
     """Element-wise binary crossentropy (probabilities are clipped to [eps, 1-eps])."""
-    target, output = _all_t(target, output)
+    target, output = as_tensors(target, output)
     _same_shape(target, output, "binary_crossentropy")
     target = target.to(output.dtype)
     if from_logits:
@@ -174,7 +174,7 @@ def binary_crossentropy(target, output, from_logits=False):
 
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Crossentropy between one-hot (or soft) targets and predictions along ``axis``."""
-    target, output = _all_t(target, output)
+    target, output = as_tensors(target, output)
     _same_shape(target, output, "categorical_crossentropy")
     if from_logits:
         log_prob = F.log_softmax(output, dim=axis)
@@ -187,7 +187,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Crossentropy between integer class ids and predictions along ``axis``."""
-    target, output = _all_t(target, output)
+    target, output = as_tensors(target, output)
     target = target.to(torch.int64)
     if target.ndim == output.ndim and target.shape[axis] == 1:
         target = torch.squeeze(target, dim=axis)
@@ -224,7 +224,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
             "moments: synchronized=True needs a distributed "
             "setup; lamina computes local moments only."
         )
-    x = _t(x)
+    x = as_tensor(x)
     half = x.dtype == torch.float16
     if half:
         x = x.float()
@@ -242,12 +242,12 @@ def moments(x, axes, keepdims=False, synchronized=False):
 
 def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilon=1e-3):
     """``(x - mean) / sqrt(variance + epsilon) * scale + offset`` along ``axis``."""
-    x = _t(x)
+    x = as_tensor(x)
     view = [1] * x.ndim
     view[axis] = -1
 
     def stat(v):
-        return _t(v, x.device).reshape(view)
+        return as_tensor(v, x.device).reshape(view)
 
     inv = torch.rsqrt(stat(variance) + epsilon)
     if scale is not None:
@@ -262,7 +262,7 @@ def normalize(x, axis=-1, order=2, epsilon=None):
         raise ValueError(
             f"normalize: `order` must be an int >= 1; got order={order!r}."
         )
-    x = _t(x)
+    x = as_tensor(x)
     if x.ndim == 0:
         x = x.reshape(1)
     epsilon = config.epsilon() if epsilon is None else epsilon
@@ -279,13 +279,13 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
 
 def rms_normalization(x, scale=None, axis=-1, epsilon=None):
     """``x * rsqrt(mean(x**2) + epsilon) * scale`` along ``axis``."""
-    x = _t(x)
+    x = as_tensor(x)
     epsilon = config.epsilon() if epsilon is None else epsilon
     y = x.to(_compute_dtype(x))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out = y * torch.rsqrt(torch.mean(torch.square(y), dim=axes, keepdim=True) + epsilon)
     if scale is not None:
-        out = out * _t(scale, y.device).to(y.dtype)
+        out = out * as_tensor(scale, y.device).to(y.dtype)
     return out.to(x.dtype)
 
 
@@ -294,14 +294,14 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
 
     ``rms_scaling=True`` skips the centring (Keras's LayerNormalization option).
     """
-    x = _t(x)
+    x = as_tensor(x)
     epsilon = config.epsilon() if epsilon is None else epsilon
     y = x.to(_compute_dtype(x))
     axes = sorted(a % y.ndim for a in ((axis,) if isinstance(axis, int) else axis))
     view = [y.shape[d] if d in axes else 1 for d in range(y.ndim)]
 
     def param(v):
-        return None if v is None else _t(v, y.device).to(y.dtype).reshape(view)
+        return None if v is None else as_tensor(v, y.device).to(y.dtype).reshape(view)
 
     gamma, beta = param(gamma), param(beta)
     if kwargs.get("rms_scaling", False):
@@ -323,7 +323,7 @@ def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwarg
 
 def psnr(x1, x2, max_val):
     """Peak signal-to-noise ratio in dB: ``20 log10(max_val) - 10 log10(mse)``."""
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     if x1.shape != x2.shape:
         raise ValueError(
             f"psnr: `x1` and `x2` must have the same shape; got "
@@ -350,7 +350,7 @@ def dot_product_attention(
     ``key``/``value`` may have fewer heads than ``query`` (grouped-query attention).
     ``mask`` is boolean (True attends); ``bias`` is added to the logits.
     """
-    query, key, value = _all_t(query, key, value)
+    query, key, value = as_tensors(query, key, value)
     if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
         raise ValueError(
             "dot_product_attention: inputs must be 4-D (batch, seq, "
@@ -366,7 +366,7 @@ def dot_product_attention(
         groups = q.shape[1] // k.shape[1]
         k = k.repeat_interleave(groups, dim=1)
         v = v.repeat_interleave(groups, dim=1)
-    allowed = None if mask is None else _t(mask, q.device).to(torch.bool)
+    allowed = None if mask is None else as_tensor(mask, q.device).to(torch.bool)
     if is_causal:
         causal = torch.ones(
             (q.shape[2], k.shape[2]), dtype=torch.bool, device=q.device
@@ -378,12 +378,12 @@ def dot_product_attention(
         logits = torch.matmul(q, k.transpose(-1, -2)) * scale
         logits = torch.tanh(logits / attn_logits_soft_cap) * attn_logits_soft_cap
         if bias is not None:
-            logits = logits + _t(bias, q.device).to(dtype)
+            logits = logits + as_tensor(bias, q.device).to(dtype)
         if allowed is not None:
             logits = torch.where(allowed, logits, large_negative)
         weights = torch.softmax(logits.float(), dim=-1).to(dtype)
         return torch.matmul(weights, v).transpose(1, 2)
-    attn_mask = None if bias is None else _t(bias, q.device).to(dtype)
+    attn_mask = None if bias is None else as_tensor(bias, q.device).to(dtype)
     if allowed is not None:
         blocked = torch.where(allowed, 0.0, large_negative).to(dtype)
         attn_mask = blocked if attn_mask is None else attn_mask + blocked

@@ -11,7 +11,6 @@ the ops Keras routes through its type-promotion lattice (``matmul``, ``maximum``
 from __future__ import annotations
 
 import builtins
-import functools
 import math
 
 import numpy as np
@@ -19,6 +18,20 @@ import torch
 import torch.nn.functional as F
 
 from lamina import config
+from lamina.ops.dtypes import (
+    as_operand,
+    as_operands,
+    as_tensor,
+    as_tensor_pair,
+    as_tensors,
+    convert_to_numpy,
+    convert_to_tensor,
+    is_int_or_bool,
+    result_type,
+    standardize_dtype,
+    to_floatx_if_int,
+    to_torch_dtype,
+)
 
 __all__ = [
     # dtypes and conversion
@@ -250,300 +263,8 @@ __all__ = [
 ]
 
 # ---------------------------------------------------------------------------------
-# Dtypes
-# ---------------------------------------------------------------------------------
-
-_TORCH_DTYPES = {
-    "bool": torch.bool,
-    "uint8": torch.uint8,
-    "int8": torch.int8,
-    "int16": torch.int16,
-    "int32": torch.int32,
-    "int64": torch.int64,
-    # torch has no full uint16/uint32 support; Keras maps them to wider ints too.
-    "uint16": torch.int32,
-    "uint32": torch.int64,
-    "bfloat16": torch.bfloat16,
-    "float16": torch.float16,
-    "float32": torch.float32,
-    "float64": torch.float64,
-    "complex64": torch.complex64,
-    "complex128": torch.complex128,
-}
-_NAMES = {
-    torch.bool: "bool",
-    torch.uint8: "uint8",
-    torch.int8: "int8",
-    torch.int16: "int16",
-    torch.int32: "int32",
-    torch.int64: "int64",
-    torch.bfloat16: "bfloat16",
-    torch.float16: "float16",
-    torch.float32: "float32",
-    torch.float64: "float64",
-    torch.complex64: "complex64",
-    torch.complex128: "complex128",
-}
-_PY_TYPES = {
-    bool: "bool",
-    int: "int32",
-    float: "float32",
-    complex: "complex64",
-    "int": "int32",
-    "float": "float32",
-}
-_BITS = {
-    "uint8": 8,
-    "uint16": 16,
-    "uint32": 32,
-    "uint64": 64,
-    "int8": 8,
-    "int16": 16,
-    "int32": 32,
-    "int64": 64,
-    "bfloat16": 16,
-    "float16": 16,
-    "float32": 32,
-    "float64": 64,
-}
-# Keras on torch (like JAX) never promotes to 64 bits.
-_TO_32_BITS = {
-    "int64": "int32",
-    "uint64": "uint32",
-    "float64": "float32",
-    "complex128": "complex64",
-}
-
-
-def standardize_dtype(dtype) -> str:
-    """The Keras name (``'float32'``) of a dtype given in any spelling."""
-    if dtype is None:
-        return config.floatx()
-    if isinstance(dtype, torch.dtype):
-        name = _NAMES.get(dtype)
-    else:
-        dtype = _PY_TYPES.get(dtype, dtype) if isinstance(dtype, (type, str)) else dtype
-        name = getattr(dtype, "name", None) or getattr(dtype, "__name__", None) or dtype
-        if not isinstance(name, str) or ("torch." in str(dtype)):
-            name = str(dtype).split(".")[-1]
-    if name not in _TORCH_DTYPES:
-        raise ValueError(f"Invalid dtype: {dtype!r}")
-    return name
-
-
-def to_torch_dtype(dtype) -> torch.dtype:
-    if isinstance(dtype, torch.dtype):
-        return dtype
-    return _TORCH_DTYPES[standardize_dtype(dtype)]
-
-
-def _kind(name: str) -> str:
-    return "f" if name == "bfloat16" else name[0]  # b, u, i, f, c
-
-
-@functools.lru_cache(maxsize=512)
-def _promote(keys: frozenset, floatx: str) -> str:
-    """Least upper bound of ``(name, is_weak)`` pairs on the JAX/Keras lattice."""
-    strong = [n for n, weak in keys if not weak]
-    weak_kinds = {_kind(n) for n, weak in keys if weak}
-    kinds = {_kind(n) for n in strong}
-    precision = floatx[-2:]
-    if "c" in kinds or "c" in weak_kinds:
-        out = "complex128" if {"float64", "complex128"} & set(strong) else "complex64"
-    elif "f" in kinds:
-        floats = {n for n in strong if _kind(n) == "f"}
-        bits = builtins.max(_BITS[n] for n in floats)
-        widest = {n for n in floats if _BITS[n] == bits}
-        out = "float32" if len(widest) > 1 else widest.pop()
-    elif "f" in weak_kinds:
-        out = f"float{precision}"
-    elif kinds & {"i", "u"}:
-        signed = [_BITS[n] for n in strong if _kind(n) == "i"]
-        unsigned = [_BITS[n] for n in strong if _kind(n) == "u"]
-        if not unsigned:
-            out = f"int{builtins.max(signed)}"
-        elif not signed:
-            out = f"uint{builtins.max(unsigned)}"
-        elif builtins.max(unsigned) >= 64:
-            out = f"float{precision}"
-        else:
-            out = f"int{builtins.max(builtins.max(signed), 2 * builtins.max(unsigned))}"
-    elif "i" in weak_kinds:
-        out = f"int{precision}"
-    else:
-        out = "bool"
-    return _TO_32_BITS.get(out, out)
-
-
-def _dtype_key(value) -> tuple[str, bool]:
-    if value is int or value is float:
-        return standardize_dtype(value), True
-    if isinstance(value, torch.Tensor):
-        return _NAMES[value.dtype], False
-    if isinstance(value, (bool, int, float, complex)):
-        return standardize_dtype(type(value)), type(value) in (int, float)
-    return standardize_dtype(getattr(value, "dtype", value)), False
-
-
-def result_type(*dtypes) -> str:
-    """The dtype Keras 3 (torch backend) promotes ``dtypes`` to.
-
-    Python ``int``/``float`` (types or values) are weak: they never widen a typed
-    operand. Like Keras on torch, 64-bit results are narrowed to 32 bits.
-    """
-    if not dtypes:
-        return config.floatx()
-    keys = frozenset(_dtype_key(config.floatx() if d is None else d) for d in dtypes)
-    if len(keys) == 1:
-        name, weak = next(iter(keys))
-        if weak and name != "bool":
-            return _promote(keys, config.floatx())
-        return _TO_32_BITS.get(name, name)
-    return _promote(keys, config.floatx())
-
-
-# ---------------------------------------------------------------------------------
 # Conversion
 # ---------------------------------------------------------------------------------
-
-
-def _scalar_dtype(x) -> torch.dtype:
-    if isinstance(x, bool):
-        return torch.bool
-    if isinstance(x, int):
-        return torch.int32 if -(2**31) <= x < 2**31 else torch.int64
-    if isinstance(x, float):
-        return to_torch_dtype(config.floatx())
-    return torch.complex64
-
-
-def _flat(x):
-    for item in x:
-        if isinstance(item, (list, tuple)):
-            yield from _flat(item)
-        else:
-            yield item
-
-
-def convert_to_tensor(x, dtype=None, sparse=None, ragged=None, device=None):
-    """A torch tensor from a tensor, NumPy array, Python scalar or nested list.
-
-    Tensors are returned as they are (cast when ``dtype`` is given); NumPy arrays
-    keep their dtype; Python ints become int32 and floats ``floatx()``.
-    """
-    if sparse or ragged:
-        raise ValueError(
-            "lamina supports dense tensors only; got "
-            f"sparse={sparse!r}, ragged={ragged!r}."
-        )
-    torch_dtype = None if dtype is None else to_torch_dtype(dtype)
-    if isinstance(x, torch.Tensor):
-        return x if torch_dtype is None or x.dtype == torch_dtype else x.to(torch_dtype)
-    device = device or config.get_device()
-    if isinstance(x, (bool, int, float, complex)):
-        return torch.tensor(x, dtype=torch_dtype or _scalar_dtype(x), device=device)
-    if isinstance(x, (list, tuple)):
-        if x and builtins.any(isinstance(i, torch.Tensor) for i in x):
-            return torch.stack([convert_to_tensor(i, dtype, device=device) for i in x])
-        leaves = list(_flat(x))
-        if torch_dtype is None:
-            torch_dtype = to_torch_dtype(
-                result_type(
-                    *[
-                        i
-                        if isinstance(i, (bool, int, float, complex))
-                        else getattr(i, "dtype", type(i))
-                        for i in leaves
-                    ]
-                )
-            )
-        if not builtins.all(isinstance(i, (bool, int, float, complex)) for i in leaves):
-            x = np.asarray(x)
-        return torch.as_tensor(x, dtype=torch_dtype, device=device)
-    if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
-    if x.dtype == np.uint32 or x.dtype == np.uint16:
-        x = x.astype(np.int64 if x.dtype == np.uint32 else np.int32)
-    elif x.dtype.name == "bfloat16":
-        x, torch_dtype = x.astype(np.float32), torch_dtype or torch.bfloat16
-    return torch.as_tensor(x, dtype=torch_dtype, device=device)
-
-
-def _t(x, device=None) -> torch.Tensor:
-    return x if isinstance(x, torch.Tensor) else convert_to_tensor(x, device=device)
-
-
-def _all_t(*values) -> tuple | list:
-    """``values`` as tensors; non-tensors go to the device of the first tensor (which
-    may be ``meta`` during shape inference)."""
-    for value in values:
-        if not isinstance(value, torch.Tensor):
-            break
-    else:
-        return values
-    device = next((v.device for v in values if isinstance(v, torch.Tensor)), None)
-    return [_t(v, device) for v in values]
-
-
-def _operand(value, other: torch.Tensor):
-    """``value`` as the second operand of a torch op whose first is ``other``.
-
-    Python numbers stay numbers (torch types them weakly, as Keras does) except
-    where torch would choose another dtype than Keras: next to bool tensors, and
-    floats next to integer tensors when ``floatx()`` is not float32.
-    """
-    if isinstance(value, torch.Tensor):
-        return value
-    if (
-        type(value) in (int, float)
-        and other.dtype != torch.bool
-        and (
-            type(value) is int
-            or other.is_floating_point()
-            or other.is_complex()
-            or config.floatx() == "float32"
-        )
-    ):
-        return value
-    return convert_to_tensor(value, device=other.device)
-
-
-def _pair(x1, x2):
-    if isinstance(x1, torch.Tensor):
-        return x1, _operand(x2, x1)
-    if isinstance(x2, torch.Tensor):
-        return _operand(x1, x2), x2
-    return convert_to_tensor(x1), convert_to_tensor(x2)
-
-
-def _tensors(x1, x2):
-    """Both operands as tensors (for torch ops that refuse Python scalars)."""
-    x1, x2 = _pair(x1, x2)
-    if not isinstance(x1, torch.Tensor):
-        x1 = torch.tensor(x1, dtype=torch.result_type(x2, x1), device=x2.device)
-    if not isinstance(x2, torch.Tensor):
-        x2 = torch.tensor(x2, dtype=torch.result_type(x1, x2), device=x1.device)
-    return x1, x2
-
-
-def _is_int_or_bool(x: torch.Tensor) -> bool:
-    return not (x.is_floating_point() or x.is_complex())
-
-
-def _to_floatx_if_int(x: torch.Tensor) -> torch.Tensor:
-    return x.to(to_torch_dtype(config.floatx())) if _is_int_or_bool(x) else x
-
-
-def convert_to_numpy(x):
-    """A NumPy array (detached, on the CPU; bfloat16 becomes float32)."""
-    if isinstance(x, (list, tuple)):
-        return np.array([convert_to_numpy(i) for i in x])
-    if isinstance(x, torch.Tensor):
-        x = x.detach()
-        if x.dtype == torch.bfloat16:
-            x = x.float()
-        return x.cpu().numpy()
-    return np.asarray(x)
 
 
 def cast(x, dtype):
@@ -553,7 +274,7 @@ def cast(x, dtype):
 
 def saturate_cast(x, dtype):
     """Cast, clamping values to the range of ``dtype`` first (no wrap-around)."""
-    x, target = _t(x), to_torch_dtype(dtype)
+    x, target = as_tensor(x), to_torch_dtype(dtype)
     if target == torch.bool or target.is_complex or x.dtype == torch.bool:
         return x.to(target)
     info = torch.finfo if target.is_floating_point else torch.iinfo
@@ -570,7 +291,7 @@ def array(x, dtype=None):
 
 
 def copy(x):
-    return torch.clone(_t(x))
+    return torch.clone(as_tensor(x))
 
 
 def dtype(x) -> str:
@@ -598,7 +319,7 @@ def size(x) -> int:
 
 def stop_gradient(variable):
     """``variable`` detached from the autograd graph."""
-    return _t(variable).detach()
+    return as_tensor(variable).detach()
 
 
 # ---------------------------------------------------------------------------------
@@ -648,22 +369,22 @@ def _like_dtype(x: torch.Tensor, dtype) -> torch.dtype:
 
 
 def zeros_like(x, dtype=None):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.zeros_like(x, dtype=_like_dtype(x, dtype))
 
 
 def ones_like(x, dtype=None):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.ones_like(x, dtype=_like_dtype(x, dtype))
 
 
 def empty_like(x, dtype=None):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.empty_like(x, dtype=_like_dtype(x, dtype))
 
 
 def full_like(x, fill_value, dtype=None):
-    x = _t(x)
+    x = as_tensor(x)
     return full(x.shape, fill_value, x.dtype if dtype is None else dtype)
 
 
@@ -761,7 +482,7 @@ def tri(N, M=None, k=0, dtype=None):
 
 
 def absolute(x):
-    x = _t(x)
+    x = as_tensor(x)
     return x if x.dtype == torch.bool else torch.abs(x)
 
 
@@ -769,61 +490,61 @@ abs = absolute
 
 
 def fabs(x):
-    return torch.abs(_to_floatx_if_int(_t(x)))
+    return torch.abs(to_floatx_if_int(as_tensor(x)))
 
 
 def negative(x):
-    return torch.neg(_t(x))
+    return torch.neg(as_tensor(x))
 
 
 def sign(x):
-    return torch.sign(_t(x))
+    return torch.sign(as_tensor(x))
 
 
 def square(x):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.square(x.to(torch.int32) if x.dtype == torch.bool else x)
 
 
 def sqrt(x):
-    x = _t(x)
-    return torch.sqrt(_to_floatx_if_int(x) if x.dtype == torch.int64 else x)
+    x = as_tensor(x)
+    return torch.sqrt(to_floatx_if_int(x) if x.dtype == torch.int64 else x)
 
 
 def rsqrt(x):
-    return torch.rsqrt(_t(x))
+    return torch.rsqrt(as_tensor(x))
 
 
 def exp(x):
-    return torch.exp(_to_floatx_if_int(_t(x)))
+    return torch.exp(to_floatx_if_int(as_tensor(x)))
 
 
 def exp2(x):
-    return torch.exp2(_to_floatx_if_int(_t(x)))
+    return torch.exp2(to_floatx_if_int(as_tensor(x)))
 
 
 def expm1(x):
-    return torch.expm1(_to_floatx_if_int(_t(x)))
+    return torch.expm1(to_floatx_if_int(as_tensor(x)))
 
 
 def log(x):
-    return torch.log(_t(x))
+    return torch.log(as_tensor(x))
 
 
 def log1p(x):
-    return torch.log1p(_t(x))
+    return torch.log1p(as_tensor(x))
 
 
 def log2(x):
-    return torch.log2(_t(x))
+    return torch.log2(as_tensor(x))
 
 
 def log10(x):
-    return torch.log10(_t(x))
+    return torch.log10(as_tensor(x))
 
 
 def reciprocal(x):
-    return torch.reciprocal(_t(x))
+    return torch.reciprocal(as_tensor(x))
 
 
 def _rounding_dtype(x: torch.Tensor) -> torch.dtype:
@@ -833,87 +554,87 @@ def _rounding_dtype(x: torch.Tensor) -> torch.dtype:
 
 
 def floor(x):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.floor(x.to(_rounding_dtype(x)))
 
 
 def ceil(x):
-    x = _t(x)
+    x = as_tensor(x)
     return torch.ceil(x.to(_rounding_dtype(x)))
 
 
 def round(x, decimals=0):
     """Round half to even, to ``decimals`` places; integer inputs keep their dtype."""
-    x = _t(x)
-    if _is_int_or_bool(x):
+    x = as_tensor(x)
+    if is_int_or_bool(x):
         floatx = to_torch_dtype(config.floatx())
         return torch.round(x.to(floatx), decimals=decimals).to(x.dtype)
     return torch.round(x, decimals=decimals)
 
 
 def trunc(x):
-    x = _t(x)
+    x = as_tensor(x)
     return x if x.dtype == torch.bool else torch.trunc(x)
 
 
 def sin(x):
-    return torch.sin(_t(x))
+    return torch.sin(as_tensor(x))
 
 
 def cos(x):
-    return torch.cos(_t(x))
+    return torch.cos(as_tensor(x))
 
 
 def tan(x):
-    return torch.tan(_t(x))
+    return torch.tan(as_tensor(x))
 
 
 def arcsin(x):
-    return torch.arcsin(_t(x))
+    return torch.arcsin(as_tensor(x))
 
 
 def arccos(x):
-    return torch.arccos(_t(x))
+    return torch.arccos(as_tensor(x))
 
 
 def arctan(x):
-    return torch.arctan(_t(x))
+    return torch.arctan(as_tensor(x))
 
 
 def sinh(x):
-    return torch.sinh(_t(x))
+    return torch.sinh(as_tensor(x))
 
 
 def cosh(x):
-    return torch.cosh(_t(x))
+    return torch.cosh(as_tensor(x))
 
 
 def tanh(x):
-    return torch.tanh(_t(x))
+    return torch.tanh(as_tensor(x))
 
 
 def arcsinh(x):
-    return torch.arcsinh(_t(x))
+    return torch.arcsinh(as_tensor(x))
 
 
 def arccosh(x):
-    return torch.arccosh(_t(x))
+    return torch.arccosh(as_tensor(x))
 
 
 def arctanh(x):
-    return torch.arctanh(_t(x))
+    return torch.arctanh(as_tensor(x))
 
 
 def erf(x):
-    return torch.erf(_t(x))
+    return torch.erf(as_tensor(x))
 
 
 def erfinv(x):
-    return torch.erfinv(_t(x))
+    return torch.erfinv(as_tensor(x))
 
 
 def cbrt(x):
-    x = _t(x)
+    x = as_tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.int32)
     elif x.dtype == torch.int64:
@@ -922,73 +643,73 @@ def cbrt(x):
 
 
 def deg2rad(x):
-    x = _t(x)
+    x = as_tensor(x)
     out = torch.deg2rad(x)
     return out.to(torch.float64) if x.dtype == torch.int64 else out
 
 
 def rad2deg(x):
-    x = _t(x)
+    x = as_tensor(x)
     out = torch.rad2deg(x)
     return out.to(torch.float64) if x.dtype == torch.int64 else out
 
 
 def isnan(x):
-    return torch.isnan(_t(x))
+    return torch.isnan(as_tensor(x))
 
 
 def isinf(x):
-    return torch.isinf(_t(x))
+    return torch.isinf(as_tensor(x))
 
 
 def isfinite(x):
-    return torch.isfinite(_t(x))
+    return torch.isfinite(as_tensor(x))
 
 
 def isneginf(x):
-    return torch.isneginf(_t(x))
+    return torch.isneginf(as_tensor(x))
 
 
 def isposinf(x):
-    return torch.isposinf(_t(x))
+    return torch.isposinf(as_tensor(x))
 
 
 def signbit(x):
-    return torch.signbit(_t(x))
+    return torch.signbit(as_tensor(x))
 
 
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
-    return torch.nan_to_num(_t(x), nan=nan, posinf=posinf, neginf=neginf)
+    return torch.nan_to_num(as_tensor(x), nan=nan, posinf=posinf, neginf=neginf)
 
 
 def logical_not(x):
-    return torch.logical_not(_t(x))
+    return torch.logical_not(as_tensor(x))
 
 
 def bitwise_invert(x):
-    return torch.bitwise_not(_t(x))
+    return torch.bitwise_not(as_tensor(x))
 
 
 bitwise_not = bitwise_invert
 
 
 def conjugate(x):
-    return torch.conj(_t(x)).resolve_conj()
+    return torch.conj(as_tensor(x)).resolve_conj()
 
 
 conj = conjugate
 
 
 def real(x):
-    return torch.real(_t(x))
+    return torch.real(as_tensor(x))
 
 
 def imag(x):
-    return torch.imag(_t(x))
+    return torch.imag(as_tensor(x))
 
 
 def sinc(x):
-    return torch.sinc(_t(x))
+    return torch.sinc(as_tensor(x))
 
 
 # ---------------------------------------------------------------------------------
@@ -997,12 +718,12 @@ def sinc(x):
 
 
 def add(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 + x2
 
 
 def subtract(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     if isinstance(x1, torch.Tensor) and isinstance(x2, torch.Tensor):
         if x1.dtype == torch.bool:
             x1 = x1.to(x2.dtype)
@@ -1012,13 +733,13 @@ def subtract(x1, x2):
 
 
 def multiply(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 * x2
 
 
 def divide(x1, x2):
     """True division; integers give ``float32``."""
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 / x2
 
 
@@ -1027,26 +748,26 @@ true_divide = divide
 
 def floor_divide(x1, x2):
     out_dtype = to_torch_dtype(result_type(x1, x2))
-    x1, x2 = _tensors(x1, x2)
+    x1, x2 = as_tensor_pair(x1, x2)
     return torch.floor_divide(x1, x2).to(out_dtype)
 
 
 def mod(x1, x2):
-    x1, x2 = _tensors(x1, x2)
+    x1, x2 = as_tensor_pair(x1, x2)
     if x1.dtype == torch.bool and x2.dtype == torch.bool:
         x1, x2 = x1.to(torch.int32), x2.to(torch.int32)
     return torch.remainder(x1, x2)
 
 
 def fmod(x1, x2):
-    x1, x2 = _tensors(x1, x2)
+    x1, x2 = as_tensor_pair(x1, x2)
     if x1.dtype == torch.bool and x2.dtype == torch.bool:
         x1, x2 = x1.to(torch.int32), x2.to(torch.int32)
     return torch.fmod(x1, x2)
 
 
 def power(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     if not isinstance(x1, torch.Tensor):
         x1 = convert_to_tensor(x1, device=x2.device)
     return torch.pow(x1, x2)
@@ -1058,7 +779,7 @@ def _promoted(x1, x2, *extra):
     Python numbers are weak here (``maximum(float16_x, 2.0)`` is float16).
     """
     dtype = to_torch_dtype(result_type(x1, x2, *extra))
-    x1, x2 = _tensors(x1, x2)
+    x1, x2 = as_tensor_pair(x1, x2)
     return x1.to(dtype), x2.to(dtype)
 
 
@@ -1066,7 +787,7 @@ def _promoted_strong(x1, x2, *extra):
     """Like ``_promoted``, but Python numbers count as int32/floatx tensors first,
     as Keras's ``arctan2``, ``logaddexp``, ``hypot``... do (float16 with 2.0 gives
     float32)."""
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     dtype = to_torch_dtype(result_type(x1, x2, *extra))
     return x1.to(dtype), x2.to(dtype)
 
@@ -1120,14 +841,14 @@ def fmin(x1, x2):
 
 def clip(x, x_min, x_max):
     """Values of ``x`` limited to ``[x_min, x_max]``; bools become int32."""
-    x = _t(x)
+    x = as_tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.int32)
     if x.dtype == torch.float16 and x.device.type == "cpu":
         return clip(x.float(), x_min, x_max).to(torch.float16)
-    x_min, x_max = _operand(x_min, x), _operand(x_max, x)
+    x_min, x_max = as_operand(x_min, x), as_operand(x_max, x)
     if isinstance(x_min, torch.Tensor) or isinstance(x_max, torch.Tensor):
-        return torch.clamp(x, min=_t(x_min), max=_t(x_max))
+        return torch.clamp(x, min=as_tensor(x_min), max=as_tensor(x_max))
     return torch.clamp(x, min=x_min, max=x_max)
 
 
@@ -1139,7 +860,7 @@ def arctan2(x1, x2):
 
 
 def _float_math_operands(x1, x2):
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     name = result_type(x1, x2)
     if name.startswith(("int", "uint")):
         name = "float64" if name == "int64" else config.floatx()
@@ -1174,65 +895,65 @@ def divide_no_nan(x1, x2):
 
 
 def equal(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 == x2
 
 
 def not_equal(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 != x2
 
 
 def greater(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 > x2
 
 
 def greater_equal(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 >= x2
 
 
 def less(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 < x2
 
 
 def less_equal(x1, x2):
-    x1, x2 = _pair(x1, x2)
+    x1, x2 = as_operands(x1, x2)
     return x1 <= x2
 
 
 def logical_and(x1, x2):
-    return torch.logical_and(*_tensors(x1, x2))
+    return torch.logical_and(*as_tensor_pair(x1, x2))
 
 
 def logical_or(x1, x2):
-    return torch.logical_or(*_tensors(x1, x2))
+    return torch.logical_or(*as_tensor_pair(x1, x2))
 
 
 def logical_xor(x1, x2):
-    return torch.logical_xor(*_tensors(x1, x2))
+    return torch.logical_xor(*as_tensor_pair(x1, x2))
 
 
 def bitwise_and(x1, x2):
-    return torch.bitwise_and(*_tensors(x1, x2))
+    return torch.bitwise_and(*as_tensor_pair(x1, x2))
 
 
 def bitwise_or(x1, x2):
-    return torch.bitwise_or(*_tensors(x1, x2))
+    return torch.bitwise_or(*as_tensor_pair(x1, x2))
 
 
 def bitwise_xor(x1, x2):
-    return torch.bitwise_xor(*_tensors(x1, x2))
+    return torch.bitwise_xor(*as_tensor_pair(x1, x2))
 
 
 def left_shift(x1, x2):
-    return torch.bitwise_left_shift(*_tensors(x1, x2))
+    return torch.bitwise_left_shift(*as_tensor_pair(x1, x2))
 
 
 def right_shift(x1, x2):
-    return torch.bitwise_right_shift(*_tensors(x1, x2))
+    return torch.bitwise_right_shift(*as_tensor_pair(x1, x2))
 
 
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -1247,11 +968,11 @@ def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 def gcd(x1, x2):
-    return torch.gcd(*_tensors(x1, x2))
+    return torch.gcd(*as_tensor_pair(x1, x2))
 
 
 def lcm(x1, x2):
-    return torch.lcm(*_tensors(x1, x2))
+    return torch.lcm(*as_tensor_pair(x1, x2))
 
 
 def where(condition, x1=None, x2=None):
@@ -1266,10 +987,10 @@ def where(condition, x1=None, x2=None):
             f"got x1={x1!r}, x2={x2!r}."
         )
     if x1 is None:
-        return torch.stack(torch.where(_t(condition).to(torch.bool)), dim=0)
-    x1, x2 = _pair(x1, x2)
+        return torch.stack(torch.where(as_tensor(condition).to(torch.bool)), dim=0)
+    x1, x2 = as_operands(x1, x2)
     device = next((v.device for v in (x1, x2) if isinstance(v, torch.Tensor)), None)
-    return torch.where(_t(condition, device).to(torch.bool), x1, x2)
+    return torch.where(as_tensor(condition, device).to(torch.bool), x1, x2)
 
 
 # ---------------------------------------------------------------------------------
@@ -1287,7 +1008,7 @@ def _axis(axis):
 
 
 def _stacked(x):
-    return stack(x) if isinstance(x, (list, tuple)) else _t(x)
+    return stack(x) if isinstance(x, (list, tuple)) else as_tensor(x)
 
 
 def sum(x, axis=None, keepdims=False):
@@ -1302,7 +1023,7 @@ def sum(x, axis=None, keepdims=False):
 
 
 def prod(x, axis=None, keepdims=False, dtype=None):
-    x, axis = _t(x), _axis(axis)
+    x, axis = as_tensor(x), _axis(axis)
     if axis == ():
         return x
     if dtype is None:
@@ -1326,7 +1047,7 @@ def mean(x, axis=None, keepdims=False):
     x, axis = _stacked(x), _axis(axis)
     if axis == ():
         return x
-    if _is_int_or_bool(x):
+    if is_int_or_bool(x):
         return torch.mean(x.to(torch.float32), dim=axis, keepdim=keepdims)
     if x.dtype in (torch.float16, torch.bfloat16):
         out = torch.mean(x, dim=axis, keepdim=keepdims, dtype=torch.float32)
@@ -1339,14 +1060,14 @@ def _all_axes(x, axis):
 
 
 def amax(x, axis=None, keepdims=False):
-    x, axis = _t(x), _axis(axis)
+    x, axis = as_tensor(x), _axis(axis)
     if axis == ():
         return x
     return torch.amax(x, dim=_all_axes(x, axis), keepdim=keepdims)
 
 
 def amin(x, axis=None, keepdims=False):
-    x, axis = _t(x), _axis(axis)
+    x, axis = as_tensor(x), _axis(axis)
     if axis == ():
         return x
     return torch.amin(x, dim=_all_axes(x, axis), keepdim=keepdims)
@@ -1362,7 +1083,7 @@ def _empty_reduction(x, keepdims, initial, what):
 
 def max(x, axis=None, keepdims=False, initial=None):
     """Maximum along ``axis``; ``initial`` is a lower bound for the result."""
-    x = _t(x)
+    x = as_tensor(x)
     if x.numel() == 0:
         return _empty_reduction(x, keepdims, initial, "max")
     out = amax(x, axis, keepdims)
@@ -1371,7 +1092,7 @@ def max(x, axis=None, keepdims=False, initial=None):
 
 def min(x, axis=None, keepdims=False, initial=None):
     """Minimum along ``axis``; ``initial`` is an upper bound for the result."""
-    x = _t(x)
+    x = as_tensor(x)
     if x.numel() == 0:
         return _empty_reduction(x, keepdims, initial, "min")
     out = amin(x, axis, keepdims)
@@ -1380,7 +1101,7 @@ def min(x, axis=None, keepdims=False, initial=None):
 
 def argmax(x, axis=None, keepdims=False):
     """Index of the maximum (int32), over the flattened input when ``axis=None``."""
-    x = _t(x)
+    x = as_tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
     return torch.argmax(x, dim=axis, keepdim=keepdims).to(torch.int32)
@@ -1388,7 +1109,7 @@ def argmax(x, axis=None, keepdims=False):
 
 def argmin(x, axis=None, keepdims=False):
     """Index of the minimum (int32), over the flattened input when ``axis=None``."""
-    x = _t(x)
+    x = as_tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
     return torch.argmin(x, dim=axis, keepdim=keepdims).to(torch.int32)
@@ -1396,15 +1117,15 @@ def argmin(x, axis=None, keepdims=False):
 
 def std(x, axis=None, keepdims=False):
     """Population standard deviation (no Bessel correction, as NumPy)."""
-    x, axis = _t(x), _axis(axis)
-    if _is_int_or_bool(x):
+    x, axis = as_tensor(x), _axis(axis)
+    if is_int_or_bool(x):
         x = x.to(torch.float32)
     return torch.std(x, dim=axis, keepdim=keepdims, correction=0)
 
 
 def var(x, axis=None, keepdims=False):
     """Population variance (no Bessel correction, as NumPy)."""
-    x, axis = _t(x), _axis(axis)
+    x, axis = as_tensor(x), _axis(axis)
     out_dtype = to_torch_dtype(result_type(x, float))
     if axis == ():
         return torch.zeros_like(x, dtype=out_dtype)
@@ -1413,21 +1134,21 @@ def var(x, axis=None, keepdims=False):
 
 
 def any(x, axis=None, keepdims=False):
-    x, axis = _t(x), _axis(axis)
+    x, axis = as_tensor(x), _axis(axis)
     if axis == ():
         return x.to(torch.bool)
     return torch.any(x, dim=axis, keepdim=keepdims)
 
 
 def all(x, axis=None, keepdims=False):
-    x, axis = _t(x), _axis(axis)
+    x, axis = as_tensor(x), _axis(axis)
     if axis == ():
         return x.to(torch.bool)
     return torch.all(x, dim=axis, keepdim=keepdims)
 
 
 def _cumulative(fn, x, axis, dtype):
-    x = _t(x)
+    x = as_tensor(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
     name = result_type(x.dtype if dtype is None else standardize_dtype(dtype))
@@ -1449,7 +1170,7 @@ def cumprod(x, axis=None, dtype=None):
 
 def quantile(x, q, axis=None, method="linear", keepdims=False):
     """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``."""
-    x, q, axis = *_all_t(x, q), _axis(axis)
+    x, q, axis = *as_tensors(x, q), _axis(axis)
     out_dtype = to_torch_dtype(result_type(x, float))
     x = x.to(to_torch_dtype(result_type(x, "float32")))
     q = q.to(x.dtype)
@@ -1482,8 +1203,8 @@ def median(x, axis=None, keepdims=False):
 
 def average(x, axis=None, weights=None):
     """Weighted mean; 1-D ``weights`` apply along ``axis`` (as NumPy)."""
-    x = _t(x)
-    parts = [x, float] + ([] if weights is None else [_t(weights, x.device)])
+    x = as_tensor(x)
+    parts = [x, float] + ([] if weights is None else [as_tensor(weights, x.device)])
     dtype = to_torch_dtype(result_type(*parts))
     x = x.to(dtype)
     if axis == () or axis == []:
@@ -1502,12 +1223,12 @@ def average(x, axis=None, weights=None):
 
 def logsumexp(x, axis=None, keepdims=False):
     """``log(sum(exp(x)))``, computed stably."""
-    x = _t(x)
+    x = as_tensor(x)
     return torch.logsumexp(x, dim=_all_axes(x, _axis(axis)), keepdim=keepdims)
 
 
 def count_nonzero(x, axis=None):
-    x, axis = _t(x), _axis(axis)
+    x, axis = as_tensor(x), _axis(axis)
     if axis == ():
         return torch.ne(x, 0).to(torch.int32)
     return torch.count_nonzero(x, dim=axis).to(torch.int32)
@@ -1516,25 +1237,25 @@ def count_nonzero(x, axis=None):
 def ptp(x, axis=None, keepdims=False):
     """Range (max - min) along ``axis``."""
     if _axis(axis) == ():
-        return torch.zeros_like(_t(x))
+        return torch.zeros_like(as_tensor(x))
     return amax(x, axis, keepdims) - amin(x, axis, keepdims)
 
 
 def nansum(x, axis=None, keepdims=False):
-    x = _t(x)
+    x = as_tensor(x)
     return sum(
         torch.nan_to_num(x, nan=0.0) if x.is_floating_point() else x, axis, keepdims
     )
 
 
 def nanmean(x, axis=None, keepdims=False):
-    x = _t(x)
+    x = as_tensor(x)
     x = x.to(to_torch_dtype(result_type(x, float)))
     return torch.nanmean(x, dim=_axis(axis), keepdim=keepdims)
 
 
 def nanmax(x, axis=None, keepdims=False):
-    x = _t(x)
+    x = as_tensor(x)
     if not x.is_floating_point():
         return amax(x, axis, keepdims)
     out = amax(torch.where(torch.isnan(x), float("-inf"), x), axis, keepdims)
@@ -1542,7 +1263,7 @@ def nanmax(x, axis=None, keepdims=False):
 
 
 def nanmin(x, axis=None, keepdims=False):
-    x = _t(x)
+    x = as_tensor(x)
     if not x.is_floating_point():
         return amin(x, axis, keepdims)
     out = amin(torch.where(torch.isnan(x), float("inf"), x), axis, keepdims)
@@ -1550,7 +1271,7 @@ def nanmin(x, axis=None, keepdims=False):
 
 
 def nanvar(x, axis=None, keepdims=False):
-    x = _t(x)
+    x = as_tensor(x)
     x = x.to(to_torch_dtype(result_type(x, float)))
     axis = _axis(axis)
     centered = x - torch.nanmean(x, dim=axis, keepdim=True)
@@ -1563,7 +1284,7 @@ def nanstd(x, axis=None, keepdims=False):
 
 def norm(x, ord=None, axis=None, keepdims=False):
     """Vector or matrix norm (``torch.linalg.norm`` semantics, as NumPy)."""
-    x = _t(x)
+    x = as_tensor(x)
     x = x.to(
         to_torch_dtype(config.floatx())
         if x.dtype == torch.int64
@@ -1583,22 +1304,22 @@ def reshape(x, newshape):
         newshape = (int(newshape),)
     elif isinstance(newshape, torch.Tensor):
         newshape = newshape.tolist()
-    return torch.reshape(_t(x), [-1 if s is None else int(s) for s in newshape])
+    return torch.reshape(as_tensor(x), [-1 if s is None else int(s) for s in newshape])
 
 
 def ravel(x):
-    return torch.ravel(_t(x))
+    return torch.ravel(as_tensor(x))
 
 
 def transpose(x, axes=None):
     """Axes permuted by ``axes`` (reversed when None)."""
-    x = _t(x)
+    x = as_tensor(x)
     return x.permute(tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
 
 
 def expand_dims(x, axis):
     """``x`` with new size-1 axes at the positions ``axis`` (int or tuple)."""
-    x = _t(x)
+    x = as_tensor(x)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out_ndim = x.ndim + len(axes)
     for a in sorted(a % out_ndim for a in axes):
@@ -1608,7 +1329,7 @@ def expand_dims(x, axis):
 
 def squeeze(x, axis=None):
     """``x`` without its size-1 axes (only ``axis``, which must have size 1)."""
-    x = _t(x)
+    x = as_tensor(x)
     if axis is None:
         return torch.squeeze(x)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
@@ -1625,14 +1346,14 @@ def tile(x, repeats):
     if isinstance(repeats, torch.Tensor):
         repeats = repeats.tolist()
     repeats = (repeats,) if isinstance(repeats, int) else tuple(repeats)
-    return torch.tile(_t(x), repeats)
+    return torch.tile(as_tensor(x), repeats)
 
 
 def repeat(x, repeats, axis=None):
     """Each element repeated ``repeats`` times along ``axis`` (flattened if None)."""
-    x = _t(x)
+    x = as_tensor(x)
     if not isinstance(repeats, int):
-        repeats = _t(repeats).to(torch.int64)
+        repeats = as_tensor(repeats).to(torch.int64)
         if repeats.ndim == 0:
             repeats = int(repeats)
     if axis is None:
@@ -1641,11 +1362,11 @@ def repeat(x, repeats, axis=None):
 
 
 def broadcast_to(x, shape):
-    return torch.broadcast_to(_t(x), _shape_arg(shape))
+    return torch.broadcast_to(as_tensor(x), _shape_arg(shape))
 
 
 def _tensor_list(xs):
-    return _all_t(*xs)
+    return as_tensors(*xs)
 
 
 def concatenate(xs, axis=0):
@@ -1662,7 +1383,7 @@ def stack(x, axis=0):
 
 def unstack(x, num=None, axis=0):
     """The slices of ``x`` along ``axis``, as a list."""
-    return list(torch.unbind(_t(x), dim=axis))
+    return list(torch.unbind(as_tensor(x), dim=axis))
 
 
 def append(x1, x2, axis=None):
@@ -1683,7 +1404,7 @@ def dstack(xs):
 
 def split(x, indices_or_sections, axis=0):
     """``x`` cut into equal sections, or at the given indices, along ``axis``."""
-    x = _t(x)
+    x = as_tensor(x)
     n = x.shape[axis]
     if isinstance(indices_or_sections, int):
         if n % indices_or_sections:
@@ -1698,7 +1419,7 @@ def split(x, indices_or_sections, axis=0):
 
 
 def array_split(x, indices_or_sections, axis=0):
-    return list(torch.tensor_split(_t(x), indices_or_sections, dim=axis))
+    return list(torch.tensor_split(as_tensor(x), indices_or_sections, dim=axis))
 
 
 def _sections(value):
@@ -1706,50 +1427,50 @@ def _sections(value):
 
 
 def hsplit(x, indices_or_sections):
-    return list(torch.hsplit(_t(x), _sections(indices_or_sections)))
+    return list(torch.hsplit(as_tensor(x), _sections(indices_or_sections)))
 
 
 def vsplit(x, indices_or_sections):
-    return list(torch.vsplit(_t(x), _sections(indices_or_sections)))
+    return list(torch.vsplit(as_tensor(x), _sections(indices_or_sections)))
 
 
 def dsplit(x, indices_or_sections):
-    return list(torch.dsplit(_t(x), _sections(indices_or_sections)))
+    return list(torch.dsplit(as_tensor(x), _sections(indices_or_sections)))
 
 
 def moveaxis(x, source, destination):
-    return torch.movedim(_t(x), source, destination)
+    return torch.movedim(as_tensor(x), source, destination)
 
 
 def swapaxes(x, axis1, axis2):
-    return torch.swapaxes(_t(x), axis1, axis2)
+    return torch.swapaxes(as_tensor(x), axis1, axis2)
 
 
 def flip(x, axis=None):
-    x = _t(x)
+    x = as_tensor(x)
     if axis is None:
         axis = tuple(range(x.ndim))
     return torch.flip(x, dims=(axis,) if isinstance(axis, int) else tuple(axis))
 
 
 def fliplr(x):
-    return torch.fliplr(_t(x))
+    return torch.fliplr(as_tensor(x))
 
 
 def flipud(x):
-    return torch.flipud(_t(x))
+    return torch.flipud(as_tensor(x))
 
 
 def roll(x, shift, axis=None):
     """Elements shifted along ``axis`` (over the flattened input when None)."""
-    x = _t(x)
+    x = as_tensor(x)
     if axis is None:
         return torch.roll(x.reshape(-1), shift).reshape(x.shape)
     return torch.roll(x, shift, dims=axis)
 
 
 def rot90(array, k=1, axes=(0, 1)):
-    return torch.rot90(_t(array), k=k, dims=tuple(axes))
+    return torch.rot90(as_tensor(array), k=k, dims=tuple(axes))
 
 
 def _pad_pairs(pad_width, ndim: int) -> list[tuple[int, int]]:
@@ -1790,7 +1511,7 @@ _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 def pad(x, pad_width, mode="constant", constant_values=None):
     """``x`` padded like ``np.pad`` (constant, edge, reflect, symmetric or wrap)."""
-    x = _t(x)
+    x = as_tensor(x)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: `mode` must be one of {_PAD_MODES}; got mode={mode!r}.")
     if constant_values is not None and mode != "constant":
@@ -1810,27 +1531,27 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 
 
 def triu(x, k=0):
-    return torch.triu(_t(x), diagonal=k)
+    return torch.triu(as_tensor(x), diagonal=k)
 
 
 def tril(x, k=0):
-    return torch.tril(_t(x), diagonal=k)
+    return torch.tril(as_tensor(x), diagonal=k)
 
 
 def diag(x, k=0):
-    return torch.diag(_t(x), diagonal=k)
+    return torch.diag(as_tensor(x), diagonal=k)
 
 
 def diagflat(x, k=0):
-    return torch.diagflat(_t(x), offset=k)
+    return torch.diagflat(as_tensor(x), offset=k)
 
 
 def diagonal(x, offset=0, axis1=0, axis2=1):
-    return torch.diagonal(_t(x), offset=offset, dim1=axis1, dim2=axis2)
+    return torch.diagonal(as_tensor(x), offset=offset, dim1=axis1, dim2=axis2)
 
 
 def trace(x, offset=0, axis1=0, axis2=1):
-    x = _t(x)
+    x = as_tensor(x)
     dtype = x.dtype
     if dtype in (torch.bool, torch.int8, torch.int16, torch.uint8):
         dtype = torch.int32
@@ -1847,13 +1568,13 @@ def meshgrid(*x, indexing="xy"):
 
 
 def _indices(indices, size: int, device) -> torch.Tensor:
-    indices = _t(indices, device).to(torch.int64)
+    indices = as_tensor(indices, device).to(torch.int64)
     return torch.where(indices < 0, indices + size, indices)
 
 
 def take(x, indices, axis=None):
     """Elements of ``x`` at ``indices`` along ``axis`` (flattened input if None)."""
-    x = _t(x)
+    x = as_tensor(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
     axis = axis % x.ndim
@@ -1865,7 +1586,7 @@ def take(x, indices, axis=None):
 
 
 def take_along_axis(x, indices, axis=None):
-    x = _t(x)
+    x = as_tensor(x)
     if axis is None:
         return torch.take_along_dim(x, _indices(indices, x.numel(), x.device))
     return torch.take_along_dim(x, _indices(indices, x.shape[axis], x.device), dim=axis)
@@ -1873,11 +1594,11 @@ def take_along_axis(x, indices, axis=None):
 
 def nonzero(x):
     """Indices of the non-zero elements, as a ``(x.ndim, n)`` int32 tensor."""
-    return torch.nonzero(_t(x)).T.to(torch.int32)
+    return torch.nonzero(as_tensor(x)).T.to(torch.int32)
 
 
 def sort(x, axis=-1):
-    x = _t(x)
+    x = as_tensor(x)
     if axis is None:
         x, axis = x.reshape(-1), 0
     return torch.sort(x, dim=axis).values
@@ -1885,7 +1606,7 @@ def sort(x, axis=-1):
 
 def argsort(x, axis=-1):
     """Indices (int32) that sort ``x`` along ``axis``, stably."""
-    x = _t(x)
+    x = as_tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
     if axis is None:
@@ -1895,19 +1616,19 @@ def argsort(x, axis=-1):
 
 def top_k(x, k, sorted=True):
     """``(values, indices)`` of the ``k`` largest entries along the last axis."""
-    return torch.topk(_t(x), k, sorted=sorted)
+    return torch.topk(as_tensor(x), k, sorted=sorted)
 
 
 def in_top_k(targets, predictions, k):
     """Whether each target's prediction is among the ``k`` largest of its row."""
-    predictions, targets = _all_t(predictions, targets)
+    predictions, targets = as_tensors(predictions, targets)
     targets = targets.to(torch.int64)[:, None]
     kth = torch.topk(predictions, k).values[..., -1:]
     return torch.any(torch.take_along_dim(predictions, targets, dim=-1) >= kth, dim=-1)
 
 
 def searchsorted(sorted_sequence, values, side="left"):
-    sorted_sequence = _t(sorted_sequence)
+    sorted_sequence = as_tensor(sorted_sequence)
     if sorted_sequence.ndim != 1:
         raise ValueError(
             "searchsorted: `sorted_sequence` must be 1-D; got shape "
@@ -1915,35 +1636,35 @@ def searchsorted(sorted_sequence, values, side="left"):
         )
     return torch.searchsorted(
         sorted_sequence,
-        _t(values, sorted_sequence.device),
+        as_tensor(values, sorted_sequence.device),
         side=side,
         out_int32=sorted_sequence.shape[0] < 2**31 - 1,
     )
 
 
 def digitize(x, bins):
-    x = _t(x)
+    x = as_tensor(x)
     if x.dtype == torch.bool:
         x = x.to(torch.uint8)
-    return torch.bucketize(x, _t(bins, x.device), right=True).to(torch.int32)
+    return torch.bucketize(x, as_tensor(bins, x.device), right=True).to(torch.int32)
 
 
 def select(condlist, choicelist, default=0):
     """Per element, the choice of the first true condition (else ``default``)."""
-    *conditions, out = _all_t(*condlist, default)
-    choices = _all_t(*choicelist, out)[:-1]
+    *conditions, out = as_tensors(*condlist, default)
+    choices = as_tensors(*choicelist, out)[:-1]
     for condition, choice in reversed(list(zip(conditions, choices))):
         out = torch.where(condition, choice, out)
     return out
 
 
 def get_item(x, key):
-    return _t(x)[key]
+    return as_tensor(x)[key]
 
 
 def slice(inputs, start_indices, shape):
     """The block of ``shape`` starting at ``start_indices``."""
-    inputs = _t(inputs)
+    inputs = as_tensor(inputs)
     index = tuple(
         builtins.slice(int(s), int(s) + int(n))
         for s, n in zip(_shape_arg(start_indices), _shape_arg(shape))
@@ -1953,7 +1674,7 @@ def slice(inputs, start_indices, shape):
 
 def slice_update(inputs, start_indices, updates):
     """A copy of ``inputs`` with the block at ``start_indices`` set to ``updates``."""
-    inputs, updates = _all_t(inputs, updates)
+    inputs, updates = as_tensors(inputs, updates)
     index = tuple(
         builtins.slice(int(s), int(s) + n)
         for s, n in zip(_shape_arg(start_indices), updates.shape)
@@ -1965,7 +1686,7 @@ def slice_update(inputs, start_indices, updates):
 
 def scatter(indices, values, shape):
     """Zeros of ``shape`` with ``values`` added at ``indices`` (last axis indexes)."""
-    values, indices = _all_t(values, indices)
+    values, indices = as_tensors(values, indices)
     indices = indices.to(torch.int64)
     out = torch.zeros(_shape_arg(shape), dtype=values.dtype, device=values.device)
     depth = indices.shape[-1]
@@ -1979,7 +1700,7 @@ _SCATTER_REDUCE = {"max": "amax", "min": "amin", "mul": "prod"}
 
 def scatter_update(inputs, indices, updates, reduction=None):
     """A copy of ``inputs`` with ``updates`` written (or reduced) at ``indices``."""
-    inputs, indices, updates = _all_t(inputs, indices, updates)
+    inputs, indices, updates = as_tensors(inputs, indices, updates)
     indices, updates = indices.to(torch.int64), updates.to(inputs.dtype)
     out = inputs.clone()
     index = tuple(indices.T)
@@ -2012,11 +1733,11 @@ def scatter_update(inputs, indices, updates, reduction=None):
 
 def bincount(x, weights=None, minlength=0, sparse=False):
     """Counts of each non-negative int (or sums of ``weights``); 2-D: per row."""
-    x = _t(x)
+    x = as_tensor(x)
     if weights is None:
         out_dtype = torch.int32
     else:
-        weights = _t(weights, x.device)
+        weights = as_tensor(weights, x.device)
         out_dtype = to_torch_dtype(result_type(x, weights))
     if x.ndim == 2:
         rows = [
@@ -2031,7 +1752,7 @@ def bincount(x, weights=None, minlength=0, sparse=False):
 
 
 def _segment(data, segment_ids, num_segments, reduce):
-    data, segment_ids = _all_t(data, segment_ids)
+    data, segment_ids = as_tensors(data, segment_ids)
     segment_ids = segment_ids.to(torch.int64)
     if num_segments is None:
         num_segments = int(segment_ids.max()) + 1
@@ -2052,7 +1773,7 @@ def segment_sum(data, segment_ids, num_segments=None, sorted=False):
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """Per-segment maximum; empty segments hold -inf (the lowest int for ints)."""
-    data = _t(data)
+    data = as_tensor(data)
     out = _segment(data, segment_ids, num_segments, "amax")
     counts = _segment(torch.ones_like(data), segment_ids, num_segments, "sum")
     lowest = float("-inf") if data.is_floating_point() else torch.iinfo(data.dtype).min
@@ -2081,7 +1802,7 @@ def _matmul_dtypes(x1, x2):
 
 def matmul(x1, x2):
     """Matrix product with NumPy broadcasting; int8 x int8 gives int32."""
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     if x1.dtype == x2.dtype and x1.dtype in (
         torch.float32,
         torch.float64,
@@ -2103,7 +1824,7 @@ def _float_product_dtypes(x1, x2):
 def dot(x1, x2):
     """NumPy ``dot``: for N-D ``x2``, sums over the last axis of ``x1`` and the
     second-to-last of ``x2``."""
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     out, compute = _float_product_dtypes(x1, x2)
     x1, x2 = x1.to(compute), x2.to(compute)
     if x1.ndim == 0 or x2.ndim == 0:
@@ -2117,7 +1838,7 @@ def dot(x1, x2):
 
 def tensordot(x1, x2, axes=2):
     """Sum of products over ``axes`` (an int, or a pair of axis lists)."""
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     out, compute = _float_product_dtypes(x1, x2)
     if isinstance(axes, (list, tuple)):
         first, second = axes
@@ -2130,7 +1851,7 @@ def tensordot(x1, x2, axes=2):
 
 def einsum(subscripts, *operands, **kwargs):
     """Einstein summation; mixed dtypes are promoted, int8 inputs give int32."""
-    operands = _all_t(*operands)
+    operands = as_tensors(*operands)
     dtypes = {o.dtype for o in operands}
     if dtypes == {torch.int8}:
         return torch.einsum(subscripts, *[o.to(torch.int32) for o in operands])
@@ -2141,30 +1862,30 @@ def einsum(subscripts, *operands, **kwargs):
 
 
 def outer(x1, x2):
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     dtype = torch.promote_types(x1.dtype, x2.dtype)
     return torch.outer(x1.reshape(-1).to(dtype), x2.reshape(-1).to(dtype))
 
 
 def inner(x1, x2):
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     out, compute = _float_product_dtypes(x1, x2)
     return torch.inner(x1.to(compute), x2.to(compute)).to(out)
 
 
 def vdot(x1, x2):
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     out, compute = _float_product_dtypes(x1, x2)
     return torch.vdot(x1.reshape(-1).to(compute), x2.reshape(-1).to(compute)).to(out)
 
 
 def kron(x1, x2):
-    return torch.kron(*_all_t(x1, x2))
+    return torch.kron(*as_tensors(x1, x2))
 
 
 def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """Cross product of 3-vectors along ``axis`` (default the last)."""
-    x1, x2 = _all_t(x1, x2)
+    x1, x2 = as_tensors(x1, x2)
     out = to_torch_dtype(result_type(x1, x2))
     compute = torch.float32 if out == torch.float16 else out
     if axis is None:
@@ -2239,7 +1960,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
     """
     if xs is None and length is None:
         raise ValueError("scan: give `xs` or `length`.")
-    leaves = [] if xs is None else [_t(leaf) for leaf in _tree_flatten(xs)]
+    leaves = [] if xs is None else [as_tensor(leaf) for leaf in _tree_flatten(xs)]
     n = int(length) if length is not None else leaves[0].shape[0]
     carry, ys = init, []
     steps = range(n - 1, -1, -1) if reverse else range(n)
@@ -2253,7 +1974,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         return carry, None
     columns = zip(*[_tree_flatten(y) for y in ys])
     return carry, _tree_unflatten(
-        ys[0], [torch.stack([_t(v) for v in c]) for c in columns]
+        ys[0], [torch.stack([as_tensor(v) for v in c]) for c in columns]
     )
 
 
@@ -2264,5 +1985,5 @@ def map(f, xs):
 
 def vectorized_map(function, elements):
     """``function`` mapped over the leading axis of ``elements`` with ``torch.vmap``."""
-    leaves = [_t(leaf) for leaf in _tree_flatten(elements)]
+    leaves = [as_tensor(leaf) for leaf in _tree_flatten(elements)]
     return torch.vmap(function)(_tree_unflatten(elements, leaves))
