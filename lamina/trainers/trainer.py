@@ -26,8 +26,9 @@ from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
 from lamina.trainers.data_adapters import EpochIterator, unpack_x_y_sample_weight
 from lamina.trainers.jit import JitChooser
-from lamina.trainers.logs import MetricLogs, pythonify_logs
+from lamina.trainers.logs import MetricLogs
 from lamina.utils import tree
+from lamina.utils.python_utils import pythonify_logs
 from lamina.utils.validation import describe
 
 
