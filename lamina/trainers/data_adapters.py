@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from lamina import config
 from lamina.utils import tree
@@ -319,7 +320,7 @@ def _is_sequence_dataset(x) -> bool:
     return (
         hasattr(x, "__getitem__")
         and hasattr(x, "__len__")
-        and not isinstance(x, (list, tuple, dict, str, torch.utils.data.Dataset))
+        and not isinstance(x, (list, tuple, dict, str, Dataset))
         and not _is_array_like(x)
     )
 
@@ -329,8 +330,6 @@ def get_data_adapter(
     class_weight=None,
 ):  # fmt: skip
     """The adapter for ``x`` (see the module docstring for what is accepted)."""
-    from torch.utils.data import DataLoader, Dataset, IterableDataset
-
     if isinstance(x, Dataset) and not isinstance(x, IterableDataset):
         _refuse_extra(x, y, sample_weight, class_weight, "a torch Dataset")
         x = DataLoader(x, batch_size=batch_size or 32, shuffle=bool(shuffle))

@@ -22,6 +22,10 @@ import warnings
 import numpy as np
 import torch
 
+from lamina import callbacks as callbacks_module
+from lamina import config, losses, optimizers
+from lamina import metrics as metrics_module
+from lamina.saving.serialization import serialize_keras_object
 from lamina.trainers import data_adapters
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
 from lamina.trainers.data_adapters import EpochIterator, unpack_x_y_sample_weight
@@ -86,9 +90,6 @@ class Trainer:
         Raises:
             ValueError: for an unknown optimizer, loss or metric name (naming it).
         """
-        from lamina import losses, optimizers
-        from lamina import metrics as metrics_module
-
         optimizer = optimizers.get(optimizer)
         if (
             auto_scale_loss
@@ -165,17 +166,12 @@ class Trainer:
 
     def get_compile_config(self) -> dict:
         """The ``compile`` arguments, serialized (for ``.keras`` files)."""
-        from lamina.saving.serialization import serialize_keras_object
-
         if not self.compiled:
             return {}
         return serialize_keras_object(self._compile_config)
 
     def compile_from_config(self, config) -> None:
         """Compile with arguments from ``get_compile_config``."""
-        from lamina import losses, optimizers
-        from lamina import metrics as metrics_module
-
         config = dict(config)
         config["optimizer"] = optimizers.get(config.get("optimizer"))
         config["loss"] = _deserialize_nested(config.get("loss"), losses.deserialize)
@@ -367,8 +363,6 @@ class Trainer:
                 that do not fit the model's outputs, labels outside the classes of
                 a sparse crossentropy, or an uncompiled model.
         """
-        from lamina import callbacks as callbacks_module
-
         self._assert_compiled("fit")
         _check_validation_freq(validation_freq)
         if validation_split and validation_data is None:
@@ -512,8 +506,6 @@ class Trainer:
     ):
         """The loss and metrics on the given data (a scalar, a list in
         ``metrics_names`` order, or a dict with ``return_dict=True``)."""
-        from lamina import callbacks as callbacks_module
-
         if kwargs:
             raise ValueError(f"evaluate: unrecognized argument(s) {sorted(kwargs)}.")
         self._assert_compiled("evaluate")
@@ -570,8 +562,6 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, computed in batches without gradients
         and ``training=False``, as NumPy arrays (the output structure kept)."""
-        from lamina import callbacks as callbacks_module
-
         x = self._align_inputs(x)
         fast = verbose == 0 and callbacks is None and steps is None
         fast = fast and type(self).predict_step is Trainer.predict_step
@@ -670,8 +660,6 @@ class Trainer:
 
 # ------------------------------------------------------------------ helpers
 def _device():
-    from lamina import config
-
     return config.get_device()
 
 
