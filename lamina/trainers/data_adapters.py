@@ -111,6 +111,49 @@ def to_device(structure, device):
     return tree.map_structure(move, structure) if structure is not None else None
 
 
+def to_numpy(structure):
+    """Every tensor of ``structure`` as a NumPy array (detached, on the CPU;
+    half-precision floats become float32)."""
+
+    def convert(t):
+        if isinstance(t, torch.Tensor):
+            t = t.detach()
+            if t.dtype in (torch.bfloat16, torch.float16):
+                t = t.float()
+            return t.cpu().numpy()
+        return t
+
+    if isinstance(structure, torch.Tensor):
+        return convert(structure)
+    return tree.map_structure(convert, structure)
+
+
+def align_inputs(model, x):
+    """A dict of inputs for a model whose inputs are a list: ordered by the
+    input names (Keras matches dict keys to input names)."""
+    if not isinstance(x, dict):
+        return x
+    inputs_struct = model.__dict__.get("_inputs_struct")
+    if inputs_struct is None or isinstance(inputs_struct, dict):
+        return x
+    names = [t._keras_history.layer.name for t in tree.flatten(inputs_struct)]
+    if set(names) == set(x):
+        aligned = [x[name] for name in names]
+        return aligned[0] if len(aligned) == 1 else aligned
+    return x
+
+
+def single_batch(x, y, sample_weight):
+    """A batch of ``train_on_batch``/``test_on_batch``: tensors on the device,
+    with one number of samples."""
+    x, y, sample_weight = (
+        to_device(convert_structure(part), config.get_device())
+        for part in (x, y, sample_weight)
+    )
+    check_cardinality(x, y, sample_weight)
+    return (x, y, sample_weight)
+
+
 def num_samples(structure) -> int:
     return int(next(t for t in tree.flatten(structure) if t is not None).shape[0])
 
@@ -435,6 +478,14 @@ class EpochIterator:
             yield step, batch
         if total is not None and self._seen >= total:
             self._iterator = None
+
+
+def validation_iterator(model, validation_data, batch_size, steps):
+    """Batches of ``fit``'s ``validation_data`` (None without it)."""
+    if validation_data is None:
+        return None
+    val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
+    return EpochIterator(align_inputs(model, val_x), val_y, val_sw, batch_size, steps)
 
 
 def _chain(first, rest):
