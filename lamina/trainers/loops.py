@@ -14,7 +14,7 @@ from lamina.callbacks import CallbackList, History
 from lamina.trainers.data_adapters import to_numpy, unpack_x_y_sample_weight
 from lamina.utils import tree
 from lamina.utils.python_utils import pythonify_logs
-from lamina.utils.validation import describe
+from lamina.utils.validation import arg_error, describe
 
 
 def prepare_training(model, iterator) -> None:
@@ -23,7 +23,10 @@ def prepare_training(model, iterator) -> None:
     if not model.built:
         batch = iterator.first_batch()
         if batch is None:
-            raise ValueError(f"{describe(model)}: the training data is empty.")
+            raise ValueError(
+                f"{describe(iterator.owner)}: `x` must yield at least one batch; "
+                "got no batches (empty data)."
+            )
         with torch.no_grad():
             model(unpack_x_y_sample_weight(batch)[0], training=False)
     variables = model.trainable_weights
@@ -177,7 +180,10 @@ def predict_batches(model, iterator, callbacks):
             break
     callbacks.on_predict_end()
     if not chunks:
-        raise ValueError(f"{describe(model)}: predict() got no data.")
+        raise ValueError(
+            f"{describe(iterator.owner)}: `x` must yield at least one batch; got no "
+            "batches (empty data)."
+        )
     flat = [tree.flatten(c) for c in chunks]
     merged = [to_numpy(torch.cat(parts)) for parts in zip(*flat)]
     return tree.pack_sequence_as(chunks[0], merged)
@@ -192,12 +198,10 @@ def should_validate(epoch, validation_freq) -> bool:
     return epoch in validation_freq
 
 
-def check_validation_freq(validation_freq) -> None:
+def check_validation_freq(validation_freq, owner="check_validation_freq") -> None:
     if isinstance(validation_freq, bool) or not (
         (isinstance(validation_freq, int) and validation_freq >= 1)
         or isinstance(validation_freq, (list, tuple))
     ):
-        raise ValueError(
-            "`validation_freq` must be an integer >= 1 or a list of epochs; got "
-            f"validation_freq={validation_freq!r}."
-        )
+        rule = "an integer >= 1 or a list of epochs"
+        raise arg_error(owner, "validation_freq", rule, validation_freq)

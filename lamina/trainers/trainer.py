@@ -45,7 +45,7 @@ from lamina.trainers.logs import MetricLogs, ordered_results
 from lamina.trainers.loops import check_validation_freq
 from lamina.utils import tree
 from lamina.utils.python_utils import pythonify_logs
-from lamina.utils.validation import describe
+from lamina.utils.validation import arg_error, describe
 
 
 class Trainer:
@@ -137,10 +137,8 @@ class Trainer:
         self._jit_compile = bool(jit_compile)
         self._run_eagerly = bool(run_eagerly)
         if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ValueError(
-                f"{describe(self)}: `steps_per_execution` must be an integer >= 1; "
-                f"got steps_per_execution={steps_per_execution!r}."
-            )
+            owner, rule = self._error_owner("compile"), "an integer >= 1"
+            raise arg_error(owner, "steps_per_execution", rule, steps_per_execution)
         self.steps_per_execution = steps_per_execution
         self._reset_step_functions()
 
@@ -230,10 +228,8 @@ class Trainer:
             extra = extra.sum()
             total = extra if total is None else total + extra
         if total is None:
-            raise ValueError(
-                f"{describe(self)}: no loss to compute. Provide a `loss` argument in "
-                "`compile()`."
-            )
+            rule = "given to `compile()` when the model adds no losses of its own"
+            raise arg_error(self._error_owner("compute_loss"), "loss", rule, None)
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
@@ -262,7 +258,8 @@ class Trainer:
             self.optimizer.apply([v.grad for v in variables], variables)
         else:
             warnings.warn(
-                "The model does not have any trainable weights.", stacklevel=2
+                f"{describe(self)}: the model does not have any trainable weights.",
+                stacklevel=2,
             )
         if jit is not None:
             jit.done()
@@ -322,8 +319,13 @@ class Trainer:
     def _assert_compiled(self, method):
         if not self.compiled:
             raise ValueError(
-                f"{describe(self)}: you must call `compile()` before `{method}()`."
+                f"{self._error_owner(method)}: the model must be compiled first; call "
+                f"`compile()` before `{method}()`."
             )
+
+    def _error_owner(self, method) -> str:
+        """Who raises an error in ``method``: ``Sequential 'name'.fit()``."""
+        return f"{describe(self)}.{method}()"
 
     # -------------------------------------------------------------------- fit
     def fit(
@@ -358,21 +360,23 @@ class Trainer:
                 a sparse crossentropy, or an uncompiled model.
         """
         self._assert_compiled("fit")
-        check_validation_freq(validation_freq)
+        owner = self._error_owner("fit")
+        check_validation_freq(validation_freq, owner)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = (
                 data_adapters.train_validation_split(
-                    (x, y, sample_weight), validation_split
+                    (x, y, sample_weight), validation_split, owner
                 )
             )
         iterator = EpochIterator(
             align_inputs(self, x), y, sample_weight, batch_size, steps_per_epoch,
-            shuffle, class_weight,
+            shuffle, class_weight, owner,
         )  # fmt: skip
         loops.prepare_training(self, iterator)
         val_iterator = data_adapters.validation_iterator(
-            self, validation_data, validation_batch_size or batch_size, validation_steps
-        )
+            self, validation_data, validation_batch_size or batch_size,
+            validation_steps, owner,
+        )  # fmt: skip
         callbacks = loops.callback_list(
             self, callbacks, verbose, epochs, iterator.num_batches, add_history=True
         )
@@ -397,11 +401,16 @@ class Trainer:
         """The loss and metrics on the given data (a scalar, a list in
         ``metrics_names`` order, or a dict with ``return_dict=True``)."""
         if kwargs:
-            raise ValueError(f"evaluate: unrecognized argument(s) {sorted(kwargs)}.")
+            given = ", ".join(f"{k}={v!r}" for k, v in sorted(kwargs.items()))
+            raise ValueError(
+                f"{self._error_owner('evaluate')}: every keyword must be an argument of "
+                f"`evaluate()`; got unrecognized {given}."
+            )
         self._assert_compiled("evaluate")
         iterator = EpochIterator(
-            align_inputs(self, x), y, sample_weight, batch_size, steps
-        )
+            align_inputs(self, x), y, sample_weight, batch_size, steps,
+            owner=self._error_owner("evaluate"), steps_arg="steps",
+        )  # fmt: skip
         if not self.built:
             loops.prepare_training(self, iterator)
             self.__dict__.pop("_fit_variables", None)
@@ -423,7 +432,10 @@ class Trainer:
         if fast and _single_batch(x, batch_size or 32):
             with torch.no_grad():
                 return to_numpy(self(x, training=False))
-        iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps)
+        iterator = EpochIterator(
+            x, batch_size=batch_size, steps_per_epoch=steps,
+            owner=self._error_owner("predict"), steps_arg="steps",
+        )  # fmt: skip
         callbacks = loops.callback_list(
             self, callbacks, verbose, 1, iterator.num_batches
         )
@@ -436,16 +448,11 @@ class Trainer:
         """One training step on one batch; returns the metrics (reset first)."""
 
         self._assert_compiled("train_on_batch")
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError(
-                    "`sample_weight` and `class_weight` cannot both be given; got "
-                    f"sample_weight={sample_weight!r}, class_weight={class_weight!r}."
-                )
-            sample_weight = data_adapters.class_weight_to_sample_weights(
-                y, class_weight
-            )
-        batch = single_batch(align_inputs(self, x), y, sample_weight)
+        owner = self._error_owner("train_on_batch")
+        sample_weight = data_adapters.weights_from_classes(
+            y, sample_weight, class_weight, owner
+        )
+        batch = single_batch(align_inputs(self, x), y, sample_weight, owner)
         self._prepare_batch(batch)
         self.make_train_function()
         self.reset_metrics()
@@ -460,7 +467,8 @@ class Trainer:
         """One evaluation step on one batch; returns the metrics (reset first)."""
 
         self._assert_compiled("test_on_batch")
-        batch = single_batch(align_inputs(self, x), y, sample_weight)
+        owner = self._error_owner("test_on_batch")
+        batch = single_batch(align_inputs(self, x), y, sample_weight, owner)
         self.reset_metrics()
         self.eval()
         logs = pythonify_logs(self.make_test_function()(batch))
@@ -469,9 +477,10 @@ class Trainer:
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy arrays."""
         self.eval()
-        x = data_adapters.to_device(
-            data_adapters.convert_structure(align_inputs(self, x)), config.get_device()
+        x = data_adapters.convert_structure(
+            align_inputs(self, x), self._error_owner("predict_on_batch")
         )
+        x = data_adapters.to_device(x, config.get_device())
         return to_numpy(self.make_predict_function()((x,)))
 
     def _prepare_batch(self, batch):
