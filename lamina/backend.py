@@ -36,9 +36,12 @@ from lamina.config import (
     set_floatx,
     set_image_data_format,
 )
+from lamina.layers.keras_tensor import KerasTensor
 from lamina.ops import nn as nn_ops
 from lamina.ops import numpy as np_ops
 from lamina.ops.dtypes import as_tensor, as_tensors, standardize_dtype, to_torch_dtype
+from lamina.utils import naming
+from lamina.variables import Variable
 
 __all__ = [
     "abs",
@@ -186,10 +189,6 @@ def clear_session() -> None:
     global _learning_phase
     _learning_phase = 0
     _uids.clear()
-    try:
-        from lamina.utils import naming
-    except ImportError:
-        return
     naming.reset_uids()
 
 
@@ -220,21 +219,12 @@ def name_scope(name):
     yield name
 
 
-def _keras_tensor_class():
-    try:
-        from lamina.layers.keras_tensor import KerasTensor
-    except ImportError:
-        return None
-    return KerasTensor
-
-
 def is_keras_tensor(x) -> bool:
     """Whether ``x`` is a symbolic tensor (a lamina ``KerasTensor``).
 
     Raises ``ValueError`` for non-tensors, as Keras 2 did.
     """
-    keras_tensor = _keras_tensor_class()
-    if keras_tensor is not None and isinstance(x, keras_tensor):
+    if isinstance(x, KerasTensor):
         return True
     if not isinstance(x, torch.Tensor):
         raise ValueError(
@@ -245,10 +235,7 @@ def is_keras_tensor(x) -> bool:
 
 
 def is_tensor(x) -> bool:
-    keras_tensor = _keras_tensor_class()
-    return isinstance(x, torch.Tensor) or (
-        keras_tensor is not None and isinstance(x, keras_tensor)
-    )
+    return isinstance(x, (torch.Tensor, KerasTensor))
 
 
 def int_shape(x) -> tuple:
@@ -299,14 +286,9 @@ def variable(value, dtype=None, name=None, constraint=None):
     """A trainable variable (a ``torch.nn.Parameter``) holding ``value``."""
     data = np_ops.convert_to_tensor(value, dtype or floatx()).detach().clone()
     trainable = data.is_floating_point() or data.is_complex()
-    try:
-        from lamina.variables import Variable
-    except ImportError:
-        var = torch.nn.Parameter(data, requires_grad=trainable)
-    else:
-        var = Variable(data, requires_grad=trainable)
-        if name is not None:
-            var.name = name
+    var = Variable(data, requires_grad=trainable)
+    if name is not None:
+        var.name = name
     var.constraint = constraint
     return var
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import lamina
+from lamina.trainers.py_dataset import PyDataset
 
 RNG = np.random.default_rng(0)
 N = 48
@@ -280,17 +281,24 @@ def test_dropout_acts_only_in_training_and_losses_enter():
 def test_bad_input_errors_name_what_was_given():
     model = _mlp(lamina, 3, "softmax")
     model.compile("adam", "sparse_categorical_crossentropy")
-    with pytest.raises(ValueError, match="x has 48; y has 47 samples"):
+    with pytest.raises(
+        ValueError,
+        match=r"Sequential '\w+'\.fit\(\): the arrays of `x`, `y` and "
+        r"`sample_weight` must have the same number of samples \(first axis\); "
+        r"got 48 in x, 47 in y\.",
+    ):
         model.fit(X_FLAT, Y_CLS[:-1], verbose=0)
     with pytest.raises(
         ValueError,
-        match=r"labels must be class ids in \[0, 3\).*got labels in \[0, 5\]",
+        match=r"Sequential '\w+', output 'dense_\d+': sparse_categorical_crossentropy: "
+        r"labels must be class ids in \[0, 3\).*got labels in \[0, 5\]",
     ):
         model.fit(X_FLAT, np.where(Y_CLS == 2, 5, Y_CLS), verbose=0)
     model.compile("adam", "mse")
     with pytest.raises(
         ValueError,
-        match=r"Output 'dense_\d+' \(shape \(32, 3\)\) and its targets `y` \(shape \(32, 4\)\) do not fit loss 'mse'",
+        match=r"Sequential '\w+': the targets `y` of output 'dense_\d+' \(shape "
+        r"\(32, 3\)\) must fit loss 'mse'; got y of shape \(32, 4\)",
     ):
         model.fit(X_FLAT, np.zeros((N, 4)), verbose=0)
     with pytest.raises(ValueError, match="Unknown optimizer: 'adamm'"):
@@ -302,17 +310,231 @@ def test_bad_input_errors_name_what_was_given():
     with pytest.raises(ValueError, match="Unknown metric: 'accuracyy'"):
         model.compile("adam", "mse", metrics=["accuracyy"])
     with pytest.raises(
-        ValueError, match="`class_weight` and `sample_weight` cannot both"
+        ValueError,
+        match=r"\.fit\(\): `class_weight` and `sample_weight` cannot both be given "
+        r"\(fold the class weights into `sample_weight`\); got class_weight=\{0: 1\} "
+        r"and sample_weight of shape \(48,\)\.",
     ):
         model.fit(
             X_FLAT, Y_REG, class_weight={0: 1}, sample_weight=np.ones(N), verbose=0
         )
     with pytest.raises(
-        ValueError, match="must call `compile\\(\\)` before `fit\\(\\)`"
+        ValueError,
+        match=r"Sequential '\w+'\.fit\(\): the model must be compiled first; "
+        r"call `compile\(\)` before `fit\(\)`\.",
     ):
         _mlp(lamina, 2, None).fit(X_FLAT, Y_REG)
-    with pytest.raises(ValueError, match="not enough to split"):
+    with pytest.raises(
+        ValueError,
+        match=r"\.fit\(\): `validation_split` must leave samples on both sides; "
+        r"got validation_split=0\.5 for 1 samples",
+    ):
         model.fit(X_FLAT[:1], Y_REG[:1], validation_split=0.5, verbose=0)
+
+
+def _two_outputs(loss="mse", **compile_kwargs):
+    inputs = lamina.Input((6,))
+    outputs = [lamina.layers.Dense(2, name="a")(inputs),
+               lamina.layers.Dense(3, name="b")(inputs)]  # fmt: skip
+    model = lamina.Model(inputs, outputs, name="two")
+    model.compile("sgd", loss, **compile_kwargs)
+    return model
+
+
+def _one_output(**compile_kwargs):
+    model = lamina.Sequential(
+        [lamina.Input((6,)), lamina.layers.Dense(2, name="out")], name="one"
+    )
+    model.compile("sgd", compile_kwargs.pop("loss", "mse"), **compile_kwargs)
+    return model
+
+
+Y_TWO = [Y_REG, np.ones((N, 3), "float32")]
+def _unbuilt():
+    model = lamina.Sequential([lamina.layers.Dense(2)], name="lazy")
+    model.compile("sgd", "mse")
+    return model
+
+
+def _generator(batches=1):
+    return ((X_FLAT, Y_REG) for _ in range(batches))
+
+
+# (what is done, the exception, the message): each names the model and method (or
+# the function), the argument, the rule and the value given.
+TRAINER_ERRORS = {
+    "steps_per_execution": (
+        lambda: _one_output(steps_per_execution=0),
+        r"Sequential 'one'\.compile\(\): `steps_per_execution` must be an integer "
+        r">= 1; got steps_per_execution=0\.",
+    ),
+    "no loss": (
+        lambda: _one_output(loss=None).fit(X_FLAT, Y_REG, verbose=0),
+        r"Sequential 'one'\.compute_loss\(\): `loss` must be given to `compile\(\)` "
+        r"when the model adds no losses of its own; got loss=None\.",
+    ),
+    "evaluate keyword": (
+        lambda: _one_output().evaluate(X_FLAT, Y_REG, verbose=0, foo=1),
+        r"Sequential 'one'\.evaluate\(\): every keyword must be an argument of "
+        r"`evaluate\(\)`; got unrecognized foo=1\.",
+    ),
+    "validation_freq": (
+        lambda: _one_output().fit(X_FLAT, Y_REG, verbose=0, validation_freq=0),
+        r"Sequential 'one'\.fit\(\): `validation_freq` must be an integer >= 1 or a "
+        r"list of epochs; got validation_freq=0\.",
+    ),
+    "steps_per_epoch": (
+        lambda: _one_output().fit(X_FLAT, Y_REG, verbose=0, steps_per_epoch=0),
+        r"'one'\.fit\(\): `steps_per_epoch` must be None or an integer >= 1; "
+        r"got steps_per_epoch=0\.",
+    ),
+    "validation_steps": (
+        lambda: _one_output().fit(
+            X_FLAT, Y_REG, verbose=0, validation_data=(X_FLAT, Y_REG),
+            validation_steps=0,
+        ),  # fmt: skip
+        r"'one'\.fit\(\): `validation_steps` must be None or an integer >= 1; "
+        r"got validation_steps=0\.",
+    ),
+    "predict steps": (
+        lambda: _one_output().predict(X_FLAT, verbose=0, steps=0),
+        r"'one'\.predict\(\): `steps` must be None or an integer >= 1; got steps=0",
+    ),
+    "validation_data": (
+        lambda: _one_output().fit(
+            X_FLAT, Y_REG, verbose=0, validation_data=(X_FLAT, Y_REG, None, None)
+        ),
+        r"'one'\.fit\(\): `validation_data` must be `x`, `\(x,\)`, `\(x, y\)` or "
+        r"`\(x, y, sample_weight\)`; got a tuple of 4 elements\.",
+    ),
+    "ragged x": (
+        lambda: _one_output().fit([[1.0, 2.0], [3.0]], verbose=0),
+        r"'one'\.fit\(\): `x` must be an array, or numbers \(rows of one length\) "
+        r"that make one; got a list whose elements have mixed types or lengths\.",
+    ),
+    "train_on_batch cardinality": (
+        lambda: _one_output().train_on_batch(X_FLAT, Y_REG[:-1]),
+        r"'one'\.train_on_batch\(\): the arrays of `x`, `y` and `sample_weight` "
+        r"must have the same number of samples \(first axis\); got 48 in x, 47 in y",
+    ),
+    "train_on_batch weights": (
+        lambda: _one_output().train_on_batch(
+            X_FLAT, Y_REG, sample_weight=np.ones(N), class_weight={0: 1}
+        ),
+        r"'one'\.train_on_batch\(\): `class_weight` and `sample_weight` cannot both",
+    ),
+    "empty data": (
+        lambda: _one_output().predict(_generator(0), verbose=0),
+        r"Sequential 'one'\.predict\(\): `x` must yield at least one batch; got "
+        r"no batches \(empty data\)\.",
+    ),
+    "empty data, unbuilt model": (
+        lambda: _unbuilt().fit(_generator(0), verbose=0),
+        r"Sequential 'lazy'\.fit\(\): `x` must yield at least one batch",
+    ),
+    "class_weight, several outputs": (
+        lambda: _two_outputs().fit(X_FLAT, Y_TWO, class_weight={0: 1}, verbose=0),
+        r"Functional 'two'\.fit\(\): `class_weight` must be None for a model with "
+        r"several outputs \(`y` is a list\); got class_weight=\{0: 1\}\.",
+    ),
+    "class_weight, rank 3": (
+        lambda: _one_output().fit(
+            X_FLAT, np.ones((N, 2, 2)), class_weight={0: 1}, verbose=0
+        ),
+        r"'one'\.fit\(\): `y` must be class ids \(rank 1\) or one-hot \(rank 2\) "
+        r"to use `class_weight`; got y of shape \(48, 2, 2\)\.",
+    ),
+    "validation_split of a generator": (
+        lambda: _one_output().fit(_generator(), validation_split=0.5, verbose=0),
+        r"'one'\.fit\(\): `validation_split` needs arrays or tensors \(pass "
+        r"`validation_data` for other data\); got validation_split=0\.5 with data "
+        r"of type generator\.",
+    ),
+    "y beside a generator": (
+        lambda: _one_output().fit(_generator(), Y_REG, verbose=0),
+        r"'one'\.fit\(\): `y` must be None when `x` is a generator, which yields "
+        r"the targets and weights itself; got x of type generator with `y`\.",
+    ),
+    "loss keys": (
+        lambda: _two_outputs({"a": "mse", "c": "mse"}).fit(X_FLAT, Y_TWO, verbose=0),
+        r"Functional 'two'\.compile\(\): `loss` must be keyed by model output names "
+        r"\['a', 'b'\]; got loss=\{'a': 'mse', 'c': 'mse'\}, whose keys \['c'\] "
+        r"are not outputs\.",
+    ),
+    "loss list": (
+        lambda: _two_outputs(["mse"]).fit(X_FLAT, Y_TWO, verbose=0),
+        r"'two'\.compile\(\): `loss` must have one entry per model output "
+        r"\(2: \['a', 'b'\]\); got 1 entries: loss=\['mse'\]\.",
+    ),
+    "loss_weights": (
+        lambda: _two_outputs(loss_weights="x"),
+        r"'two'\.compile\(\): `loss_weights` must be a float, a list or a dict; "
+        r"got loss_weights='x'\.",
+    ),
+    "no output has a loss": (
+        lambda: _two_outputs([None, None]).fit(X_FLAT, Y_TWO, verbose=0),
+        r"'two'\.compile\(\): `loss` must be set for at least one model output; "
+        r"got loss=\[None, None\]\.",
+    ),
+    "weighted_metrics list": (
+        lambda: _two_outputs(weighted_metrics=["mae"] * 3).fit(
+            X_FLAT, Y_TWO, verbose=0
+        ),
+        r"'two'\.compile\(\): `weighted_metrics` must have one entry per model "
+        r"output \(2: \['a', 'b'\]\); got 3 entries",
+    ),
+    "metrics not a list": (
+        lambda: _one_output(metrics="mae"),
+        r"'one'\.compile\(\): `metrics` must be a list or a dict \(wrap a single "
+        r"metric in a list: metrics=\['mae'\]\); got metrics='mae'\.",
+    ),
+    "metric None": (
+        lambda: _one_output(metrics=[None]).fit(X_FLAT, Y_REG, verbose=0),
+        r"'one'\.compile\(\): `metrics` must hold metric names, functions or Metric "
+        r"instances; got None\.",
+    ),
+    "y keys": (
+        lambda: _two_outputs().fit(X_FLAT, {"a": Y_REG, "z": Y_REG}, verbose=0),
+        r"Functional 'two': `y` must be keyed by the model outputs \['a', 'b'\]; "
+        r"got a dict with keys \['a', 'z'\]\.",
+    ),
+    "y count": (
+        lambda: _two_outputs().fit(X_FLAT, Y_TWO * 2, verbose=0),
+        r"Functional 'two': `y` must hold one array per model output "
+        r"\(2: \['a', 'b'\]\); got 4 array\(s\)\.",
+    ),
+    "no targets": (
+        lambda: _one_output().fit(X_FLAT, verbose=0),
+        r"Sequential 'one': `y` must hold targets for output 'out', which has a "
+        r"loss; got no targets for it\.",
+    ),
+    "unpack_x_y_sample_weight": (
+        lambda: lamina.trainers.data_adapters.unpack_x_y_sample_weight((1, 2, 3, 4)),
+        r"unpack_x_y_sample_weight: `data` must be `x`, `\(x,\)`",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TRAINER_ERRORS)
+def test_trainer_errors_name_owner_argument_rule_and_value(case):
+    action, match = TRAINER_ERRORS[case]
+    with pytest.raises(ValueError, match=match):
+        action()
+
+
+def test_class_weight_beside_a_generator_warns_naming_fit():
+    model = _one_output()
+    data = iter([(X_FLAT, Y_REG)])
+    with pytest.warns(UserWarning, match=r"'one'\.fit\(\): `class_weight` is ignored"):
+        model.fit(data, class_weight={0: 1}, verbose=0)
+
+
+def test_py_dataset_without_len_names_its_class():
+    class Batches(PyDataset):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Batches: a PyDataset must"):
+        len(Batches())
 
 
 def test_jit_compile_matches_eager():

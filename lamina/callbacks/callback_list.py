@@ -5,7 +5,7 @@ from __future__ import annotations
 from lamina.callbacks.callback import Callback
 from lamina.callbacks.history import History
 from lamina.callbacks.progbar_logger import ProgbarLogger
-from lamina.trainers.logs import pythonify_logs
+from lamina.utils.python_utils import pythonify_logs
 
 _BATCH_HOOKS = (
     "on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",

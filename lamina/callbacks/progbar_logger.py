@@ -5,11 +5,11 @@ from __future__ import annotations
 from rich.console import Console
 
 from lamina.callbacks.callback import Callback
-from lamina.trainers.progress import Progbar
+from lamina.utils.progbar import Progbar
 
 
 class ProgbarLogger(Callback):
-    """Shows a progress bar per epoch (see ``lamina.trainers.progress``); added by
+    """Shows a progress bar per epoch (see ``lamina.utils.progbar``); added by
     ``fit``/``evaluate``/``predict`` unless ``verbose=0``. Validation inside
     ``fit`` shows no bar of its own: its metrics join the epoch's line."""
 

@@ -1,4 +1,4 @@
-"""Training: ``Trainer`` (compile/fit/evaluate/predict), data adapters, progress."""
+"""Training: ``Trainer`` (compile/fit/evaluate/predict), data adapters."""
 
 from lamina.trainers.trainer import Trainer
 

@@ -16,6 +16,7 @@ import torch
 from lamina import losses as losses_module
 from lamina import metrics as metrics_module
 from lamina.utils import tree
+from lamina.utils.validation import arg_error, describe
 
 
 def _is_binary_or_sparse(y_true, y_pred):
@@ -50,9 +51,12 @@ def get_loss(identifier, y_true, y_pred) -> losses_module.Loss | None:
     return losses_module.LossFunctionWrapper(fn, name=name)
 
 
-def get_metric(identifier, y_true, y_pred) -> metrics_module.Metric:
+def get_metric(
+    identifier, y_true, y_pred, owner="get_metric", arg="metrics"
+) -> metrics_module.Metric:
     if identifier is None:
-        raise ValueError("Expected a metric, got None.")
+        rule = "metric names, functions or Metric instances"
+        raise ValueError(f"{describe(owner)}: `{arg}` must hold {rule}; got None.")
     if str(identifier).lower() in ("accuracy", "acc"):
         is_binary, is_sparse = _is_binary_or_sparse(y_true, y_pred)
         if is_binary:
@@ -95,7 +99,7 @@ def _graph_output_names(model):
     return names
 
 
-def _per_output(spec, names, what, leaf_types):
+def _per_output(spec, names, what, leaf_types, owner):
     """``spec`` spread over the outputs: a single entry for all, a list with one
     entry per output, or a dict keyed by output name."""
     n = len(names)
@@ -110,21 +114,21 @@ def _per_output(spec, names, what, leaf_types):
         unknown = sorted(set(spec) - set(names))
         if unknown:
             raise ValueError(
-                f"`{what}` has entries for {unknown}, which are not model outputs; the "
-                f"outputs are {names}."
+                f"{describe(owner)}: `{what}` must be keyed by model output names "
+                f"{names}; got {what}={spec!r}, whose keys {unknown} are not outputs."
             )
         return [spec.get(name) for name in names]
     if isinstance(spec, (list, tuple)):
         if len(spec) == n:
             return list(spec)
         raise ValueError(
-            f"`{what}` must have one entry per model output ({n}: {names}); got "
-            f"{len(spec)} entries: {spec!r}."
+            f"{describe(owner)}: `{what}` must have one entry per model output "
+            f"({n}: {names}); got {len(spec)} entries: {what}={spec!r}."
         )
     return [spec] * n
 
 
-def align_targets(y, names, what="y"):
+def align_targets(y, names, what="y", owner="align_targets"):
     """The targets (or sample weights) of each output, in output order."""
     if y is None:
         return [None] * len(names)
@@ -134,8 +138,8 @@ def align_targets(y, names, what="y"):
         if len(names) == 1 and len(y) == 1:
             return list(y.values())
         raise ValueError(
-            f"`{what}` is a dict with keys {sorted(y)}, which do not match the model "
-            f"outputs {names}."
+            f"{describe(owner)}: `{what}` must be keyed by the model outputs "
+            f"{names}; got a dict with keys {sorted(y)}."
         )
     flat = tree.flatten(y)
     if len(flat) == len(names):
@@ -143,8 +147,8 @@ def align_targets(y, names, what="y"):
     if len(names) > 1 and len(flat) == 1 and what == "sample_weight":
         return flat * len(names)
     raise ValueError(
-        f"The model has {len(names)} output(s) {names}, but `{what}` has "
-        f"{len(flat)} array(s)."
+        f"{describe(owner)}: `{what}` must hold one array per model output "
+        f"({len(names)}: {names}); got {len(flat)} array(s)."
     )
 
 
@@ -153,13 +157,12 @@ class CompileLoss:
     have no loss)."""
 
     def __init__(self, loss, loss_weights=None, model=None):
+        self._owner, self._compile_owner = _owners(self, model)
         if loss_weights is not None and not isinstance(
             loss_weights, (int, float, list, tuple, dict)
         ):
-            raise ValueError(
-                "`loss_weights` must be a float, a list or a dict; got "
-                f"loss_weights={loss_weights!r}."
-            )
+            rule = "a float, a list or a dict"
+            raise arg_error(self._compile_owner, "loss_weights", rule, loss_weights)
         self._user_loss = loss
         self._user_weights = loss_weights
         self._model = model
@@ -170,16 +173,21 @@ class CompileLoss:
         names = flat_output_names(self._model, y_pred)
         self.output_names = names
         flat_pred = self.flatten_pred(y_pred)
-        flat_true = align_targets(y_true, names)
-        specs = _per_output(self._user_loss, names, "loss", (str, losses_module.Loss))
-        weights = _per_output(self._user_weights, names, "loss_weights", (int, float))
+        flat_true = align_targets(y_true, names, "y", self._owner)
+        owner = self._compile_owner
+        loss_types = (str, losses_module.Loss)
+        specs = _per_output(self._user_loss, names, "loss", loss_types, owner)
+        weights = _per_output(
+            self._user_weights, names, "loss_weights", (int, float), owner
+        )
         self.entries = []
         for i, (spec, weight, name) in enumerate(zip(specs, weights, names)):
             loss = get_loss(spec, flat_true[i], flat_pred[i])
             if loss is not None:
                 self.entries.append((i, loss, weight, name or loss.name))
         if not self.entries:
-            raise ValueError("`loss` gives no loss for any model output.")
+            rule = "set for at least one model output"
+            raise arg_error(self._compile_owner, "loss", rule, self._user_loss)
         if len(self.entries) > 1:
             self.metrics = [
                 metrics_module.Mean(name=f"{e[3]}_loss") for e in self.entries
@@ -195,11 +203,13 @@ class CompileLoss:
         if isinstance(sample_weight, (list, tuple)) and len(sample_weight) == 1:
             sample_weight = sample_weight[0]
         if y_true is None:
-            raise ValueError(f"Output '{name}' has a loss but no target: pass its `y`.")
+            raise _no_target_error(self._owner, name)
         try:
             value = loss_fn(y_true, y_pred, sample_weight)
         except (RuntimeError, ValueError) as error:
-            raise _shape_error(name, loss_fn, y_true, y_pred, error) from error
+            raise _shape_error(
+                self._owner, name, loss_fn, y_true, y_pred, error
+            ) from error
         return value if weight is None else value * weight
 
     def flatten_pred(self, y_pred):
@@ -213,19 +223,21 @@ class CompileLoss:
         if self._single and isinstance(y_pred, torch.Tensor):
             return self._call_single(y_true, y_pred, sample_weight)
         flat_pred = self.flatten_pred(y_pred)
-        flat_true = align_targets(y_true, self.output_names)
-        flat_weight = align_targets(sample_weight, self.output_names, "sample_weight")
+        flat_true = align_targets(y_true, self.output_names, "y", self._owner)
+        flat_weight = align_targets(
+            sample_weight, self.output_names, "sample_weight", self._owner
+        )
         total = None
         for k, (i, loss_fn, weight, name) in enumerate(self.entries):
             target, prediction = flat_true[i], flat_pred[i]
             if target is None:
-                raise ValueError(
-                    f"Output '{name}' has a loss but no target: pass its `y`."
-                )
+                raise _no_target_error(self._owner, name)
             try:
                 value = loss_fn(target, prediction, flat_weight[i])
             except (RuntimeError, ValueError) as error:
-                raise _shape_error(name, loss_fn, target, prediction, error) from error
+                raise _shape_error(
+                    self._owner, name, loss_fn, target, prediction, error
+                ) from error
             if self.metrics:
                 self.metrics[k].update_state(value.detach(), int(prediction.shape[0]))
             if weight is not None:
@@ -234,14 +246,30 @@ class CompileLoss:
         return total
 
 
-def _shape_error(name, loss_fn, target, prediction, error):
+def _owners(compiled, model) -> tuple[str, str]:
+    """Who complains about the data (the model) and about the ``compile``
+    arguments (its ``compile()``); the class alone without a model."""
+    if model is None:
+        return (type(compiled).__name__,) * 2
+    return describe(model), f"{describe(model)}.compile()"
+
+
+def _no_target_error(owner, name):
+    return ValueError(
+        f"{describe(owner)}: `y` must hold targets for output '{name}', which has a "
+        "loss; got no targets for it."
+    )
+
+
+def _shape_error(owner, name, loss_fn, target, prediction, error):
     target_shape = tuple(getattr(target, "shape", ()))
     output_shape = tuple(prediction.shape)
     if "sparse_categorical_crossentropy: labels" in str(error):
-        return ValueError(f"Output '{name}': {error}")
+        return ValueError(f"{describe(owner)}, output '{name}': {error}")
     return ValueError(
-        f"Output '{name}' (shape {output_shape}) and its targets `y` (shape "
-        f"{target_shape}) do not fit loss '{loss_fn.name}': {error}"
+        f"{describe(owner)}: the targets `y` of output '{name}' (shape "
+        f"{output_shape}) must fit loss '{loss_fn.name}'; got y of shape "
+        f"{target_shape}, and the loss failed with: {error}"
     )
 
 
@@ -249,16 +277,18 @@ class CompileMetrics(metrics_module.Metric):
     """The compiled metrics of every output, reported together as a dict."""
 
     def __init__(self, metrics, weighted_metrics, model=None):
+        owner, compile_owner = _owners(self, model)
         for arg, value in (
             ("metrics", metrics),
             ("weighted_metrics", weighted_metrics),
         ):
             if value and not isinstance(value, (list, tuple, dict)):
                 raise ValueError(
-                    f"`{arg}` must be a list or a dict; got {arg}={value!r} "
-                    f"(wrap a single metric in a list: {arg}=[{value!r}])."
+                    f"{compile_owner}: `{arg}` must be a list or a dict (wrap a "
+                    f"single metric in a list: {arg}=[{value!r}]); got {arg}={value!r}."
                 )
         super().__init__(name="compile_metrics")
+        self._owner, self._compile_owner = owner, compile_owner
         self._user_metrics = metrics
         self._user_weighted = weighted_metrics
         self._model = model
@@ -266,18 +296,21 @@ class CompileMetrics(metrics_module.Metric):
         self._per_output: list[list] = []
         self._weighted: list[list] = []
 
-    def _build_set(self, spec, y_true, y_pred, names):
+    def _build_set(self, spec, arg, y_true, y_pred, names):
         if not spec:
             return [[] for _ in names]
+        owner = self._compile_owner
         if len(names) == 1:  # every metric is for the one output
             entries = [tree.flatten(spec)]
         else:
-            entries = _per_output(spec, names, "metrics", (str,))
+            entries = _per_output(spec, names, arg, (str,), owner)
         result = []
         for entry, target, prediction in zip(entries, y_true, y_pred):
             entry = [] if entry is None else entry
             entry = entry if isinstance(entry, (list, tuple)) else [entry]
-            result.append([get_metric(m, target, prediction) for m in entry])
+            result.append(
+                [get_metric(m, target, prediction, owner, arg) for m in entry]
+            )
         return result
 
     def build(self, y_true, y_pred):
@@ -288,13 +321,13 @@ class CompileMetrics(metrics_module.Metric):
             if isinstance(y_pred, dict)
             else tree.flatten(y_pred)
         )
-        flat_true = align_targets(y_true, names)
+        flat_true = align_targets(y_true, names, "y", self._owner)
         self._flat_pred_names = names
         self._per_output = self._build_set(
-            self._user_metrics, flat_true, flat_pred, names
+            self._user_metrics, "metrics", flat_true, flat_pred, names
         )
         self._weighted = self._build_set(
-            self._user_weighted, flat_true, flat_pred, names
+            self._user_weighted, "weighted_metrics", flat_true, flat_pred, names
         )
         self._prefixes = [
             f"{name}_" if len(names) > 1 and name else "" for name in names
@@ -319,8 +352,8 @@ class CompileMetrics(metrics_module.Metric):
             if isinstance(y_pred, dict)
             else tree.flatten(y_pred)
         )
-        flat_true = align_targets(y_true, names)
-        flat_weight = align_targets(sample_weight, names, "sample_weight")
+        flat_true = align_targets(y_true, names, "y", self._owner)
+        flat_weight = align_targets(sample_weight, names, "sample_weight", self._owner)
         for group, target, prediction in zip(self._per_output, flat_true, flat_pred):
             for metric in group:
                 metric.update_state(target, prediction)

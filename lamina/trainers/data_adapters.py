@@ -22,14 +22,17 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from lamina import config
 from lamina.utils import tree
+from lamina.utils.validation import arg_error, describe
 
 
-def unpack_x_y_sample_weight(data):
+def unpack_x_y_sample_weight(data, owner="unpack_x_y_sample_weight", arg="data"):
     """``(x, y, sample_weight)`` from ``x``, ``(x,)``, ``(x, y)`` or
-    ``(x, y, sample_weight)``."""
+    ``(x, y, sample_weight)``; ``owner`` and ``arg`` name the caller and its
+    argument in the error for anything else."""
     if isinstance(data, list):
         data = tuple(data)
     if not isinstance(data, tuple):
@@ -41,8 +44,8 @@ def unpack_x_y_sample_weight(data):
     if len(data) == 3:
         return data
     raise ValueError(
-        "Data must be `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`; got a tuple "
-        f"of {len(data)} elements."
+        f"{describe(owner)}: `{arg}` must be `x`, `(x,)`, `(x, y)` or "
+        f"`(x, y, sample_weight)`; got a tuple of {len(data)} elements."
     )
 
 
@@ -67,36 +70,45 @@ def _is_leaf_list(x) -> bool:
     return isinstance(first, (int, float, bool, np.number)) or _is_leaf_list(first)
 
 
-def to_tensor(x) -> torch.Tensor | None:
-    """One leaf as a tensor (zero-copy from NumPy where possible)."""
+def to_tensor(x, owner="to_tensor", arg="x") -> torch.Tensor | None:
+    """One leaf as a tensor (zero-copy from NumPy where possible); ``owner`` and
+    ``arg`` name the caller and the argument ``x`` came from in errors."""
     if x is None or isinstance(x, torch.Tensor):
         return x
     if hasattr(x, "to_numpy"):  # pandas
         x = x.to_numpy()
-    array = np.asarray(x)
+    try:
+        array = np.asarray(x)
+    except ValueError as error:  # NumPy refuses ragged nested lists
+        raise _mixed_elements_error(x, owner, arg) from error
     if array.dtype == np.float64:
         array = array.astype(config.floatx())
     elif array.dtype == object:
-        raise ValueError(
-            f"Cannot convert {type(x).__name__} to a tensor: its elements have mixed "
-            "types or lengths (NumPy made an object array)."
-        )
+        raise _mixed_elements_error(x, owner, arg)
     if not array.flags.writeable:
         array = array.copy()
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def convert_structure(structure):
+def _mixed_elements_error(x, owner, arg):
+    return ValueError(
+        f"{describe(owner)}: `{arg}` must be an array, or numbers (rows of one "
+        f"length) that make one; got a {type(x).__name__} whose elements have "
+        "mixed types or lengths."
+    )
+
+
+def convert_structure(structure, owner="convert_structure", arg="x"):
     """Every leaf of a (possibly nested) structure of arrays as a tensor."""
     if structure is None:
         return None
     if _is_leaf_list(structure):
-        return to_tensor(structure)
+        return to_tensor(structure, owner, arg)
     if isinstance(structure, (list, tuple)):
-        return type(structure)(convert_structure(s) for s in structure)
+        return type(structure)(convert_structure(s, owner, arg) for s in structure)
     if isinstance(structure, Mapping):
-        return {k: convert_structure(v) for k, v in structure.items()}
-    return to_tensor(structure)
+        return {k: convert_structure(v, owner, arg) for k, v in structure.items()}
+    return to_tensor(structure, owner, arg)
 
 
 def to_device(structure, device):
@@ -110,11 +122,54 @@ def to_device(structure, device):
     return tree.map_structure(move, structure) if structure is not None else None
 
 
+def to_numpy(structure):
+    """Every tensor of ``structure`` as a NumPy array (detached, on the CPU;
+    half-precision floats become float32)."""
+
+    def convert(t):
+        if isinstance(t, torch.Tensor):
+            t = t.detach()
+            if t.dtype in (torch.bfloat16, torch.float16):
+                t = t.float()
+            return t.cpu().numpy()
+        return t
+
+    if isinstance(structure, torch.Tensor):
+        return convert(structure)
+    return tree.map_structure(convert, structure)
+
+
+def align_inputs(model, x):
+    """A dict of inputs for a model whose inputs are a list: ordered by the
+    input names (Keras matches dict keys to input names)."""
+    if not isinstance(x, dict):
+        return x
+    inputs_struct = model.__dict__.get("_inputs_struct")
+    if inputs_struct is None or isinstance(inputs_struct, dict):
+        return x
+    names = [t._keras_history.layer.name for t in tree.flatten(inputs_struct)]
+    if set(names) == set(x):
+        aligned = [x[name] for name in names]
+        return aligned[0] if len(aligned) == 1 else aligned
+    return x
+
+
+def single_batch(x, y, sample_weight, owner="single_batch"):
+    """A batch of ``train_on_batch``/``test_on_batch``: tensors on the device,
+    with one number of samples."""
+    x, y, sample_weight = (
+        to_device(convert_structure(part, owner, arg), config.get_device())
+        for arg, part in (("x", x), ("y", y), ("sample_weight", sample_weight))
+    )
+    check_cardinality(x, y, sample_weight, owner)
+    return (x, y, sample_weight)
+
+
 def num_samples(structure) -> int:
     return int(next(t for t in tree.flatten(structure) if t is not None).shape[0])
 
 
-def check_cardinality(x, y, sample_weight) -> int:
+def check_cardinality(x, y, sample_weight, owner="check_cardinality") -> int:
     """The common number of samples; a mismatch raises, listing every size."""
     sizes = {}
     for label, part in (("x", x), ("y", y), ("sample_weight", sample_weight)):
@@ -125,28 +180,53 @@ def check_cardinality(x, y, sample_weight) -> int:
             sizes[label] = [int(t.shape[0]) if t.ndim else 1 for t in leaves]
     distinct = {n for values in sizes.values() for n in values}
     if len(distinct) > 1:
-        detail = "; ".join(
-            f"{k} has {', '.join(map(str, v))}" for k, v in sizes.items()
-        )
+        detail = ", ".join(f"{'/'.join(map(str, v))} in {k}" for k, v in sizes.items())
         raise ValueError(
-            "Data cardinality is ambiguous: all arrays must contain the same number of "
-            f"samples (first axis), but {detail} samples."
+            f"{describe(owner)}: the arrays of `x`, `y` and `sample_weight` must "
+            f"have the same number of samples (first axis); got {detail}."
         )
     if not distinct:
-        raise ValueError("No data: `x` is empty or None.")
+        raise arg_error(owner, "x", "arrays or tensors (not empty or None)", x)
     return distinct.pop()
 
 
-def class_weight_to_sample_weights(y, class_weight) -> torch.Tensor:
+def weights_from_classes(y, sample_weight, class_weight, owner="weights_from_classes"):
+    """``sample_weight``, or per-sample weights from ``class_weight`` when it is
+    given (both at once is an error)."""
+    if class_weight is None:
+        return sample_weight
+    if sample_weight is not None:
+        raise ValueError(
+            f"{describe(owner)}: `class_weight` and `sample_weight` cannot both be "
+            "given (fold the class weights into `sample_weight`); got "
+            f"class_weight={class_weight!r} and sample_weight of shape "
+            f"{_shapes(sample_weight)}."
+        )
+    return class_weight_to_sample_weights(y, class_weight, owner)
+
+
+def _shapes(structure):
+    if _is_array_like(structure) or _is_leaf_list(structure):
+        return tuple(np.shape(structure))
+    return [tuple(np.shape(t)) for t in tree.flatten(structure)]
+
+
+def class_weight_to_sample_weights(
+    y, class_weight, owner="class_weight_to_sample_weights"
+) -> torch.Tensor:
     """Per-sample weights ``class_weight[label]`` (1.0 for missing classes); labels
     are ``y`` itself, or its argmax for one-hot ``y``."""
     if isinstance(y, (list, tuple, dict)):
-        raise ValueError("`class_weight` is only supported for models with one output.")
-    labels = to_tensor(y).detach().cpu()
+        raise ValueError(
+            f"{describe(owner)}: `class_weight` must be None for a model with "
+            f"several outputs (`y` is a {type(y).__name__}); got "
+            f"class_weight={class_weight!r}."
+        )
+    labels = to_tensor(y, owner, "y").detach().cpu()
     if labels.ndim > 2:
         raise ValueError(
-            "`class_weight` is not supported for targets of rank > 2; got y of shape "
-            f"{tuple(labels.shape)}."
+            f"{describe(owner)}: `y` must be class ids (rank 1) or one-hot (rank 2) "
+            f"to use `class_weight`; got y of shape {tuple(labels.shape)}."
         )
     if labels.ndim == 2:
         labels = labels.argmax(-1) if labels.shape[-1] > 1 else labels.squeeze(-1)
@@ -157,23 +237,25 @@ def class_weight_to_sample_weights(y, class_weight) -> torch.Tensor:
     return torch.from_numpy(weights)
 
 
-def train_validation_split(arrays, validation_split):
+def train_validation_split(arrays, validation_split, owner="train_validation_split"):
     """The last ``validation_split`` fraction of ``arrays`` becomes validation data
     (before any shuffling), as in Keras."""
     flat = [t for t in tree.flatten(arrays) if t is not None]
     bad = [type(t).__name__ for t in flat if not _is_array_like(t)]
     if bad:
         raise ValueError(
-            "`validation_split` is only supported for arrays and tensors; got "
-            f"{', '.join(sorted(set(bad)))}. Pass `validation_data` instead."
+            f"{describe(owner)}: `validation_split` needs arrays or tensors (pass "
+            f"`validation_data` for other data); got validation_split="
+            f"{validation_split!r} with data of type {', '.join(sorted(set(bad)))}."
         )
-    arrays = convert_structure(arrays)
+    arrays = convert_structure(arrays, owner)
     total = num_samples(arrays)
     split_at = int(math.floor(total * (1.0 - validation_split)))
     if split_at == 0 or split_at == total:
         raise ValueError(
-            f"Training data contains {total} samples, which is not enough to split "
-            f"with validation_split={validation_split}."
+            f"{describe(owner)}: `validation_split` must leave samples on both sides; "
+            f"got validation_split={validation_split!r} for {total} samples, which "
+            "is not enough to split."
         )
 
     def cut(start, end):
@@ -190,20 +272,18 @@ class ArrayAdapter:
 
     def __init__(
         self, x, y=None, sample_weight=None, batch_size=None, steps=None,
-        shuffle=False, class_weight=None,
+        shuffle=False, class_weight=None, owner="ArrayAdapter",
     ):  # fmt: skip
-        x, y, sample_weight = (convert_structure(p) for p in (x, y, sample_weight))
+        x, y, sample_weight = (
+            convert_structure(part, owner, arg)
+            for arg, part in (("x", x), ("y", y), ("sample_weight", sample_weight))
+        )
         if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError(
-                    "`class_weight` and `sample_weight` cannot both be given; fold the "
-                    "class weights into `sample_weight`."
-                )
-            sample_weight = class_weight_to_sample_weights(y, class_weight)
+            sample_weight = weights_from_classes(y, sample_weight, class_weight, owner)
         elif sample_weight is not None and isinstance(y, (list, tuple, dict)):
             if not isinstance(sample_weight, (list, tuple, dict)):
                 sample_weight = tree.map_structure(lambda _: sample_weight, y)
-        self.num_samples = check_cardinality(x, y, sample_weight)
+        self.num_samples = check_cardinality(x, y, sample_weight, owner)
         self._data = pack_x_y_sample_weight(x, y, sample_weight)
         self._leaves = tree.flatten(self._data)
         if not batch_size:
@@ -252,34 +332,36 @@ def _fits_on(device, leaves, budget=0.25) -> bool:
     return False
 
 
-def _batch_of(item):
+def _batch_of(item, owner):
     """A batch from a generator/loader item: tensors for every array leaf."""
     if isinstance(item, list):
         item = tuple(item)
-    return convert_structure(item)
+    return convert_structure(item, owner, "x")
 
 
 class GeneratorAdapter:
     """Batches from a Python generator or iterator (consumed once, as in Keras)."""
 
-    def __init__(self, generator, steps=None):
+    def __init__(self, generator, steps=None, owner="GeneratorAdapter"):
         self._iterator = iter(generator)
         self.num_batches = steps
+        self.owner = owner
 
     def __iter__(self):
         device = config.get_device()
         for item in self._iterator:
-            yield to_device(_batch_of(item), device)
+            yield to_device(_batch_of(item, self.owner), device)
 
 
 class SequenceAdapter:
     """Batches from a ``PyDataset``/``Sequence``-like object: ``len(obj)`` batches,
     ``obj[i]`` the i-th; ``on_epoch_end`` is called after each epoch."""
 
-    def __init__(self, dataset, shuffle=False):
+    def __init__(self, dataset, shuffle=False, owner="SequenceAdapter"):
         self._dataset = dataset
         self.num_batches = len(dataset)
         self.shuffle = shuffle
+        self.owner = owner
 
     def __iter__(self):
         device = config.get_device()
@@ -289,7 +371,7 @@ class SequenceAdapter:
             else range(self.num_batches)
         )
         for i in order:
-            yield to_device(_batch_of(self._dataset[int(i)]), device)
+            yield to_device(_batch_of(self._dataset[int(i)], self.owner), device)
         on_epoch_end = getattr(self._dataset, "on_epoch_end", None)
         if callable(on_epoch_end):
             on_epoch_end()
@@ -298,8 +380,9 @@ class SequenceAdapter:
 class TorchLoaderAdapter:
     """Batches from a ``torch.utils.data.DataLoader`` (re-iterated every epoch)."""
 
-    def __init__(self, loader):
+    def __init__(self, loader, owner="TorchLoaderAdapter"):
         self._loader = loader
+        self.owner = owner
         try:
             self.num_batches = len(loader)
         except TypeError:
@@ -308,7 +391,7 @@ class TorchLoaderAdapter:
     def __iter__(self):
         device = config.get_device()
         for item in self._loader:
-            yield to_device(_batch_of(item), device)
+            yield to_device(_batch_of(item, self.owner), device)
 
 
 def _is_generator(x) -> bool:
@@ -319,51 +402,54 @@ def _is_sequence_dataset(x) -> bool:
     return (
         hasattr(x, "__getitem__")
         and hasattr(x, "__len__")
-        and not isinstance(x, (list, tuple, dict, str, torch.utils.data.Dataset))
+        and not isinstance(x, (list, tuple, dict, str, Dataset))
         and not _is_array_like(x)
     )
 
 
 def get_data_adapter(
     x, y=None, sample_weight=None, batch_size=None, steps=None, shuffle=False,
-    class_weight=None,
+    class_weight=None, owner="get_data_adapter",
 ):  # fmt: skip
     """The adapter for ``x`` (see the module docstring for what is accepted)."""
-    from torch.utils.data import DataLoader, Dataset, IterableDataset
-
+    extra = (y, sample_weight, class_weight, owner)
     if isinstance(x, Dataset) and not isinstance(x, IterableDataset):
-        _refuse_extra(x, y, sample_weight, class_weight, "a torch Dataset")
+        _refuse_extra(x, *extra, "a torch Dataset")
         x = DataLoader(x, batch_size=batch_size or 32, shuffle=bool(shuffle))
     if isinstance(x, IterableDataset):
-        _refuse_extra(x, y, sample_weight, class_weight, "a torch IterableDataset")
+        _refuse_extra(x, *extra, "a torch IterableDataset")
         x = DataLoader(x, batch_size=batch_size or 32)
     if isinstance(x, DataLoader):
-        _refuse_extra(x, y, sample_weight, class_weight, "a torch DataLoader")
-        return TorchLoaderAdapter(x)
+        _refuse_extra(x, *extra, "a torch DataLoader")
+        return TorchLoaderAdapter(x, owner)
     if _is_generator(x):
-        _refuse_extra(x, y, sample_weight, class_weight, "a generator")
-        return GeneratorAdapter(x, steps)
+        _refuse_extra(x, *extra, "a generator")
+        return GeneratorAdapter(x, steps, owner)
     if _is_sequence_dataset(x):
-        _refuse_extra(x, y, sample_weight, class_weight, "a PyDataset")
-        return SequenceAdapter(x, shuffle=bool(shuffle))
-    return ArrayAdapter(x, y, sample_weight, batch_size, steps, shuffle, class_weight)
+        _refuse_extra(x, *extra, "a PyDataset")
+        return SequenceAdapter(x, bool(shuffle), owner)
+    return ArrayAdapter(
+        x, y, sample_weight, batch_size, steps, shuffle, class_weight, owner
+    )
 
 
-def _refuse_extra(x, y, sample_weight, class_weight, kind):
+def _refuse_extra(x, y, sample_weight, class_weight, owner, kind):
     given = [
         name
         for name, value in (("y", y), ("sample_weight", sample_weight))
         if value is not None
     ]
     if given:
+        names = " and ".join(f"`{g}`" for g in given)
         raise ValueError(
-            f"When `x` is {kind}, it yields the targets and weights itself; do not "
-            f"pass {' or '.join(f'`{g}`' for g in given)} (got {type(x).__name__})."
+            f"{describe(owner)}: {names} must be None when `x` is {kind}, which "
+            f"yields the targets and weights itself; got x of type "
+            f"{type(x).__name__} with {names}."
         )
     if class_weight is not None:
         warnings.warn(
-            f"`class_weight` is ignored when `x` is {kind}; fold it into the "
-            "sample weights the data yields.",
+            f"{describe(owner)}: `class_weight` is ignored when `x` is {kind}; fold "
+            "it into the sample weights the data yields.",
             stacklevel=4,
         )
 
@@ -375,19 +461,20 @@ class EpochIterator:
 
     def __init__(
         self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None,
-        shuffle=False, class_weight=None,
+        shuffle=False, class_weight=None, owner="EpochIterator",
+        steps_arg="steps_per_epoch",
     ):  # fmt: skip
         if steps_per_epoch is not None and (
             not isinstance(steps_per_epoch, int) or steps_per_epoch < 1
         ):
-            raise ValueError(
-                "`steps_per_epoch`/`steps` must be None or an integer >= 1; got "
-                f"{steps_per_epoch!r}."
-            )
+            rule = "None or an integer >= 1"
+            raise arg_error(owner, steps_arg, rule, steps_per_epoch)
         self.steps_per_epoch = steps_per_epoch
+        self.owner = owner
         self.adapter = get_data_adapter(
-            x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight
-        )
+            x, y, sample_weight, batch_size, steps_per_epoch, shuffle, class_weight,
+            owner,
+        )  # fmt: skip
         self._iterator = None
         self._seen = 0
         self._inferred_batches = None
@@ -404,7 +491,7 @@ class EpochIterator:
         batch = next(iterator, None)
         if isinstance(self.adapter, GeneratorAdapter):
             self.adapter = GeneratorAdapter(
-                _chain(batch, iterator), self.steps_per_epoch
+                _chain(batch, iterator), self.steps_per_epoch, self.owner
             )
         return batch
 
@@ -426,7 +513,8 @@ class EpochIterator:
             if batch is None:
                 self._iterator = None
                 warnings.warn(
-                    "Your input ran out of data; interrupting the epoch. Make sure "
+                    f"{describe(self.owner)}: your input ran out of data; "
+                    "interrupting the epoch. Make sure "
                     "that your dataset or generator can generate at least "
                     "`steps_per_epoch * epochs` batches.",
                     stacklevel=2,
@@ -436,6 +524,19 @@ class EpochIterator:
             yield step, batch
         if total is not None and self._seen >= total:
             self._iterator = None
+
+
+def validation_iterator(model, validation_data, batch_size, steps, owner):
+    """Batches of ``fit``'s ``validation_data`` (None without it)."""
+    if validation_data is None:
+        return None
+    val_x, val_y, val_sw = unpack_x_y_sample_weight(
+        validation_data, owner, "validation_data"
+    )
+    return EpochIterator(
+        align_inputs(model, val_x), val_y, val_sw, batch_size, steps,
+        owner=owner, steps_arg="validation_steps",
+    )  # fmt: skip
 
 
 def _chain(first, rest):

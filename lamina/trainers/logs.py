@@ -1,27 +1,10 @@
-"""Logs: what steps return and callbacks receive."""
+"""Logs: what steps return and callbacks receive (``MetricLogs``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-import torch
-
-
-def pythonify_logs(logs) -> dict:
-    """Logs with Python floats for scalar tensors, keys sorted (as Keras does)."""
-    result = {}
-    for key, value in sorted((logs or {}).items()):
-        if isinstance(value, dict):
-            result.update(pythonify_logs(value))
-            continue
-        if isinstance(value, torch.Tensor) and value.numel() == 1:
-            value = value.item()
-        elif isinstance(value, torch.Tensor):
-            value = value.detach().cpu().numpy()
-        elif hasattr(value, "item") and getattr(value, "size", 0) == 1:
-            value = value.item()
-        result[key] = value
-    return result
+from lamina.trainers.compile_utils import CompileMetrics
 
 
 class MetricLogs(Mapping):
@@ -47,3 +30,18 @@ class MetricLogs(Mapping):
 
     def __len__(self):
         return len(self._resolve())
+
+
+def ordered_results(model, logs):
+    """What ``evaluate`` and the on-batch methods return without
+    ``return_dict``: one value, or the values in ``metrics_names`` order (a
+    compiled-metrics entry expanded into its metrics) then the other keys."""
+    names = []
+    for metric in model.metrics:
+        if isinstance(metric, CompileMetrics):
+            names += [m.name for m in metric.metrics]
+        else:
+            names.append(metric.name)
+    results = [logs[name] for name in names if name in logs]
+    results += [logs[key] for key in sorted(logs) if key not in names]
+    return results[0] if len(results) == 1 else results

@@ -3,10 +3,10 @@
 One training step (``train_step``) is Keras 3's on its torch backend: forward
 with ``training=True``, the compiled loss plus the model's ``losses``
 (regularizers, ``add_loss``), backward, one optimizer step (constraints applied
-after it), metric updates. ``fit`` loops over epochs and batches from
-``lamina.trainers.data_adapters`` with callbacks around each; the loop itself
-keeps Python work per step to a few calls, and metric values stay tensors until
-something displays or records them.
+after it), metric updates. ``fit`` checks its arguments, prepares the data
+(``lamina.trainers.data_adapters``) and the callbacks, then runs the epoch loop of
+``lamina.trainers.loops``; what ``compile`` resolves is in
+``lamina.trainers.compile_config``.
 
 ``compile(jit_compile=True)`` runs the forward pass and the loss through
 ``torch.compile`` (so its backward is compiled too); the optimizer step stays on
@@ -22,13 +22,30 @@ import warnings
 import numpy as np
 import torch
 
-from lamina.trainers import data_adapters
+from lamina import config
+from lamina import metrics as metrics_module
+from lamina.saving.serialization import serialize_keras_object
+from lamina.trainers import data_adapters, loops
+from lamina.trainers.compile_config import (
+    check_names,
+    deserialize_compile_config,
+    resolve_jit_compile,
+    resolve_optimizer,
+)
 from lamina.trainers.compile_utils import CompileLoss, CompileMetrics
-from lamina.trainers.data_adapters import EpochIterator, unpack_x_y_sample_weight
+from lamina.trainers.data_adapters import (
+    EpochIterator,
+    align_inputs,
+    single_batch,
+    to_numpy,
+    unpack_x_y_sample_weight,
+)
 from lamina.trainers.jit import JitChooser
-from lamina.trainers.logs import MetricLogs, pythonify_logs
+from lamina.trainers.logs import MetricLogs, ordered_results
+from lamina.trainers.loops import check_validation_freq
 from lamina.utils import tree
-from lamina.utils.validation import describe
+from lamina.utils.python_utils import pythonify_logs
+from lamina.utils.validation import arg_error, describe
 
 
 class Trainer:
@@ -85,51 +102,14 @@ class Trainer:
         Raises:
             ValueError: for an unknown optimizer, loss or metric name (naming it).
         """
-        from lamina import losses, optimizers
-        from lamina import metrics as metrics_module
-
-        optimizer = optimizers.get(optimizer)
-        if (
-            auto_scale_loss
-            and self.dtype_policy.name == "mixed_float16"
-            and optimizer is not None
-            and not isinstance(optimizer, optimizers.LossScaleOptimizer)
-        ):
-            optimizer = optimizers.LossScaleOptimizer(
-                optimizer, name="loss_scale_optimizer"
-            )
-        _check_names(loss, losses.get, ("crossentropy", "ce"))
-        _check_names(metrics, metrics_module.get, ("accuracy", "acc"))
-        _check_names(weighted_metrics, metrics_module.get, ("accuracy", "acc"))
+        optimizer = resolve_optimizer(optimizer, self.dtype_policy, auto_scale_loss)
+        check_names(loss, metrics, weighted_metrics)
         self.optimizer = optimizer
-        self.loss = loss
-        self._compile_loss = (
-            CompileLoss(loss, loss_weights, self) if loss is not None else None
-        )
-        self._compile_metrics = None
-        if metrics is not None or weighted_metrics is not None:
-            self._compile_metrics = CompileMetrics(metrics, weighted_metrics, self)
-        self._loss_tracker = metrics_module.Mean(name="loss")
-        if jit_compile == "auto":
-            jit_compile = False
-        if jit_compile and run_eagerly:
-            warnings.warn(
-                "If `run_eagerly` is True, then `jit_compile` cannot also be True. "
-                "Disabling `jit_compile`.",
-                stacklevel=2,
-            )
-            jit_compile = False
-        self._jit_compile = bool(jit_compile)
-        self._run_eagerly = bool(run_eagerly)
-        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
-            raise ValueError(
-                f"{describe(self)}: `steps_per_execution` must be an integer >= 1; "
-                f"got steps_per_execution={steps_per_execution!r}."
-            )
-        self.steps_per_execution = steps_per_execution
+        self._compile_loss_and_metrics(loss, loss_weights, metrics, weighted_metrics)
+        jit_compile = resolve_jit_compile(jit_compile, run_eagerly)
+        self._set_execution(jit_compile, run_eagerly, steps_per_execution)
         self.stop_training = False
         self.compiled = True
-        self._reset_step_functions()
         self._compile_config = {
             "optimizer": optimizer,
             "loss": loss,
@@ -140,6 +120,27 @@ class Trainer:
             "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile,
         }
+
+    def _compile_loss_and_metrics(self, loss, loss_weights, metrics, weighted_metrics):
+        """What the steps compute: the compiled loss, metrics and loss tracker."""
+        self.loss = loss
+        self._compile_loss = (
+            CompileLoss(loss, loss_weights, self) if loss is not None else None
+        )
+        self._compile_metrics = None
+        if metrics is not None or weighted_metrics is not None:
+            self._compile_metrics = CompileMetrics(metrics, weighted_metrics, self)
+        self._loss_tracker = metrics_module.Mean(name="loss")
+
+    def _set_execution(self, jit_compile, run_eagerly, steps_per_execution) -> None:
+        """How the steps run; the step functions are rebuilt on next use."""
+        self._jit_compile = bool(jit_compile)
+        self._run_eagerly = bool(run_eagerly)
+        if not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            owner, rule = self._error_owner("compile"), "an integer >= 1"
+            raise arg_error(owner, "steps_per_execution", rule, steps_per_execution)
+        self.steps_per_execution = steps_per_execution
+        self._reset_step_functions()
 
     @property
     def jit_compile(self) -> bool:
@@ -164,25 +165,13 @@ class Trainer:
 
     def get_compile_config(self) -> dict:
         """The ``compile`` arguments, serialized (for ``.keras`` files)."""
-        from lamina.saving.serialization import serialize_keras_object
-
         if not self.compiled:
             return {}
         return serialize_keras_object(self._compile_config)
 
     def compile_from_config(self, config) -> None:
         """Compile with arguments from ``get_compile_config``."""
-        from lamina import losses, optimizers
-        from lamina import metrics as metrics_module
-
-        config = dict(config)
-        config["optimizer"] = optimizers.get(config.get("optimizer"))
-        config["loss"] = _deserialize_nested(config.get("loss"), losses.deserialize)
-        for key in ("metrics", "weighted_metrics"):
-            config[key] = _deserialize_nested(
-                config.get(key), metrics_module.deserialize
-            )
-        self.compile(**config)
+        self.compile(**deserialize_compile_config(config))
         if self.built and self.optimizer is not None:
             self.optimizer.build(self.trainable_variables)
 
@@ -239,10 +228,8 @@ class Trainer:
             extra = extra.sum()
             total = extra if total is None else total + extra
         if total is None:
-            raise ValueError(
-                f"{describe(self)}: no loss to compute. Provide a `loss` argument in "
-                "`compile()`."
-            )
+            rule = "given to `compile()` when the model adds no losses of its own"
+            raise arg_error(self._error_owner("compute_loss"), "loss", rule, None)
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
@@ -271,7 +258,8 @@ class Trainer:
             self.optimizer.apply([v.grad for v in variables], variables)
         else:
             warnings.warn(
-                "The model does not have any trainable weights.", stacklevel=2
+                f"{describe(self)}: the model does not have any trainable weights.",
+                stacklevel=2,
             )
         if jit is not None:
             jit.done()
@@ -331,8 +319,13 @@ class Trainer:
     def _assert_compiled(self, method):
         if not self.compiled:
             raise ValueError(
-                f"{describe(self)}: you must call `compile()` before `{method}()`."
+                f"{self._error_owner(method)}: the model must be compiled first; call "
+                f"`compile()` before `{method}()`."
             )
+
+    def _error_owner(self, method) -> str:
+        """Who raises an error in ``method``: ``Sequential 'name'.fit()``."""
+        return f"{describe(self)}.{method}()"
 
     # -------------------------------------------------------------------- fit
     def fit(
@@ -366,135 +359,31 @@ class Trainer:
                 that do not fit the model's outputs, labels outside the classes of
                 a sparse crossentropy, or an uncompiled model.
         """
-        from lamina import callbacks as callbacks_module
-
         self._assert_compiled("fit")
-        _check_validation_freq(validation_freq)
+        owner = self._error_owner("fit")
+        check_validation_freq(validation_freq, owner)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = (
                 data_adapters.train_validation_split(
-                    (x, y, sample_weight), validation_split
+                    (x, y, sample_weight), validation_split, owner
                 )
             )
         iterator = EpochIterator(
-            self._align_inputs(x), y, sample_weight, batch_size, steps_per_epoch,
-            shuffle, class_weight,
+            align_inputs(self, x), y, sample_weight, batch_size, steps_per_epoch,
+            shuffle, class_weight, owner,
         )  # fmt: skip
-        self._prepare(iterator)
-        val_iterator = None
-        if validation_data is not None:
-            val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
-            val_iterator = EpochIterator(
-                self._align_inputs(val_x), val_y, val_sw,
-                validation_batch_size or batch_size, validation_steps,
-            )  # fmt: skip
-        if not isinstance(callbacks, callbacks_module.CallbackList):
-            callbacks = callbacks_module.CallbackList(
-                callbacks,
-                add_history=True,
-                add_progbar=verbose != 0,
-                model=self,
-                verbose=verbose,
-                epochs=epochs,
-                steps=iterator.num_batches,
-            )
-        self.stop_training = False
-        self.make_train_function()
-        self._initial_epoch, self._initial_step = None, 0
-        callbacks.on_train_begin()
-        start = self._initial_epoch or initial_epoch
-        epoch_logs = {}
-        try:
-            for epoch in range(start, epochs):
-                epoch_logs = self._fit_epoch(epoch, iterator, callbacks)
-                if val_iterator is not None and _should_eval(epoch, validation_freq):
-                    val_logs = self._evaluate_loop(val_iterator, callbacks)
-                    epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
-                callbacks.on_epoch_end(epoch, epoch_logs)
-                if self.stop_training:
-                    break
-        finally:
-            self.eval()
-            self.__dict__.pop("_fit_variables", None)
-        if self.optimizer is not None and epochs > start:
-            self.optimizer.finalize_variable_values(self.trainable_weights)
-        callbacks.on_train_end(logs=epoch_logs)
-        history = next(
-            (c for c in callbacks.callbacks if isinstance(c, callbacks_module.History)),
-            self.history,
+        loops.prepare_training(self, iterator)
+        val_iterator = data_adapters.validation_iterator(
+            self, validation_data, validation_batch_size or batch_size,
+            validation_steps, owner,
+        )  # fmt: skip
+        callbacks = loops.callback_list(
+            self, callbacks, verbose, epochs, iterator.num_batches, add_history=True
         )
-        self.history = history
-        return history
-
-    def _fit_epoch(self, epoch, iterator, callbacks) -> dict:
-        self.reset_metrics()
-        callbacks.on_epoch_begin(epoch)
-        self.train()
-        step_function = self.train_function
-        every = self.steps_per_execution
-        skip, self._initial_step = self._initial_step, 0
-        logs = {}
-        last = iterator.num_batches
-        for step, batch in iterator:
-            if skip:
-                skip -= 1
-                if not skip and self._after_skip is not None:
-                    self._after_skip()
-                    self._after_skip = None
-                continue
-            begin = step % every == 0
-            if begin:
-                callbacks.on_train_batch_begin(step)
-            logs = step_function(batch)
-            if (step + 1) % every == 0 or step + 1 == last:
-                callbacks.on_train_batch_end(step, logs)
-            if self.stop_training:
-                break
-        self.eval()
-        return self._epoch_logs(logs)
-
-    def _epoch_logs(self, logs) -> dict:
-        results = self.get_metrics_result()
-        if isinstance(logs, dict) and logs and set(logs) != set(results):
-            return dict(logs)  # a custom train_step reporting its own values
-        return results
-
-    def _prepare(self, iterator) -> None:
-        """Build the model from the first batch if needed (no batch is consumed
-        and no random numbers are drawn), and note the variables to train."""
-        if not self.built:
-            batch = iterator.first_batch()
-            if batch is None:
-                raise ValueError(f"{describe(self)}: the training data is empty.")
-            with torch.no_grad():
-                self(unpack_x_y_sample_weight(batch)[0], training=False)
-        variables = self.trainable_weights
-        optimizer = self.optimizer
-        if optimizer is not None and not optimizer.built:
-            optimizer.build(variables)
-        elif optimizer is not None:
-            # the optimizer's own list when it holds the same variables: its
-            # `apply` then needs no lookup
-            known = getattr(optimizer, "_trainable_variables", None) or []
-            if len(known) == len(variables) and all(
-                a is b for a, b in zip(known, variables)
-            ):
-                variables = known
-        self.__dict__["_fit_variables"] = variables
-
-    def _align_inputs(self, x):
-        """A dict of inputs for a model whose inputs are a list: ordered by the
-        input names (Keras matches dict keys to input names)."""
-        if not isinstance(x, dict):
-            return x
-        inputs_struct = self.__dict__.get("_inputs_struct")
-        if inputs_struct is None or isinstance(inputs_struct, dict):
-            return x
-        names = [t._keras_history.layer.name for t in tree.flatten(inputs_struct)]
-        if set(names) == set(x):
-            aligned = [x[name] for name in names]
-            return aligned[0] if len(aligned) == 1 else aligned
-        return x
+        return loops.run_fit(
+            self, iterator, val_iterator, callbacks, initial_epoch, epochs,
+            validation_freq,
+        )  # fmt: skip
 
     # --------------------------------------------------------------- evaluate
     def evaluate(
@@ -511,100 +400,46 @@ class Trainer:
     ):
         """The loss and metrics on the given data (a scalar, a list in
         ``metrics_names`` order, or a dict with ``return_dict=True``)."""
-        from lamina import callbacks as callbacks_module
-
         if kwargs:
-            raise ValueError(f"evaluate: unrecognized argument(s) {sorted(kwargs)}.")
+            given = ", ".join(f"{k}={v!r}" for k, v in sorted(kwargs.items()))
+            raise ValueError(
+                f"{self._error_owner('evaluate')}: every keyword must be an argument of "
+                f"`evaluate()`; got unrecognized {given}."
+            )
         self._assert_compiled("evaluate")
         iterator = EpochIterator(
-            self._align_inputs(x), y, sample_weight, batch_size, steps
-        )
+            align_inputs(self, x), y, sample_weight, batch_size, steps,
+            owner=self._error_owner("evaluate"), steps_arg="steps",
+        )  # fmt: skip
         if not self.built:
-            self._prepare(iterator)
+            loops.prepare_training(self, iterator)
             self.__dict__.pop("_fit_variables", None)
-        if not isinstance(callbacks, callbacks_module.CallbackList):
-            callbacks = callbacks_module.CallbackList(
-                callbacks,
-                add_progbar=verbose != 0,
-                model=self,
-                verbose=verbose,
-                epochs=1,
-                steps=iterator.num_batches,
-            )
-        logs = self._evaluate_loop(iterator, callbacks)
+        callbacks = loops.callback_list(
+            self, callbacks, verbose, 1, iterator.num_batches
+        )
+        logs = loops.evaluate_epoch(self, iterator, callbacks)
         if return_dict:
             return logs
-        return self._flatten_in_order(logs)
-
-    def _evaluate_loop(self, iterator, callbacks) -> dict:
-
-        self.eval()
-        test_function = self.make_test_function()
-        self.reset_metrics()
-        self.stop_evaluating = False
-        callbacks.on_test_begin()
-        logs = {}
-        for step, batch in iterator:
-            callbacks.on_test_batch_begin(step)
-            logs = test_function(batch)
-            callbacks.on_test_batch_end(step, logs)
-            if getattr(self, "stop_evaluating", False):
-                break
-        logs = pythonify_logs(self._epoch_logs(logs))
-        callbacks.on_test_end(logs)
-        return logs
-
-    def _flatten_in_order(self, logs):
-        names = []
-        for metric in self.metrics:
-            if isinstance(metric, CompileMetrics):
-                names += [m.name for m in metric.metrics]
-            else:
-                names.append(metric.name)
-        results = [logs[name] for name in names if name in logs]
-        results += [logs[key] for key in sorted(logs) if key not in names]
-        return results[0] if len(results) == 1 else results
+        return ordered_results(self, logs)
 
     # ---------------------------------------------------------------- predict
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x``, computed in batches without gradients
         and ``training=False``, as NumPy arrays (the output structure kept)."""
-        from lamina import callbacks as callbacks_module
-
-        x = self._align_inputs(x)
+        x = align_inputs(self, x)
         fast = verbose == 0 and callbacks is None and steps is None
         fast = fast and type(self).predict_step is Trainer.predict_step
         if fast and _single_batch(x, batch_size or 32):
             with torch.no_grad():
-                return _to_numpy(self(x, training=False))
-        iterator = EpochIterator(x, batch_size=batch_size, steps_per_epoch=steps)
-        if not isinstance(callbacks, callbacks_module.CallbackList):
-            callbacks = callbacks_module.CallbackList(
-                callbacks,
-                add_progbar=verbose != 0,
-                model=self,
-                verbose=verbose,
-                epochs=1,
-                steps=iterator.num_batches,
-            )
-        self.eval()
-        predict_function = self.make_predict_function()
-        self.stop_predicting = False
-        callbacks.on_predict_begin()
-        chunks = []
-        for step, batch in iterator:
-            callbacks.on_predict_batch_begin(step)
-            outputs = predict_function(batch)
-            chunks.append(outputs)
-            callbacks.on_predict_batch_end(step, {"outputs": outputs})
-            if getattr(self, "stop_predicting", False):
-                break
-        callbacks.on_predict_end()
-        if not chunks:
-            raise ValueError(f"{describe(self)}: predict() got no data.")
-        flat = [tree.flatten(c) for c in chunks]
-        merged = [_to_numpy(torch.cat(parts)) for parts in zip(*flat)]
-        return tree.pack_sequence_as(chunks[0], merged)
+                return to_numpy(self(x, training=False))
+        iterator = EpochIterator(
+            x, batch_size=batch_size, steps_per_epoch=steps,
+            owner=self._error_owner("predict"), steps_arg="steps",
+        )  # fmt: skip
+        callbacks = loops.callback_list(
+            self, callbacks, verbose, 1, iterator.num_batches
+        )
+        return loops.predict_batches(self, iterator, callbacks)
 
     # -------------------------------------------------------------- on batch
     def train_on_batch(
@@ -613,16 +448,11 @@ class Trainer:
         """One training step on one batch; returns the metrics (reset first)."""
 
         self._assert_compiled("train_on_batch")
-        if class_weight is not None:
-            if sample_weight is not None:
-                raise ValueError(
-                    "`sample_weight` and `class_weight` cannot both be given; got "
-                    f"sample_weight={sample_weight!r}, class_weight={class_weight!r}."
-                )
-            sample_weight = data_adapters.class_weight_to_sample_weights(
-                y, class_weight
-            )
-        batch = self._single_batch_data(x, y, sample_weight)
+        owner = self._error_owner("train_on_batch")
+        sample_weight = data_adapters.weights_from_classes(
+            y, sample_weight, class_weight, owner
+        )
+        batch = single_batch(align_inputs(self, x), y, sample_weight, owner)
         self._prepare_batch(batch)
         self.make_train_function()
         self.reset_metrics()
@@ -631,33 +461,27 @@ class Trainer:
             logs = pythonify_logs(self.train_function(batch))
         finally:
             self.eval()
-        return logs if return_dict else self._flatten_in_order(logs)
+        return logs if return_dict else ordered_results(self, logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """One evaluation step on one batch; returns the metrics (reset first)."""
 
         self._assert_compiled("test_on_batch")
-        batch = self._single_batch_data(x, y, sample_weight)
+        owner = self._error_owner("test_on_batch")
+        batch = single_batch(align_inputs(self, x), y, sample_weight, owner)
         self.reset_metrics()
         self.eval()
         logs = pythonify_logs(self.make_test_function()(batch))
-        return logs if return_dict else self._flatten_in_order(logs)
+        return logs if return_dict else ordered_results(self, logs)
 
     def predict_on_batch(self, x):
         """The model's outputs for one batch, as NumPy arrays."""
         self.eval()
-        x = data_adapters.to_device(
-            data_adapters.convert_structure(self._align_inputs(x)), _device()
+        x = data_adapters.convert_structure(
+            align_inputs(self, x), self._error_owner("predict_on_batch")
         )
-        return _to_numpy(self.make_predict_function()((x,)))
-
-    def _single_batch_data(self, x, y, sample_weight):
-        x, y, sample_weight = (
-            data_adapters.to_device(data_adapters.convert_structure(part), _device())
-            for part in (self._align_inputs(x), y, sample_weight)
-        )
-        data_adapters.check_cardinality(x, y, sample_weight)
-        return (x, y, sample_weight)
+        x = data_adapters.to_device(x, config.get_device())
+        return to_numpy(self.make_predict_function()((x,)))
 
     def _prepare_batch(self, batch):
         if not self.built:
@@ -668,12 +492,6 @@ class Trainer:
 
 
 # ------------------------------------------------------------------ helpers
-def _device():
-    from lamina import config
-
-    return config.get_device()
-
-
 def _batch_size(x) -> int:
     if isinstance(x, torch.Tensor):
         return int(x.shape[0])
@@ -685,54 +503,3 @@ def _single_batch(x, batch_size) -> bool:
     if not leaves or not all(isinstance(t, (np.ndarray, torch.Tensor)) for t in leaves):
         return False
     return all(t.ndim and t.shape[0] <= batch_size for t in leaves)
-
-
-def _to_numpy(structure):
-    def convert(t):
-        if isinstance(t, torch.Tensor):
-            t = t.detach()
-            if t.dtype in (torch.bfloat16, torch.float16):
-                t = t.float()
-            return t.cpu().numpy()
-        return t
-
-    if isinstance(structure, torch.Tensor):
-        return convert(structure)
-    return tree.map_structure(convert, structure)
-
-
-def _should_eval(epoch, validation_freq) -> bool:
-    epoch += 1
-    if isinstance(validation_freq, int):
-        return epoch % validation_freq == 0
-    return epoch in validation_freq
-
-
-def _check_validation_freq(validation_freq) -> None:
-    if isinstance(validation_freq, bool) or not (
-        (isinstance(validation_freq, int) and validation_freq >= 1)
-        or isinstance(validation_freq, (list, tuple))
-    ):
-        raise ValueError(
-            "`validation_freq` must be an integer >= 1 or a list of epochs; got "
-            f"validation_freq={validation_freq!r}."
-        )
-
-
-def _check_names(spec, getter, special) -> None:
-    """Resolve every name in ``spec`` now, so an unknown one fails in ``compile``."""
-    for item in tree.flatten(spec) if spec is not None else []:
-        if isinstance(item, str) and item.lower() not in special:
-            getter(item)
-
-
-def _deserialize_nested(spec, deserialize):
-    if spec is None:
-        return None
-    if isinstance(spec, dict) and "class_name" in spec:
-        return deserialize(spec)
-    if isinstance(spec, dict):
-        return {k: _deserialize_nested(v, deserialize) for k, v in spec.items()}
-    if isinstance(spec, (list, tuple)):
-        return [_deserialize_nested(v, deserialize) for v in spec]
-    return spec
