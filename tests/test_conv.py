@@ -10,10 +10,8 @@
 
 from __future__ import annotations
 
-import ast
 import inspect
 import itertools
-import textwrap
 
 import keras
 import numpy as np
@@ -27,35 +25,7 @@ PUBLIC = sorted(
     {getattr(convolutional, name) for name in convolutional.__all__},
     key=lambda cls: cls.__name__,
 )
-# Attributes every class body gets from Python itself.
-CLASS_BOILERPLATE = {
-    "__module__",
-    "__qualname__",
-    "__doc__",
-    "__firstlineno__",
-    "__static_attributes__",
-}
-
-
-# --------------------------------------------------------------- structure
-@pytest.mark.parametrize("cls", PUBLIC, ids=lambda cls: cls.__name__)
-def test_public_classes_are_thin(cls):
-    """Only ``__init__`` (and the docstring); its body is one ``super().__init__``
-    call passing ``rank=`` the digit in the class name and every argument on."""
-    assert set(cls.__dict__) - CLASS_BOILERPLATE == {"__init__"}
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls.__init__)))
-    (function,) = tree.body
-    (statement,) = function.body
-    call = statement.value
-    assert isinstance(statement, ast.Expr) and isinstance(call, ast.Call)
-    assert call.func.attr == "__init__" and call.func.value.func.id == "super"
-    keywords = {k.arg: k.value for k in call.keywords}
-    rank = int(next(ch for ch in cls.__name__ if ch.isdigit()))
-    assert keywords.pop("rank").value == rank
-    passed = {name for name, value in keywords.items() if name is not None}
-    params = set(inspect.signature(cls.__init__).parameters) - {"self", "kwargs"}
-    assert passed == params
-    assert all(isinstance(v, ast.Name) and v.id == k for k, v in keywords.items() if k)
+# The classes' shape (thin per-rank classes) is checked in tests/test_structure.py.
 
 
 @pytest.mark.parametrize("name", convolutional.__all__)

@@ -5,10 +5,8 @@ GlobalAveragePooling1D, and the fast paths (gradient layout guard, no copies).""
 
 from __future__ import annotations
 
-import ast
 import inspect
 import itertools
-import textwrap
 
 import keras
 import numpy as np
@@ -30,30 +28,13 @@ POOLING = {
     "GlobalMaxPooling": base_global_pooling.BaseGlobalPooling,
     "GlobalAveragePooling": base_global_pooling.BaseGlobalPooling,
 }
-ALLOWED_DUNDERS = {
-    "__module__",
-    "__qualname__",
-    "__doc__",
-    "__init__",
-    "__firstlineno__",
-    "__static_attributes__",
-}
 
 
-# ------------------------------------------------------------- thin classes
-def assert_thin(cls, base, rank: int) -> None:
-    """``cls`` adds only a signature and a docstring to ``base``: its ``__init__``
-    is one ``super().__init__(rank=rank, ...)`` call; and that signature is
-    Keras's (names, order, defaults)."""
+# ------------------------------------------------------- bases and signatures
+def assert_keras_signature(cls, base) -> None:
+    """``cls`` stands directly on ``base`` with Keras's signature (names, order,
+    defaults); tests/test_structure.py checks that it adds nothing else."""
     assert cls.__bases__ == (base,)
-    assert set(vars(cls)) <= ALLOWED_DUNDERS, set(vars(cls)) - ALLOWED_DUNDERS
-    function = ast.parse(textwrap.dedent(inspect.getsource(cls.__init__))).body[0]
-    (statement,) = function.body
-    call = statement.value
-    assert isinstance(call.func, ast.Attribute) and call.func.attr == "__init__"
-    assert isinstance(call.func.value, ast.Call) and call.func.value.func.id == "super"
-    ranks = [k.value.value for k in call.keywords if k.arg == "rank"]
-    assert ranks == [rank]
     ours = inspect.signature(cls.__init__).parameters
     theirs = inspect.signature(getattr(keras.layers, cls.__name__).__init__).parameters
     assert [(p.name, p.default) for p in ours.values()] == [
@@ -64,8 +45,8 @@ def assert_thin(cls, base, rank: int) -> None:
 @pytest.mark.parametrize(
     "name, rank", list(itertools.product(POOLING, (1, 2, 3))), ids=str
 )
-def test_public_pooling_classes_are_thin(name, rank):
-    assert_thin(getattr(lamina.layers, f"{name}{rank}D"), POOLING[name], rank)
+def test_pooling_classes_have_keras_signatures(name, rank):
+    assert_keras_signature(getattr(lamina.layers, f"{name}{rank}D"), POOLING[name])
 
 
 def test_keras_aliases_are_the_same_classes():

@@ -18,7 +18,7 @@ import lamina
 from lamina.layers.reshaping.cropping import BaseCropping
 from lamina.layers.reshaping.up_sampling import BaseUpSampling
 from lamina.layers.reshaping.zero_padding import BaseZeroPadding
-from tests.test_pooling import assert_thin
+from tests.test_pooling import assert_keras_signature
 
 BASES = {
     "Cropping": BaseCropping,
@@ -30,8 +30,8 @@ BASES = {
 @pytest.mark.parametrize(
     "name, rank", list(itertools.product(BASES, (1, 2, 3))), ids=str
 )
-def test_public_classes_are_thin(name, rank):
-    assert_thin(getattr(lamina.layers, f"{name}{rank}D"), BASES[name], rank)
+def test_classes_have_keras_signatures(name, rank):
+    assert_keras_signature(getattr(lamina.layers, f"{name}{rank}D"), BASES[name])
 
 
 # --------------------------------------------------------------- spellings

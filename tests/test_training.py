@@ -350,6 +350,8 @@ def _one_output(**compile_kwargs):
 
 
 Y_TWO = [Y_REG, np.ones((N, 3), "float32")]
+
+
 def _unbuilt():
     model = lamina.Sequential([lamina.layers.Dense(2)], name="lazy")
     model.compile("sgd", "mse")
@@ -390,7 +392,10 @@ TRAINER_ERRORS = {
     ),
     "validation_steps": (
         lambda: _one_output().fit(
-            X_FLAT, Y_REG, verbose=0, validation_data=(X_FLAT, Y_REG),
+            X_FLAT,
+            Y_REG,
+            verbose=0,
+            validation_data=(X_FLAT, Y_REG),
             validation_steps=0,
         ),  # fmt: skip
         r"'one'\.fit\(\): `validation_steps` must be None or an integer >= 1; "
@@ -634,3 +639,32 @@ def test_compile_config_round_trip():
     keras_model = _mlp(keras, 3, "softmax")
     keras_model.compile_from_config(config)
     assert keras_model.optimizer.learning_rate.numpy() == pytest.approx(0.02)
+
+
+def test_compute_loss_overrides_without_training_get_no_training_argument():
+    """Published examples override compute_loss(self, x, y, y_pred, sample_weight)
+    (earlier Keras 3 releases); Keras passes `training` only to overrides that take
+    it, and so does lamina."""
+    import keras
+
+    seen = []
+
+    def make(base):
+        class Penalized(base):
+            def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+                seen.append(base.__module__.split(".")[0])
+                loss = super().compute_loss(x, y, y_pred, sample_weight)
+                return loss + 0.0 * y_pred.sum()
+
+        return Penalized
+
+    x = np.random.default_rng(0).random((8, 3)).astype("float32")
+    y = np.random.default_rng(1).random((8, 1)).astype("float32")
+    for library in (lamina, keras):
+        inputs = library.Input((3,))
+        model = make(library.Model)(inputs, library.layers.Dense(1)(inputs))
+        model.compile("sgd", "mse")
+        model.fit(x, y, epochs=1, verbose=0)
+        model.evaluate(x, y, verbose=0)
+    assert seen.count("lamina") == 2  # one fit batch, one evaluate batch
+    assert seen.count("keras") >= 2

@@ -17,6 +17,8 @@ optimizer in a ``LossScaleOptimizer``.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
 
 import numpy as np
@@ -232,6 +234,13 @@ class Trainer:
             raise arg_error(self._error_owner("compute_loss"), "loss", rule, None)
         return total
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """``compute_loss``, given ``training`` only when it takes it: overrides
+        written for earlier Keras 3 releases have no such parameter."""
+        if _takes_training(type(self).compute_loss):
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
     def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
         """Update the compiled metrics and return every metric's value."""
         if self._compile_metrics is not None:
@@ -240,7 +249,7 @@ class Trainer:
 
     def _forward_loss(self, x, y, sample_weight):
         y_pred = self(x, training=True)
-        return self.compute_loss(x, y, y_pred, sample_weight, training=True), y_pred
+        return self._compute_loss(x, y, y_pred, sample_weight, training=True), y_pred
 
     def train_step(self, data) -> dict:
         """One training step on a batch ``data`` = ``x``, ``(x, y)`` or
@@ -278,7 +287,7 @@ class Trainer:
         """One evaluation step; returns the metric values."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(loss.detach(), _batch_size(x))
         return self._metric_logs(x, y, y_pred, sample_weight)
 
@@ -503,3 +512,12 @@ def _single_batch(x, batch_size) -> bool:
     if not leaves or not all(isinstance(t, (np.ndarray, torch.Tensor)) for t in leaves):
         return False
     return all(t.ndim and t.shape[0] <= batch_size for t in leaves)
+
+
+@functools.cache
+def _takes_training(compute_loss) -> bool:
+    parameters = inspect.signature(compute_loss).parameters.values()
+    return any(
+        p.name == "training" or p.kind is inspect.Parameter.VAR_KEYWORD
+        for p in parameters
+    )
