@@ -24,7 +24,6 @@ from lamina.ops.dtypes import (
     as_tensor,
     as_tensor_pair,
     as_tensors,
-    convert_to_numpy,
     convert_to_tensor,
     is_int_or_bool,
     result_type,
@@ -37,18 +36,10 @@ __all__ = [
     # dtypes and conversion
     "standardize_dtype",
     "result_type",
-    "convert_to_tensor",
-    "convert_to_numpy",
-    "cast",
-    "saturate_cast",
     "array",
     "copy",
-    "dtype",
-    "is_tensor",
-    "shape",
     "ndim",
     "size",
-    "stop_gradient",
     # creation
     "zeros",
     "ones",
@@ -72,7 +63,6 @@ __all__ = [
     "sign",
     "square",
     "sqrt",
-    "rsqrt",
     "exp",
     "exp2",
     "expm1",
@@ -97,8 +87,6 @@ __all__ = [
     "arcsinh",
     "arccosh",
     "arctanh",
-    "erf",
-    "erfinv",
     "cbrt",
     "deg2rad",
     "rad2deg",
@@ -177,7 +165,6 @@ __all__ = [
     "quantile",
     "percentile",
     "average",
-    "logsumexp",
     "count_nonzero",
     "ptp",
     "nansum",
@@ -186,7 +173,6 @@ __all__ = [
     "nanmin",
     "nanvar",
     "nanstd",
-    "norm",
     # shapes
     "reshape",
     "ravel",
@@ -198,7 +184,6 @@ __all__ = [
     "broadcast_to",
     "concatenate",
     "stack",
-    "unstack",
     "append",
     "vstack",
     "hstack",
@@ -229,19 +214,11 @@ __all__ = [
     "nonzero",
     "sort",
     "argsort",
-    "top_k",
-    "in_top_k",
     "searchsorted",
     "digitize",
     "select",
     "get_item",
-    "slice",
-    "slice_update",
-    "scatter",
-    "scatter_update",
     "bincount",
-    "segment_sum",
-    "segment_max",
     # linear algebra
     "matmul",
     "dot",
@@ -252,38 +229,11 @@ __all__ = [
     "vdot",
     "kron",
     "cross",
-    # control flow
-    "cond",
-    "switch",
-    "fori_loop",
-    "while_loop",
-    "scan",
-    "map",
-    "vectorized_map",
 ]
 
 # ---------------------------------------------------------------------------------
 # Conversion
 # ---------------------------------------------------------------------------------
-
-
-def cast(x, dtype):
-    """``x`` converted to ``dtype``."""
-    return convert_to_tensor(x, dtype=dtype)
-
-
-def saturate_cast(x, dtype):
-    """Cast, clamping values to the range of ``dtype`` first (no wrap-around)."""
-    x, target = as_tensor(x), to_torch_dtype(dtype)
-    if target == torch.bool or target.is_complex or x.dtype == torch.bool:
-        return x.to(target)
-    info = torch.finfo if target.is_floating_point else torch.iinfo
-    low, high = info(target).min, info(target).max
-    if not (x.is_floating_point() or x.is_complex()):
-        # Bounds outside x's own range cannot be represented in x's dtype.
-        low = builtins.max(low, torch.iinfo(x.dtype).min)
-        high = builtins.min(high, torch.iinfo(x.dtype).max)
-    return torch.clamp(x, low, high).to(target)
 
 
 def array(x, dtype=None):
@@ -294,32 +244,17 @@ def copy(x):
     return torch.clone(as_tensor(x))
 
 
-def dtype(x) -> str:
-    """The Keras dtype name of ``x``, e.g. ``'float32'``."""
-    return standardize_dtype(getattr(x, "dtype", type(x)))
-
-
-def is_tensor(x) -> bool:
-    return isinstance(x, torch.Tensor)
-
-
-def shape(x) -> tuple:
-    """The shape of ``x`` as a tuple."""
+def _shape_of(x) -> tuple:
     return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
 
 
 def ndim(x) -> int:
-    return len(shape(x))
+    return len(_shape_of(x))
 
 
 def size(x) -> int:
     """The number of elements of ``x`` (a Python int)."""
-    return math.prod(shape(x))
-
-
-def stop_gradient(variable):
-    """``variable`` detached from the autograd graph."""
-    return as_tensor(variable).detach()
+    return math.prod(_shape_of(x))
 
 
 # ---------------------------------------------------------------------------------
@@ -511,10 +446,6 @@ def sqrt(x):
     return torch.sqrt(to_floatx_if_int(x) if x.dtype == torch.int64 else x)
 
 
-def rsqrt(x):
-    return torch.rsqrt(as_tensor(x))
-
-
 def exp(x):
     return torch.exp(to_floatx_if_int(as_tensor(x)))
 
@@ -623,14 +554,6 @@ def arccosh(x):
 
 def arctanh(x):
     return torch.arctanh(as_tensor(x))
-
-
-def erf(x):
-    return torch.erf(as_tensor(x))
-
-
-def erfinv(x):
-    return torch.erfinv(as_tensor(x))
 
 
 def cbrt(x):
@@ -1221,12 +1144,6 @@ def average(x, axis=None, weights=None):
     )
 
 
-def logsumexp(x, axis=None, keepdims=False):
-    """``log(sum(exp(x)))``, computed stably."""
-    x = as_tensor(x)
-    return torch.logsumexp(x, dim=_all_axes(x, _axis(axis)), keepdim=keepdims)
-
-
 def count_nonzero(x, axis=None):
     x, axis = as_tensor(x), _axis(axis)
     if axis == ():
@@ -1280,17 +1197,6 @@ def nanvar(x, axis=None, keepdims=False):
 
 def nanstd(x, axis=None, keepdims=False):
     return torch.sqrt(nanvar(x, axis, keepdims))
-
-
-def norm(x, ord=None, axis=None, keepdims=False):
-    """Vector or matrix norm (``torch.linalg.norm`` semantics, as NumPy)."""
-    x = as_tensor(x)
-    x = x.to(
-        to_torch_dtype(config.floatx())
-        if x.dtype == torch.int64
-        else to_torch_dtype(result_type(x, float))
-    )
-    return torch.linalg.norm(x, ord=ord, dim=_axis(axis), keepdim=keepdims)
 
 
 # ---------------------------------------------------------------------------------
@@ -1379,11 +1285,6 @@ def concatenate(xs, axis=0):
 
 def stack(x, axis=0):
     return torch.stack(_tensor_list(x), dim=axis)
-
-
-def unstack(x, num=None, axis=0):
-    """The slices of ``x`` along ``axis``, as a list."""
-    return list(torch.unbind(as_tensor(x), dim=axis))
 
 
 def append(x1, x2, axis=None):
@@ -1614,19 +1515,6 @@ def argsort(x, axis=-1):
     return torch.argsort(x, dim=axis, stable=True).to(torch.int32)
 
 
-def top_k(x, k, sorted=True):
-    """``(values, indices)`` of the ``k`` largest entries along the last axis."""
-    return torch.topk(as_tensor(x), k, sorted=sorted)
-
-
-def in_top_k(targets, predictions, k):
-    """Whether each target's prediction is among the ``k`` largest of its row."""
-    predictions, targets = as_tensors(predictions, targets)
-    targets = targets.to(torch.int64)[:, None]
-    kth = torch.topk(predictions, k).values[..., -1:]
-    return torch.any(torch.take_along_dim(predictions, targets, dim=-1) >= kth, dim=-1)
-
-
 def searchsorted(sorted_sequence, values, side="left"):
     sorted_sequence = as_tensor(sorted_sequence)
     if sorted_sequence.ndim != 1:
@@ -1662,75 +1550,6 @@ def get_item(x, key):
     return as_tensor(x)[key]
 
 
-def slice(inputs, start_indices, shape):
-    """The block of ``shape`` starting at ``start_indices``."""
-    inputs = as_tensor(inputs)
-    index = tuple(
-        builtins.slice(int(s), int(s) + int(n))
-        for s, n in zip(_shape_arg(start_indices), _shape_arg(shape))
-    )
-    return inputs[index]
-
-
-def slice_update(inputs, start_indices, updates):
-    """A copy of ``inputs`` with the block at ``start_indices`` set to ``updates``."""
-    inputs, updates = as_tensors(inputs, updates)
-    index = tuple(
-        builtins.slice(int(s), int(s) + n)
-        for s, n in zip(_shape_arg(start_indices), updates.shape)
-    )
-    out = inputs.clone()
-    out[index] = updates.to(inputs.dtype)
-    return out
-
-
-def scatter(indices, values, shape):
-    """Zeros of ``shape`` with ``values`` added at ``indices`` (last axis indexes)."""
-    values, indices = as_tensors(values, indices)
-    indices = indices.to(torch.int64)
-    out = torch.zeros(_shape_arg(shape), dtype=values.dtype, device=values.device)
-    depth = indices.shape[-1]
-    index = tuple(indices.reshape(-1, depth).T)
-    out.index_put_(index, values.reshape((-1,) + out.shape[depth:]), accumulate=True)
-    return out
-
-
-_SCATTER_REDUCE = {"max": "amax", "min": "amin", "mul": "prod"}
-
-
-def scatter_update(inputs, indices, updates, reduction=None):
-    """A copy of ``inputs`` with ``updates`` written (or reduced) at ``indices``."""
-    inputs, indices, updates = as_tensors(inputs, indices, updates)
-    indices, updates = indices.to(torch.int64), updates.to(inputs.dtype)
-    out = inputs.clone()
-    index = tuple(indices.T)
-    if reduction is None:
-        out[index] = updates
-    elif reduction == "add":
-        out.index_put_(index, updates, accumulate=True)
-    elif reduction in _SCATTER_REDUCE:
-        depth = indices.shape[-1]
-        flat = out.reshape((-1,) + out.shape[depth:])
-        strides = torch.tensor(
-            [math.prod(out.shape[d + 1 : depth]) for d in range(depth)],
-            device=indices.device,
-        )
-        rows = (indices * strides).sum(-1)
-        rows = rows.reshape((-1,) + (1,) * (flat.ndim - 1)).expand_as(
-            updates.reshape((-1,) + flat.shape[1:])
-        )
-        flat = flat.scatter_reduce(
-            0, rows, updates.reshape(rows.shape), _SCATTER_REDUCE[reduction]
-        )
-        out = flat.reshape(out.shape)
-    else:
-        raise ValueError(
-            "scatter_update: `reduction` must be None, 'add', 'max', "
-            f"'min' or 'mul'; got reduction={reduction!r}."
-        )
-    return out
-
-
 def bincount(x, weights=None, minlength=0, sparse=False):
     """Counts of each non-negative int (or sums of ``weights``); 2-D: per row."""
     x = as_tensor(x)
@@ -1749,35 +1568,6 @@ def bincount(x, weights=None, minlength=0, sparse=False):
             out_dtype
         )
     return torch.bincount(x, weights, minlength).to(out_dtype)
-
-
-def _segment(data, segment_ids, num_segments, reduce):
-    data, segment_ids = as_tensors(data, segment_ids)
-    segment_ids = segment_ids.to(torch.int64)
-    if num_segments is None:
-        num_segments = int(segment_ids.max()) + 1
-    # Out-of-range ids (e.g. -1) go to an extra segment that is dropped.
-    segment_ids = torch.where(
-        (segment_ids < 0) | (segment_ids >= num_segments), num_segments, segment_ids
-    )
-    out = torch.zeros(
-        (num_segments + 1,) + data.shape[1:], dtype=data.dtype, device=data.device
-    )
-    index = segment_ids.reshape((-1,) + (1,) * (data.ndim - 1)).expand_as(data)
-    return out.scatter_reduce(0, index, data, reduce, include_self=False)[:-1]
-
-
-def segment_sum(data, segment_ids, num_segments=None, sorted=False):
-    return _segment(data, segment_ids, num_segments, "sum")
-
-
-def segment_max(data, segment_ids, num_segments=None, sorted=False):
-    """Per-segment maximum; empty segments hold -inf (the lowest int for ints)."""
-    data = as_tensor(data)
-    out = _segment(data, segment_ids, num_segments, "amax")
-    counts = _segment(torch.ones_like(data), segment_ids, num_segments, "sum")
-    lowest = float("-inf") if data.is_floating_point() else torch.iinfo(data.dtype).min
-    return torch.where(counts > 0, out, torch.full_like(out, lowest))
 
 
 # ---------------------------------------------------------------------------------
@@ -1893,97 +1683,3 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
         result = torch.linalg.cross(x1.to(compute), x2.to(compute), dim=-1)
         return torch.movedim(result, -1, axisc).to(out)
     return torch.linalg.cross(x1.to(compute), x2.to(compute), dim=axis).to(out)
-
-
-# ---------------------------------------------------------------------------------
-# Control flow
-# ---------------------------------------------------------------------------------
-
-
-def cond(pred, true_fn, false_fn):
-    """``true_fn()`` if ``pred`` else ``false_fn()``."""
-    return true_fn() if bool(pred) else false_fn()
-
-
-def switch(index, branches, *operands):
-    """``branches[index](*operands)``, with ``index`` clamped to the valid range."""
-    index = builtins.max(0, builtins.min(int(index), len(branches) - 1))
-    return branches[index](*operands)
-
-
-def fori_loop(lower, upper, body_fun, init_val):
-    val = init_val
-    for i in range(int(lower), int(upper)):
-        val = body_fun(i, val)
-    return val
-
-
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    """Apply ``body`` while ``cond`` holds (at most ``maximum_iterations`` times)."""
-    is_sequence = isinstance(loop_vars, (list, tuple))
-    state = tuple(loop_vars) if is_sequence else (loop_vars,)
-    count = 0
-    while bool(cond(*state)) and (
-        maximum_iterations is None or count < maximum_iterations
-    ):
-        state = body(*state)
-        state = tuple(state) if isinstance(state, (list, tuple)) else (state,)
-        count += 1
-    return state if is_sequence else state[0]
-
-
-def _tree_flatten(tree):
-    if isinstance(tree, (list, tuple)):
-        return [leaf for item in tree for leaf in _tree_flatten(item)]
-    if isinstance(tree, dict):
-        return [leaf for key in sorted(tree) for leaf in _tree_flatten(tree[key])]
-    return [tree]
-
-
-def _tree_unflatten(structure, leaves):
-    leaves = iter(leaves)
-
-    def build(node):
-        if isinstance(node, (list, tuple)):
-            return type(node)(build(item) for item in node)
-        if isinstance(node, dict):
-            return {key: build(node[key]) for key in sorted(node)}
-        return next(leaves)
-
-    return build(structure)
-
-
-def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
-    """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``.
-
-    Returns the final carry and the stacked ``y`` values.
-    """
-    if xs is None and length is None:
-        raise ValueError("scan: give `xs` or `length`.")
-    leaves = [] if xs is None else [as_tensor(leaf) for leaf in _tree_flatten(xs)]
-    n = int(length) if length is not None else leaves[0].shape[0]
-    carry, ys = init, []
-    steps = range(n - 1, -1, -1) if reverse else range(n)
-    for i in steps:
-        x = None if xs is None else _tree_unflatten(xs, [leaf[i] for leaf in leaves])
-        carry, y = f(carry, x)
-        ys.append(y)
-    if reverse:
-        ys.reverse()
-    if not ys or ys[0] is None:
-        return carry, None
-    columns = zip(*[_tree_flatten(y) for y in ys])
-    return carry, _tree_unflatten(
-        ys[0], [torch.stack([as_tensor(v) for v in c]) for c in columns]
-    )
-
-
-def map(f, xs):
-    """``f`` applied to each slice of ``xs`` along its leading axis, stacked."""
-    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
-
-
-def vectorized_map(function, elements):
-    """``function`` mapped over the leading axis of ``elements`` with ``torch.vmap``."""
-    leaves = [as_tensor(leaf) for leaf in _tree_flatten(elements)]
-    return torch.vmap(function)(_tree_unflatten(elements, leaves))
