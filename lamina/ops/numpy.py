@@ -31,6 +31,20 @@ from lamina.ops.dtypes import (
     to_floatx_if_int,
     to_torch_dtype,
 )
+from lamina.ops.numpy_signal import (
+    _vector,
+    bartlett,
+    blackman,
+    corrcoef,
+    correlate,
+    diff,
+    hamming,
+    hanning,
+    histogram,
+    kaiser,
+    trapezoid,
+)
+from lamina.ops.numpy_vectorize import vectorize
 
 __all__ = [
     # dtypes and conversion
@@ -38,6 +52,7 @@ __all__ = [
     "result_type",
     "array",
     "copy",
+    "view",
     "ndim",
     "size",
     # creation
@@ -55,6 +70,12 @@ __all__ = [
     "eye",
     "identity",
     "tri",
+    "geomspace",
+    "bartlett",
+    "blackman",
+    "hamming",
+    "hanning",
+    "kaiser",
     # element-wise, one argument
     "abs",
     "absolute",
@@ -105,6 +126,9 @@ __all__ = [
     "real",
     "imag",
     "sinc",
+    "angle",
+    "i0",
+    "isreal",
     # element-wise, two arguments
     "add",
     "subtract",
@@ -140,6 +164,11 @@ __all__ = [
     "bitwise_xor",
     "left_shift",
     "right_shift",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
+    "ldexp",
+    "nextafter",
+    "isin",
     "isclose",
     "allclose",
     "gcd",
@@ -173,6 +202,19 @@ __all__ = [
     "nanmin",
     "nanvar",
     "nanstd",
+    "nanprod",
+    "nanargmax",
+    "nanargmin",
+    "nancumsum",
+    "nancumprod",
+    "nanquantile",
+    "nanpercentile",
+    "nanmedian",
+    "diff",
+    "trapezoid",
+    "correlate",
+    "corrcoef",
+    "histogram",
     # shapes
     "reshape",
     "ravel",
@@ -219,6 +261,9 @@ __all__ = [
     "select",
     "get_item",
     "bincount",
+    "argpartition",
+    "unravel_index",
+    "unique",
     # linear algebra
     "matmul",
     "dot",
@@ -229,6 +274,10 @@ __all__ = [
     "vdot",
     "kron",
     "cross",
+    "vander",
+    "slogdet",
+    # function transforms
+    "vectorize",
 ]
 
 # ---------------------------------------------------------------------------------
@@ -242,6 +291,16 @@ def array(x, dtype=None):
 
 def copy(x):
     return torch.clone(as_tensor(x))
+
+
+def view(x, dtype=None):
+    """The same memory read as ``dtype`` (``x``'s own dtype when None, as NumPy and
+    JAX; Keras on torch reads it as ``floatx()`` then).
+
+    A wider or narrower item size changes the length of the last axis.
+    """
+    x = as_tensor(x)
+    return x.view(x.dtype if dtype is None else to_torch_dtype(dtype))
 
 
 def _shape_of(x) -> tuple:
@@ -388,6 +447,34 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
         )
     exponents = linspace(start, stop, num, endpoint, dtype="float32", axis=axis)
     return torch.pow(base, exponents).to(to_torch_dtype(dtype))
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` samples spaced evenly on a log scale from ``start`` to ``stop``.
+
+    ``start`` and ``stop`` must have the same sign; array bounds give one sequence
+    per element, stacked along ``axis`` (as NumPy; Keras on torch refuses an
+    ``axis`` other than 0).
+    """
+    if dtype is None:
+        dtype = result_type(
+            getattr(start, "dtype", type(start)),
+            getattr(stop, "dtype", type(stop)),
+            float,
+        )
+    start, stop = convert_to_tensor(start, dtype), convert_to_tensor(stop, dtype)
+    out = logspace(
+        torch.log10(torch.abs(start)),
+        torch.log10(torch.abs(stop)),
+        num,
+        endpoint,
+        dtype=dtype,
+        axis=axis,
+    )
+    sign = torch.sign(start)
+    if sign.ndim:
+        sign = torch.movedim(sign.unsqueeze(0), 0, axis)
+    return out * sign
 
 
 def eye(N, M=None, k=0, dtype=None):
@@ -635,6 +722,30 @@ def sinc(x):
     return torch.sinc(as_tensor(x))
 
 
+def angle(x):
+    """The argument (phase) of each element in radians: ``atan2(imag, real)``.
+
+    Real inputs give 0 or pi; integers and bools give ``floatx()``.
+    """
+    return torch.angle(to_floatx_if_int(as_tensor(x)))
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0.
+
+    int64 gives float64, other integers and bools ``floatx()`` (as Keras on torch).
+    """
+    x = as_tensor(x)
+    if x.dtype == torch.int64:
+        return torch.i0(x.to(torch.float64))
+    return torch.i0(to_floatx_if_int(x))
+
+
+def isreal(x):
+    """Whether each element has a zero imaginary part (always True for reals)."""
+    return torch.isreal(as_tensor(x))
+
+
 # ---------------------------------------------------------------------------------
 # Element-wise, two arguments
 # ---------------------------------------------------------------------------------
@@ -859,24 +970,73 @@ def logical_xor(x1, x2):
     return torch.logical_xor(*as_tensor_pair(x1, x2))
 
 
-def bitwise_and(x1, x2):
-    return torch.bitwise_and(*as_tensor_pair(x1, x2))
+def bitwise_and(x, y):
+    return torch.bitwise_and(*as_tensor_pair(x, y))
 
 
-def bitwise_or(x1, x2):
-    return torch.bitwise_or(*as_tensor_pair(x1, x2))
+def bitwise_or(x, y):
+    return torch.bitwise_or(*as_tensor_pair(x, y))
 
 
-def bitwise_xor(x1, x2):
-    return torch.bitwise_xor(*as_tensor_pair(x1, x2))
+def bitwise_xor(x, y):
+    return torch.bitwise_xor(*as_tensor_pair(x, y))
 
 
-def left_shift(x1, x2):
-    return torch.bitwise_left_shift(*as_tensor_pair(x1, x2))
+def _integer_operand(fn, arg, x):
+    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(
+            f"{fn}: `{arg}` must hold integers; got {arg} of dtype "
+            f"{standardize_dtype(x.dtype)!r}."
+        )
 
 
-def right_shift(x1, x2):
-    return torch.bitwise_right_shift(*as_tensor_pair(x1, x2))
+def ldexp(x1, x2):
+    """``x1 * 2**x2`` for integer exponents ``x2``, in the float result dtype.
+
+    Raises:
+        TypeError: if ``x2`` does not hold integers.
+    """
+    x1, x2 = as_tensors(x1, x2)
+    _integer_operand("ldexp", "x2", x2)
+    return torch.ldexp(x1, x2).to(to_torch_dtype(result_type(x1, x2, float)))
+
+
+def nextafter(x1, x2):
+    """The next representable float after ``x1`` towards ``x2``.
+
+    Computed in the result dtype (``result_type(x1, x2, float)``), as NumPy and
+    JAX do; Keras on torch steps in float64 and rounds back, which returns ``x1``
+    itself for float32 inputs.
+    """
+    x1, x2 = as_tensors(x1, x2)
+    dtype = to_torch_dtype(result_type(x1, x2, float))
+    return torch.nextafter(x1.to(dtype), x2.to(dtype))
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    """Whether each element of ``x1`` occurs in ``x2`` (a bool tensor of
+    ``x1``'s shape; negated with ``invert=True``)."""
+    x1, x2 = as_tensors(x1, x2)
+    dtype = to_torch_dtype(result_type(x1, x2))
+    if dtype == torch.bool:
+        dtype = torch.int32
+    return torch.isin(
+        x1.to(dtype), x2.to(dtype), assume_unique=assume_unique, invert=invert
+    )
+
+
+def bitwise_left_shift(x, y):
+    """``x`` shifted left by ``y`` bits (``x * 2**y``) for integers."""
+    return torch.bitwise_left_shift(*as_tensor_pair(x, y))
+
+
+def bitwise_right_shift(x, y):
+    """``x`` shifted right by ``y`` bits (arithmetic shift) for integers."""
+    return torch.bitwise_right_shift(*as_tensor_pair(x, y))
+
+
+left_shift = bitwise_left_shift
+right_shift = bitwise_right_shift
 
 
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -1091,8 +1251,8 @@ def cumprod(x, axis=None, dtype=None):
     return _cumulative(torch.cumprod, x, axis, dtype)
 
 
-def quantile(x, q, axis=None, method="linear", keepdims=False):
-    """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``."""
+def _quantile(fn, x, q, axis, method, keepdims):
+    """``fn`` (``torch.quantile`` or ``torch.nanquantile``) over ``axis``."""
     x, q, axis = *as_tensors(x, q), _axis(axis)
     out_dtype = to_torch_dtype(result_type(x, float))
     x = x.to(to_torch_dtype(result_type(x, "float32")))
@@ -1105,12 +1265,17 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
         )
         kept = [d for d in range(x.ndim) if d not in axes]
         y = x.permute(kept + list(axes)).reshape([x.shape[d] for d in kept] + [-1])
-    out = torch.quantile(y, q, dim=-1, interpolation=method)
+    out = fn(y, q, dim=-1, interpolation=method)
     if keepdims:
         offset = 1 if q.ndim else 0
         for a in axes:
             out = out.unsqueeze(a + offset)
     return out.to(out_dtype)
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``."""
+    return _quantile(torch.quantile, x, q, axis, method, keepdims)
 
 
 def percentile(x, q, axis=None, method="linear", keepdims=False):
@@ -1197,6 +1362,71 @@ def nanvar(x, axis=None, keepdims=False):
 
 def nanstd(x, axis=None, keepdims=False):
     return torch.sqrt(nanvar(x, axis, keepdims))
+
+
+def nanprod(x, axis=None, keepdims=False):
+    """Product along ``axis`` treating NaNs as 1."""
+    x = as_tensor(x)
+    if x.is_floating_point():
+        x = torch.where(torch.isnan(x), torch.ones((), dtype=x.dtype), x)
+    return prod(x, axis, keepdims)
+
+
+def _nan_arg(fn, x, axis, keepdims, fill):
+    x = as_tensor(x)
+    if not x.is_floating_point():
+        return fn(x, axis, keepdims)
+    nans = torch.isnan(x)
+    index = fn(torch.where(nans, fill, x), axis, keepdims)
+    all_nan = torch.all(nans) if axis is None else torch.all(nans, axis, keepdims)
+    if axis is None and keepdims:
+        all_nan = all_nan.reshape(index.shape)
+    return torch.where(all_nan, -1, index)
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    """Index (int32) of the maximum ignoring NaNs; -1 where all values are NaN."""
+    return _nan_arg(argmax, x, axis, keepdims, float("-inf"))
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    """Index (int32) of the minimum ignoring NaNs; -1 where all values are NaN."""
+    return _nan_arg(argmin, x, axis, keepdims, float("inf"))
+
+
+def _nan_to(x, value):
+    x = as_tensor(x)
+    if not x.is_floating_point():
+        return x
+    return torch.where(torch.isnan(x), torch.full((), value, dtype=x.dtype), x)
+
+
+def nancumsum(x, axis=None, dtype=None):
+    """Cumulative sum treating NaNs as 0 (infinities are kept, as in NumPy)."""
+    return cumsum(_nan_to(x, 0.0), axis, dtype)
+
+
+def nancumprod(x, axis=None, dtype=None):
+    """Cumulative product treating NaNs as 1 (infinities are kept, as in NumPy)."""
+    return cumprod(_nan_to(x, 1.0), axis, dtype)
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``, ignoring NaNs."""
+    return _quantile(torch.nanquantile, x, q, axis, method, keepdims)
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``, ignoring NaNs."""
+    q = convert_to_tensor(q, config.floatx()) / 100.0
+    return nanquantile(x, q, axis=axis, method=method, keepdims=keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    """Median along ``axis`` ignoring NaNs (NaN where a slice is all NaN)."""
+    if axis == () or axis == []:
+        return as_tensor(x)
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
 # ---------------------------------------------------------------------------------
@@ -1570,6 +1800,96 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     return torch.bincount(x, weights, minlength).to(out_dtype)
 
 
+def argpartition(x, kth, axis=-1):
+    """Indices (int32) that partition ``x`` along ``axis`` (flattened if None):
+    the ``kth`` element lands in its sorted place, smaller ones before it and
+    larger ones after it.
+
+    lamina returns a full stable sort, which is one valid partition (the order
+    within each side is unspecified, as in NumPy). Keras on torch first casts
+    ``x`` to int32, which mis-orders fractional values.
+    """
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    for k in np.atleast_1d(np.asarray(kth)):
+        n = x.shape[axis]
+        if not -n <= int(k) < n:
+            raise ValueError(
+                f"argpartition: `kth` must index an element along axis {axis} "
+                f"(size {n}); got kth={kth!r}."
+            )
+    return argsort(x, axis=axis)
+
+
+def unravel_index(indices, shape):
+    """The coordinates in an array of ``shape`` of each flat index in
+    ``indices``: a tuple of ``len(shape)`` tensors (int32 for int64 indices)."""
+    indices = as_tensor(indices)
+    if is_int_or_bool(indices) and indices.dtype != torch.bool:
+        dtype = to_torch_dtype(result_type(indices))
+        return tuple(c.to(dtype) for c in torch.unravel_index(indices, shape))
+    raise TypeError(
+        "unravel_index: `indices` must hold integers; got indices of dtype "
+        f"{standardize_dtype(indices.dtype)!r}."
+    )
+
+
+def _fixed_size(tensor, size, axis, fill):
+    """``tensor`` cut or padded with ``fill`` to ``size`` along ``axis``."""
+    n = tensor.shape[axis]
+    if n >= size:
+        return tensor.narrow(axis, 0, size)
+    widths = [0, 0] * (tensor.ndim - axis - 1) + [0, size - n]
+    return F.pad(tensor, widths, value=fill)
+
+
+def unique(
+    x,
+    sorted=True,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
+    """The unique elements of ``x`` (or unique slices along ``axis``), sorted.
+
+    Optional outputs, in this order: the index of each unique element's first
+    occurrence, the inverse indices that rebuild ``x`` (``x``'s shape for
+    ``axis=None``) and the counts. ``size`` fixes the number of unique elements:
+    extra ones are dropped, missing ones padded with ``fill_value`` (default 0;
+    counts pad with 0, first indices with 1, as Keras on torch).
+    """
+    x = as_tensor(x)
+    values, inverse, counts = torch.unique(
+        x, sorted=sorted, return_inverse=True, return_counts=True, dim=axis
+    )
+    dim = 0 if axis is None else axis % x.ndim
+    outputs = [values]
+    if return_index:
+        order = torch.arange(inverse.numel(), device=x.device)
+        first = torch.full((values.shape[dim],), inverse.numel(), device=x.device)
+        outputs.append(
+            first.scatter_reduce(0, inverse.reshape(-1), order, "amin").to(
+                inverse.dtype
+            )
+        )
+    if return_inverse:
+        outputs.append(inverse)
+    if return_counts:
+        outputs.append(counts)
+    if size is not None:
+        fill = 0 if fill_value is None else fill_value
+        outputs[0] = _fixed_size(values, size, dim, fill)
+        if return_index:
+            outputs[1] = _fixed_size(outputs[1], size, 0, 1)
+        if return_counts:
+            outputs[-1] = _fixed_size(counts, size, 0, 0)
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
 # ---------------------------------------------------------------------------------
 # Linear algebra
 # ---------------------------------------------------------------------------------
@@ -1683,3 +2003,36 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
         result = torch.linalg.cross(x1.to(compute), x2.to(compute), dim=-1)
         return torch.movedim(result, -1, axisc).to(out)
     return torch.linalg.cross(x1.to(compute), x2.to(compute), dim=axis).to(out)
+
+
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the 1-D ``x``: columns ``x**(N-1), ..., x**0``
+    (reversed with ``increasing=True``); ``N`` defaults to ``len(x)``."""
+    x = as_tensor(x)
+    _vector("vander", "x", x)
+    if N is not None and (not isinstance(N, int) or isinstance(N, bool) or N < 0):
+        raise ValueError(f"vander: `N` must be an integer >= 0; got N={N!r}.")
+    if not isinstance(increasing, bool):
+        raise TypeError(
+            f"vander: `increasing` must be a bool; got increasing={increasing!r}."
+        )
+    out = torch.vander(x, N=N, increasing=increasing)
+    return out.to(to_torch_dtype(result_type(x)))
+
+
+def slogdet(x):
+    """``(sign, log|det|)`` of each square matrix in ``x`` (``(..., M, M)``).
+
+    Integers and bools are read as ``floatx()``; half precision is computed in
+    float32 and returned in its own dtype.
+    """
+    x = as_tensor(x)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(
+            "slogdet: `x` must be a (batch of) square matrices; got x of shape "
+            f"{tuple(x.shape)}."
+        )
+    out = to_floatx_if_int(x).dtype
+    compute = torch.float32 if out in (torch.float16, torch.bfloat16) else out
+    sign, logabsdet = torch.linalg.slogdet(x.to(compute))
+    return sign.to(out), logabsdet.to(out)
