@@ -9,6 +9,7 @@ torch backend.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 import torch
@@ -44,6 +45,8 @@ __all__ = [
     "scan",
     "map",
     "vectorized_map",
+    "associative_scan",
+    "custom_gradient",
 ]
 
 
@@ -255,3 +258,121 @@ def vectorized_map(function, elements):
     """``function`` mapped over the leading axis of ``elements`` with ``torch.vmap``."""
     leaves = [as_tensor(leaf) for leaf in _tree_flatten(elements)]
     return torch.vmap(function)(_tree_unflatten(elements, leaves))
+
+
+def _along(x, axis, start=None, stop=None, step=None):
+    index = [builtins.slice(None)] * x.ndim
+    index[axis] = builtins.slice(start, stop, step)
+    return x[tuple(index)]
+
+
+def _interleave(evens, odds, axis):
+    """``evens[0], odds[0], evens[1], odds[1], ...`` along ``axis``."""
+    extra = evens.shape[axis] - odds.shape[axis]
+    paired = _along(evens, axis, 0, evens.shape[axis] - extra)
+    woven = torch.stack([paired, odds], dim=axis + 1).flatten(axis, axis + 1)
+    return torch.cat([woven, _along(evens, axis, -1)], axis) if extra else woven
+
+
+def associative_scan(f, elems, reverse=False, axis=0):
+    """Inclusive scan of ``elems`` along ``axis`` with the associative ``f``.
+
+    ``f(a, b)`` combines two (nested structures of) tensors slice-wise; the result
+    holds ``f(...f(f(e0, e1), e2)..., ei)`` at each position ``i`` (from the end
+    when ``reverse``). Runs in ``O(log n)`` vectorized calls of ``f`` (the
+    parallel prefix algorithm of ``jax.lax.associative_scan``).
+
+    Raises:
+        TypeError: if ``f`` is not callable.
+        ValueError: if the leaves of ``elems`` differ in length along ``axis``.
+    """
+    if not callable(f):
+        raise TypeError(f"associative_scan: `f` must be callable; got f={f!r}.")
+    leaves = [as_tensor(leaf) for leaf in _tree_flatten(elems)]
+    lengths = {leaf.shape[axis] for leaf in leaves}
+    if len(lengths) != 1:
+        raise ValueError(
+            "associative_scan: every leaf of `elems` must have the same length "
+            f"along axis {axis}; got shapes {[tuple(v.shape) for v in leaves]}."
+        )
+    axis = axis % leaves[0].ndim
+    if reverse:
+        leaves = [torch.flip(leaf, (axis,)) for leaf in leaves]
+
+    def combine(a, b):
+        out = f(_tree_unflatten(elems, a), _tree_unflatten(elems, b))
+        return [as_tensor(leaf) for leaf in _tree_flatten(out)]
+
+    def scan_(xs):
+        n = xs[0].shape[axis]
+        if n < 2:
+            return xs
+        pairs = combine(
+            [_along(x, axis, 0, n - 1, 2) for x in xs],
+            [_along(x, axis, 1, None, 2) for x in xs],
+        )
+        odds = scan_(pairs)
+        rest = [_along(x, axis, 2, None, 2) for x in xs]
+        heads = odds if n % 2 else [_along(o, axis, 0, -1) for o in odds]
+        evens = combine(heads, rest) if rest[0].shape[axis] else rest
+        evens = [torch.cat([_along(x, axis, 0, 1), e], axis) for x, e in zip(xs, evens)]
+        return [_interleave(e, o, axis) for e, o in zip(evens, odds)]
+
+    result = scan_(leaves)
+    if reverse:
+        result = [torch.flip(leaf, (axis,)) for leaf in result]
+    return _tree_unflatten(elems, result)
+
+
+class _CustomGradient(torch.autograd.Function):
+    """Runs ``f`` forward and its own ``grad_fn`` backward."""
+
+    @staticmethod
+    def forward(ctx, f, kwargs, positions, *args):
+        output, ctx.grad_fn = f(*args, **kwargs)
+        ctx.positions = positions
+        ctx.others = [None if p else a for a, p in zip(args, positions)]
+        ctx.save_for_backward(*[a for a, p in zip(args, positions) if p])
+        return output
+
+    @staticmethod
+    def backward(ctx, *upstream):
+        saved = iter(ctx.saved_tensors)
+        args = [next(saved) if p else a for a, p in zip(ctx.others, ctx.positions)]
+        grads = ctx.grad_fn(
+            *args, upstream=upstream[0] if len(upstream) == 1 else upstream
+        )
+        grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+        return (None, None, None, *grads)
+
+
+def custom_gradient(f):
+    """Decorator giving ``f`` its own gradient.
+
+    ``f(*args)`` returns ``(output, grad_fn)``; the decorated function returns
+    ``output``, and backpropagation calls ``grad_fn(*args, upstream=upstream)``
+    (as Keras on torch does), which returns the gradient of each of ``args``.
+
+    Example:
+
+    >>> import torch
+    >>> from lamina import ops
+    >>> @ops.custom_gradient
+    ... def clip_gradient(x):
+    ...     def grad(*args, upstream=None):
+    ...         return ops.clip(upstream, -1.0, 1.0)
+    ...     return x * 1.0, grad
+    >>> x = torch.tensor([3.0], requires_grad=True)
+    >>> (clip_gradient(x) * 5.0).sum().backward()
+    >>> x.grad
+    tensor([1.])
+    """
+    if not callable(f):
+        raise TypeError(f"custom_gradient: `f` must be callable; got f={f!r}.")
+
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        positions = tuple(isinstance(a, torch.Tensor) for a in args)
+        return _CustomGradient.apply(f, kwargs, positions, *args)
+
+    return wrapped
