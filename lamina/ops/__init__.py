@@ -6,35 +6,13 @@ core``, ``math``, ``numpy``, ``nn``, ``linalg``); ``lamina.ops`` gathers their
 """
 
 from lamina.ops import core, linalg, math, nn, numpy
-from lamina.ops.convolution import (
-    conv,
-    conv_transpose,
-    depthwise_conv,
-    separable_conv,
-)
 from lamina.ops.core import *  # noqa: F403
 from lamina.ops.linalg import *  # noqa: F403
 from lamina.ops.math import *  # noqa: F403
 from lamina.ops.nn import *  # noqa: F403
 from lamina.ops.numpy import *  # noqa: F403
-from lamina.ops.pooling import (
-    adaptive_average_pool,
-    adaptive_max_pool,
-    average_pool,
-    max_pool,
-)
 
-__all__ = [
-    "adaptive_average_pool",
-    "adaptive_max_pool",
-    "average_pool",
-    "conv",
-    "conv_transpose",
-    "depthwise_conv",
-    "max_pool",
-    "separable_conv",
-]
-__all__ += sorted(
+__all__ = sorted(
     set(core.__all__)
     | set(math.__all__)
     | set(linalg.__all__)
