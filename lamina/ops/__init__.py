@@ -1,12 +1,13 @@
 """``keras.ops`` for lamina: pure functions on torch tensors.
 
 Each module mirrors the Keras module its functions come from (``keras.src.ops.
-core``, ``math``, ``numpy``, ``nn``, ``linalg``); ``lamina.ops`` gathers their
+core``, ``einops``, ``math``, ``numpy``, ``nn``, ``linalg``); ``lamina.ops`` gathers their
 ``__all__`` as ``keras.ops`` does.
 """
 
-from lamina.ops import core, linalg, math, nn, numpy
+from lamina.ops import core, einops, linalg, math, nn, numpy
 from lamina.ops.core import *  # noqa: F403
+from lamina.ops.einops import *  # noqa: F403
 from lamina.ops.linalg import *  # noqa: F403
 from lamina.ops.math import *  # noqa: F403
 from lamina.ops.nn import *  # noqa: F403
@@ -14,6 +15,7 @@ from lamina.ops.numpy import *  # noqa: F403
 
 __all__ = sorted(
     set(core.__all__)
+    | set(einops.__all__)
     | set(math.__all__)
     | set(linalg.__all__)
     | set(nn.__all__)
