@@ -2,10 +2,12 @@
 
 Each module mirrors the Keras module its functions come from (``keras.src.ops.
 core``, ``einops``, ``math``, ``numpy``, ``nn``, ``linalg``); ``lamina.ops`` gathers their
-``__all__`` as ``keras.ops`` does.
+``__all__`` as ``keras.ops`` does. ``lamina.ops.image``, like ``keras.ops.image``,
+is a submodule only.
 """
 
 from lamina.ops import core, einops, linalg, math, nn, numpy
+from lamina.ops import image as image  # a submodule, as keras.ops.image
 from lamina.ops.core import *  # noqa: F403
 from lamina.ops.einops import *  # noqa: F403
 from lamina.ops.linalg import *  # noqa: F403
