@@ -15,19 +15,13 @@ import torch.nn.functional as F
 
 from lamina import activations as _activations
 from lamina import config
-from lamina.ops import convolution
+from lamina.ops import convolution, pooling
 from lamina.ops.dtypes import (
     as_tensor,
     as_tensors,
     convert_to_tensor,
     result_type,
     to_torch_dtype,
-)
-from lamina.ops.pooling import (
-    adaptive_average_pool,
-    adaptive_max_pool,
-    average_pool,
-    max_pool,
 )
 
 __all__ = [
@@ -160,9 +154,18 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     return out
 
 
-def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
-    """Multi-hot vectors: 1 for every class id that occurs in a row of ``x``."""
-    x = as_tensor(x)
+def multi_hot(inputs, num_classes=None, axis=-1, dtype=None, sparse=False, **kwargs):
+    """Multi-hot vectors: 1 for every class id that occurs in a row of ``inputs``
+    (``num_tokens`` is accepted for ``num_classes``, as in Keras)."""
+    if num_classes is None:
+        num_classes = kwargs.pop("num_tokens", None)
+    if num_classes is None:
+        raise ValueError(
+            "multi_hot: `num_classes` must be given; got num_classes=None."
+        )
+    if kwargs:
+        raise TypeError(f"multi_hot: unexpected arguments {sorted(kwargs)}.")
+    x = as_tensor(inputs)
     encoded = one_hot(x, num_classes, axis=axis, dtype=dtype, sparse=sparse)
     return torch.amax(encoded, dim=1 if x.ndim > 1 else 0)
 
@@ -416,8 +419,8 @@ def dot_product_attention(
 
 
 # ---------------------------------------------------------------------------------
-# Convolutions (Keras's signatures; lamina.ops.convolution adds a fused ``bias``
-# for the layers) and pooling
+# Convolutions and pooling: Keras's signatures, NumPy inputs accepted (the layers
+# call lamina.ops.convolution and lamina.ops.pooling, which add a fused ``bias``)
 # ---------------------------------------------------------------------------------
 
 
@@ -480,6 +483,30 @@ def conv_transpose(
     return convolution.conv_transpose(
         inputs, kernel, strides, padding, output_padding, data_format, dilation_rate
     )
+
+
+def max_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Max pooling over ``pool_size`` windows every ``strides`` (default
+    ``pool_size``) cells."""
+    return pooling.max_pool(as_tensor(inputs), pool_size, strides, padding, data_format)
+
+
+def average_pool(inputs, pool_size, strides=None, padding="valid", data_format=None):
+    """Average pooling over ``pool_size`` windows every ``strides`` (default
+    ``pool_size``) cells; ``same`` padding averages the valid cells only."""
+    return pooling.average_pool(
+        as_tensor(inputs), pool_size, strides, padding, data_format
+    )
+
+
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed ``output_size`` (torch's adaptive windows)."""
+    return pooling.adaptive_max_pool(as_tensor(inputs), output_size, data_format)
+
+
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed ``output_size`` (torch's adaptive windows)."""
+    return pooling.adaptive_average_pool(as_tensor(inputs), output_size, data_format)
 
 
 # ---------------------------------------------------------------------------------
