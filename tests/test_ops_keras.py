@@ -470,7 +470,7 @@ ERRORS = [
         "segment_sum",
         (np.ones((3, 2)), np.int32([0, 1])),
         {},
-        r"`segment_ids` must be 1-D with one id per row of `data`",
+        r"segment_sum: `segment_ids` must be 1-D with one id per row of `data`; got segment_ids of shape \(2,\) and data of shape \(3, 2\)",
     ),
     (
         "view_as_complex",

@@ -78,14 +78,14 @@ def in_top_k(targets, predictions, k):
     return torch.any(torch.take_along_dim(predictions, targets, dim=-1) >= kth, dim=-1)
 
 
-def _segment(data, segment_ids, num_segments, reduce):
+def _segment(fn, data, segment_ids, num_segments, reduce):
     """``reduce`` of the rows of ``data`` per segment id; ids outside
     ``[0, num_segments)`` are dropped and empty segments hold the identity of
     ``reduce`` (``-inf``/``inf`` or the extreme integers for max/min)."""
     data, segment_ids = as_tensors(data, segment_ids)
     if segment_ids.ndim != 1 or segment_ids.shape[0] != data.shape[0]:
         raise ValueError(
-            "segment reductions: `segment_ids` must be 1-D with one id per row "
+            f"{fn}: `segment_ids` must be 1-D with one id per row "
             f"of `data`; got segment_ids of shape {tuple(segment_ids.shape)} and "
             f"data of shape {tuple(data.shape)}."
         )
@@ -118,22 +118,22 @@ def _segment(data, segment_ids, num_segments, reduce):
 
 def segment_sum(data, segment_ids, num_segments=None, sorted=False):
     """Sum of the rows of ``data`` in each segment (0 for empty segments)."""
-    return _segment(data, segment_ids, num_segments, "sum")
+    return _segment("segment_sum", data, segment_ids, num_segments, "sum")
 
 
 def segment_max(data, segment_ids, num_segments=None, sorted=False):
     """Per-segment maximum; empty segments hold -inf (the lowest int for ints)."""
-    return _segment(data, segment_ids, num_segments, "amax")
+    return _segment("segment_max", data, segment_ids, num_segments, "amax")
 
 
 def segment_min(data, segment_ids, num_segments=None, sorted=False):
     """Per-segment minimum; empty segments hold inf (the highest int for ints)."""
-    return _segment(data, segment_ids, num_segments, "amin")
+    return _segment("segment_min", data, segment_ids, num_segments, "amin")
 
 
 def segment_prod(data, segment_ids, num_segments=None, sorted=False):
     """Per-segment product; empty segments hold 1."""
-    return _segment(data, segment_ids, num_segments, "prod")
+    return _segment("segment_prod", data, segment_ids, num_segments, "prod")
 
 
 def erfc(x):
