@@ -37,9 +37,17 @@ from lamina.config import (
     set_image_data_format,
 )
 from lamina.layers.keras_tensor import KerasTensor
+from lamina.ops import math as math_ops
 from lamina.ops import nn as nn_ops
 from lamina.ops import numpy as np_ops
-from lamina.ops.dtypes import as_tensor, as_tensors, standardize_dtype, to_torch_dtype
+from lamina.ops.dtypes import (
+    as_tensor,
+    as_tensors,
+    convert_to_numpy,
+    convert_to_tensor,
+    standardize_dtype,
+    to_torch_dtype,
+)
 from lamina.utils import naming
 from lamina.variables import Variable
 
@@ -284,7 +292,7 @@ def cast_to_floatx(x):
 
 def variable(value, dtype=None, name=None, constraint=None):
     """A trainable variable (a ``torch.nn.Parameter``) holding ``value``."""
-    data = np_ops.convert_to_tensor(value, dtype or floatx()).detach().clone()
+    data = convert_to_tensor(value, dtype or floatx()).detach().clone()
     trainable = data.is_floating_point() or data.is_complex()
     var = Variable(data, requires_grad=trainable)
     if name is not None:
@@ -295,7 +303,7 @@ def variable(value, dtype=None, name=None, constraint=None):
 
 def constant(value, dtype=None, shape=None, name=None):
     """A tensor of ``value``; a scalar ``value`` is broadcast to ``shape``."""
-    out = np_ops.convert_to_tensor(value, dtype or floatx())
+    out = convert_to_tensor(value, dtype or floatx())
     if shape is None:
         return out
     shape = tuple(int(s) for s in shape)
@@ -338,7 +346,7 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
 
 def get_value(x):
     """The value of a variable or tensor as a NumPy array."""
-    return np_ops.convert_to_numpy(x)
+    return convert_to_numpy(x)
 
 
 def batch_get_value(tensors):
@@ -351,7 +359,7 @@ def eval(x):
 
 def set_value(x, value) -> None:
     """Write ``value`` into the variable ``x`` in place."""
-    value = np_ops.convert_to_tensor(value, x.dtype, device=x.device)
+    value = convert_to_tensor(value, x.dtype, device=x.device)
     if tuple(value.shape) != tuple(x.shape):
         raise ValueError(
             f"set_value: `value` must have the variable's shape "
@@ -523,7 +531,7 @@ def argmin(x, axis=-1):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    return np_ops.logsumexp(x, axis, keepdims)
+    return math_ops.logsumexp(x, axis, keepdims)
 
 
 def cumsum(x, axis=0):

@@ -1,30 +1,25 @@
-"""``keras.ops`` for lamina: pure functions on torch tensors."""
+"""``keras.ops`` for lamina: pure functions on torch tensors.
 
-from lamina.ops.convolution import (
-    conv,
-    conv_transpose,
-    depthwise_conv,
-    separable_conv,
-)
+Each module mirrors the Keras module its functions come from (``keras.src.ops.
+core``, ``einops``, ``math``, ``numpy``, ``nn``, ``linalg``); ``lamina.ops`` gathers their
+``__all__`` as ``keras.ops`` does. ``lamina.ops.image``, like ``keras.ops.image``,
+is a submodule only.
+"""
+
+from lamina.ops import core, einops, linalg, math, nn, numpy
+from lamina.ops import image as image  # a submodule, as keras.ops.image
+from lamina.ops.core import *  # noqa: F403
+from lamina.ops.einops import *  # noqa: F403
+from lamina.ops.linalg import *  # noqa: F403
+from lamina.ops.math import *  # noqa: F403
 from lamina.ops.nn import *  # noqa: F403
-from lamina.ops.nn import __all__ as _nn_all
 from lamina.ops.numpy import *  # noqa: F403
-from lamina.ops.numpy import __all__ as _numpy_all
-from lamina.ops.pooling import (
-    adaptive_average_pool,
-    adaptive_max_pool,
-    average_pool,
-    max_pool,
-)
 
-__all__ = [
-    "adaptive_average_pool",
-    "adaptive_max_pool",
-    "average_pool",
-    "conv",
-    "conv_transpose",
-    "depthwise_conv",
-    "max_pool",
-    "separable_conv",
-]
-__all__ += sorted(set(_numpy_all) | set(_nn_all))
+__all__ = sorted(
+    set(core.__all__)
+    | set(einops.__all__)
+    | set(math.__all__)
+    | set(linalg.__all__)
+    | set(nn.__all__)
+    | set(numpy.__all__)
+)

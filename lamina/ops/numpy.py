@@ -24,7 +24,6 @@ from lamina.ops.dtypes import (
     as_tensor,
     as_tensor_pair,
     as_tensors,
-    convert_to_numpy,
     convert_to_tensor,
     is_int_or_bool,
     result_type,
@@ -32,23 +31,30 @@ from lamina.ops.dtypes import (
     to_floatx_if_int,
     to_torch_dtype,
 )
+from lamina.ops.numpy_signal import (
+    _vector,
+    bartlett,
+    blackman,
+    corrcoef,
+    correlate,
+    diff,
+    hamming,
+    hanning,
+    histogram,
+    kaiser,
+    trapezoid,
+)
+from lamina.ops.numpy_vectorize import vectorize
 
 __all__ = [
     # dtypes and conversion
     "standardize_dtype",
     "result_type",
-    "convert_to_tensor",
-    "convert_to_numpy",
-    "cast",
-    "saturate_cast",
     "array",
     "copy",
-    "dtype",
-    "is_tensor",
-    "shape",
+    "view",
     "ndim",
     "size",
-    "stop_gradient",
     # creation
     "zeros",
     "ones",
@@ -64,6 +70,12 @@ __all__ = [
     "eye",
     "identity",
     "tri",
+    "geomspace",
+    "bartlett",
+    "blackman",
+    "hamming",
+    "hanning",
+    "kaiser",
     # element-wise, one argument
     "abs",
     "absolute",
@@ -72,7 +84,6 @@ __all__ = [
     "sign",
     "square",
     "sqrt",
-    "rsqrt",
     "exp",
     "exp2",
     "expm1",
@@ -97,8 +108,6 @@ __all__ = [
     "arcsinh",
     "arccosh",
     "arctanh",
-    "erf",
-    "erfinv",
     "cbrt",
     "deg2rad",
     "rad2deg",
@@ -117,6 +126,9 @@ __all__ = [
     "real",
     "imag",
     "sinc",
+    "angle",
+    "i0",
+    "isreal",
     # element-wise, two arguments
     "add",
     "subtract",
@@ -152,6 +164,11 @@ __all__ = [
     "bitwise_xor",
     "left_shift",
     "right_shift",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
+    "ldexp",
+    "nextafter",
+    "isin",
     "isclose",
     "allclose",
     "gcd",
@@ -177,7 +194,6 @@ __all__ = [
     "quantile",
     "percentile",
     "average",
-    "logsumexp",
     "count_nonzero",
     "ptp",
     "nansum",
@@ -186,7 +202,19 @@ __all__ = [
     "nanmin",
     "nanvar",
     "nanstd",
-    "norm",
+    "nanprod",
+    "nanargmax",
+    "nanargmin",
+    "nancumsum",
+    "nancumprod",
+    "nanquantile",
+    "nanpercentile",
+    "nanmedian",
+    "diff",
+    "trapezoid",
+    "correlate",
+    "corrcoef",
+    "histogram",
     # shapes
     "reshape",
     "ravel",
@@ -198,7 +226,6 @@ __all__ = [
     "broadcast_to",
     "concatenate",
     "stack",
-    "unstack",
     "append",
     "vstack",
     "hstack",
@@ -229,19 +256,14 @@ __all__ = [
     "nonzero",
     "sort",
     "argsort",
-    "top_k",
-    "in_top_k",
     "searchsorted",
     "digitize",
     "select",
     "get_item",
-    "slice",
-    "slice_update",
-    "scatter",
-    "scatter_update",
     "bincount",
-    "segment_sum",
-    "segment_max",
+    "argpartition",
+    "unravel_index",
+    "unique",
     # linear algebra
     "matmul",
     "dot",
@@ -252,38 +274,15 @@ __all__ = [
     "vdot",
     "kron",
     "cross",
-    # control flow
-    "cond",
-    "switch",
-    "fori_loop",
-    "while_loop",
-    "scan",
-    "map",
-    "vectorized_map",
+    "vander",
+    "slogdet",
+    # function transforms
+    "vectorize",
 ]
 
 # ---------------------------------------------------------------------------------
 # Conversion
 # ---------------------------------------------------------------------------------
-
-
-def cast(x, dtype):
-    """``x`` converted to ``dtype``."""
-    return convert_to_tensor(x, dtype=dtype)
-
-
-def saturate_cast(x, dtype):
-    """Cast, clamping values to the range of ``dtype`` first (no wrap-around)."""
-    x, target = as_tensor(x), to_torch_dtype(dtype)
-    if target == torch.bool or target.is_complex or x.dtype == torch.bool:
-        return x.to(target)
-    info = torch.finfo if target.is_floating_point else torch.iinfo
-    low, high = info(target).min, info(target).max
-    if not (x.is_floating_point() or x.is_complex()):
-        # Bounds outside x's own range cannot be represented in x's dtype.
-        low = builtins.max(low, torch.iinfo(x.dtype).min)
-        high = builtins.min(high, torch.iinfo(x.dtype).max)
-    return torch.clamp(x, low, high).to(target)
 
 
 def array(x, dtype=None):
@@ -294,32 +293,27 @@ def copy(x):
     return torch.clone(as_tensor(x))
 
 
-def dtype(x) -> str:
-    """The Keras dtype name of ``x``, e.g. ``'float32'``."""
-    return standardize_dtype(getattr(x, "dtype", type(x)))
+def view(x, dtype=None):
+    """The same memory read as ``dtype`` (``x``'s own dtype when None, as NumPy and
+    JAX; Keras on torch reads it as ``floatx()`` then).
+
+    A wider or narrower item size changes the length of the last axis.
+    """
+    x = as_tensor(x)
+    return x.view(x.dtype if dtype is None else to_torch_dtype(dtype))
 
 
-def is_tensor(x) -> bool:
-    return isinstance(x, torch.Tensor)
-
-
-def shape(x) -> tuple:
-    """The shape of ``x`` as a tuple."""
+def _shape_of(x) -> tuple:
     return tuple(x.shape) if hasattr(x, "shape") else tuple(np.shape(x))
 
 
 def ndim(x) -> int:
-    return len(shape(x))
+    return len(_shape_of(x))
 
 
 def size(x) -> int:
     """The number of elements of ``x`` (a Python int)."""
-    return math.prod(shape(x))
-
-
-def stop_gradient(variable):
-    """``variable`` detached from the autograd graph."""
-    return as_tensor(variable).detach()
+    return math.prod(_shape_of(x))
 
 
 # ---------------------------------------------------------------------------------
@@ -455,6 +449,34 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
     return torch.pow(base, exponents).to(to_torch_dtype(dtype))
 
 
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``num`` samples spaced evenly on a log scale from ``start`` to ``stop``.
+
+    ``start`` and ``stop`` must have the same sign; array bounds give one sequence
+    per element, stacked along ``axis`` (as NumPy; Keras on torch refuses an
+    ``axis`` other than 0).
+    """
+    if dtype is None:
+        dtype = result_type(
+            getattr(start, "dtype", type(start)),
+            getattr(stop, "dtype", type(stop)),
+            float,
+        )
+    start, stop = convert_to_tensor(start, dtype), convert_to_tensor(stop, dtype)
+    out = logspace(
+        torch.log10(torch.abs(start)),
+        torch.log10(torch.abs(stop)),
+        num,
+        endpoint,
+        dtype=dtype,
+        axis=axis,
+    )
+    sign = torch.sign(start)
+    if sign.ndim:
+        sign = torch.movedim(sign.unsqueeze(0), 0, axis)
+    return out * sign
+
+
 def eye(N, M=None, k=0, dtype=None):
     """An ``N x M`` matrix with ones on the ``k``-th diagonal."""
     N, M, k = int(N), int(N if M is None else M), int(k or 0)
@@ -509,10 +531,6 @@ def square(x):
 def sqrt(x):
     x = as_tensor(x)
     return torch.sqrt(to_floatx_if_int(x) if x.dtype == torch.int64 else x)
-
-
-def rsqrt(x):
-    return torch.rsqrt(as_tensor(x))
 
 
 def exp(x):
@@ -625,14 +643,6 @@ def arctanh(x):
     return torch.arctanh(as_tensor(x))
 
 
-def erf(x):
-    return torch.erf(as_tensor(x))
-
-
-def erfinv(x):
-    return torch.erfinv(as_tensor(x))
-
-
 def cbrt(x):
     x = as_tensor(x)
     if x.dtype == torch.bool:
@@ -710,6 +720,30 @@ def imag(x):
 
 def sinc(x):
     return torch.sinc(as_tensor(x))
+
+
+def angle(x):
+    """The argument (phase) of each element in radians: ``atan2(imag, real)``.
+
+    Real inputs give 0 or pi; integers and bools give ``floatx()``.
+    """
+    return torch.angle(to_floatx_if_int(as_tensor(x)))
+
+
+def i0(x):
+    """The modified Bessel function of the first kind, order 0.
+
+    int64 gives float64, other integers and bools ``floatx()`` (as Keras on torch).
+    """
+    x = as_tensor(x)
+    if x.dtype == torch.int64:
+        return torch.i0(x.to(torch.float64))
+    return torch.i0(to_floatx_if_int(x))
+
+
+def isreal(x):
+    """Whether each element has a zero imaginary part (always True for reals)."""
+    return torch.isreal(as_tensor(x))
 
 
 # ---------------------------------------------------------------------------------
@@ -936,24 +970,73 @@ def logical_xor(x1, x2):
     return torch.logical_xor(*as_tensor_pair(x1, x2))
 
 
-def bitwise_and(x1, x2):
-    return torch.bitwise_and(*as_tensor_pair(x1, x2))
+def bitwise_and(x, y):
+    return torch.bitwise_and(*as_tensor_pair(x, y))
 
 
-def bitwise_or(x1, x2):
-    return torch.bitwise_or(*as_tensor_pair(x1, x2))
+def bitwise_or(x, y):
+    return torch.bitwise_or(*as_tensor_pair(x, y))
 
 
-def bitwise_xor(x1, x2):
-    return torch.bitwise_xor(*as_tensor_pair(x1, x2))
+def bitwise_xor(x, y):
+    return torch.bitwise_xor(*as_tensor_pair(x, y))
 
 
-def left_shift(x1, x2):
-    return torch.bitwise_left_shift(*as_tensor_pair(x1, x2))
+def _integer_operand(fn, arg, x):
+    if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(
+            f"{fn}: `{arg}` must hold integers; got {arg} of dtype "
+            f"{standardize_dtype(x.dtype)!r}."
+        )
 
 
-def right_shift(x1, x2):
-    return torch.bitwise_right_shift(*as_tensor_pair(x1, x2))
+def ldexp(x1, x2):
+    """``x1 * 2**x2`` for integer exponents ``x2``, in the float result dtype.
+
+    Raises:
+        TypeError: if ``x2`` does not hold integers.
+    """
+    x1, x2 = as_tensors(x1, x2)
+    _integer_operand("ldexp", "x2", x2)
+    return torch.ldexp(x1, x2).to(to_torch_dtype(result_type(x1, x2, float)))
+
+
+def nextafter(x1, x2):
+    """The next representable float after ``x1`` towards ``x2``.
+
+    Computed in the result dtype (``result_type(x1, x2, float)``), as NumPy and
+    JAX do; Keras on torch steps in float64 and rounds back, which returns ``x1``
+    itself for float32 inputs.
+    """
+    x1, x2 = as_tensors(x1, x2)
+    dtype = to_torch_dtype(result_type(x1, x2, float))
+    return torch.nextafter(x1.to(dtype), x2.to(dtype))
+
+
+def isin(x1, x2, assume_unique=False, invert=False):
+    """Whether each element of ``x1`` occurs in ``x2`` (a bool tensor of
+    ``x1``'s shape; negated with ``invert=True``)."""
+    x1, x2 = as_tensors(x1, x2)
+    dtype = to_torch_dtype(result_type(x1, x2))
+    if dtype == torch.bool:
+        dtype = torch.int32
+    return torch.isin(
+        x1.to(dtype), x2.to(dtype), assume_unique=assume_unique, invert=invert
+    )
+
+
+def bitwise_left_shift(x, y):
+    """``x`` shifted left by ``y`` bits (``x * 2**y``) for integers."""
+    return torch.bitwise_left_shift(*as_tensor_pair(x, y))
+
+
+def bitwise_right_shift(x, y):
+    """``x`` shifted right by ``y`` bits (arithmetic shift) for integers."""
+    return torch.bitwise_right_shift(*as_tensor_pair(x, y))
+
+
+left_shift = bitwise_left_shift
+right_shift = bitwise_right_shift
 
 
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -1168,8 +1251,8 @@ def cumprod(x, axis=None, dtype=None):
     return _cumulative(torch.cumprod, x, axis, dtype)
 
 
-def quantile(x, q, axis=None, method="linear", keepdims=False):
-    """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``."""
+def _quantile(fn, x, q, axis, method, keepdims):
+    """``fn`` (``torch.quantile`` or ``torch.nanquantile``) over ``axis``."""
     x, q, axis = *as_tensors(x, q), _axis(axis)
     out_dtype = to_torch_dtype(result_type(x, float))
     x = x.to(to_torch_dtype(result_type(x, "float32")))
@@ -1182,12 +1265,17 @@ def quantile(x, q, axis=None, method="linear", keepdims=False):
         )
         kept = [d for d in range(x.ndim) if d not in axes]
         y = x.permute(kept + list(axes)).reshape([x.shape[d] for d in kept] + [-1])
-    out = torch.quantile(y, q, dim=-1, interpolation=method)
+    out = fn(y, q, dim=-1, interpolation=method)
     if keepdims:
         offset = 1 if q.ndim else 0
         for a in axes:
             out = out.unsqueeze(a + offset)
     return out.to(out_dtype)
+
+
+def quantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``."""
+    return _quantile(torch.quantile, x, q, axis, method, keepdims)
 
 
 def percentile(x, q, axis=None, method="linear", keepdims=False):
@@ -1219,12 +1307,6 @@ def average(x, axis=None, weights=None):
     return torch.sum(x * weights, dim=axis) / torch.sum(
         torch.broadcast_to(weights, x.shape), dim=axis
     )
-
-
-def logsumexp(x, axis=None, keepdims=False):
-    """``log(sum(exp(x)))``, computed stably."""
-    x = as_tensor(x)
-    return torch.logsumexp(x, dim=_all_axes(x, _axis(axis)), keepdim=keepdims)
 
 
 def count_nonzero(x, axis=None):
@@ -1282,15 +1364,69 @@ def nanstd(x, axis=None, keepdims=False):
     return torch.sqrt(nanvar(x, axis, keepdims))
 
 
-def norm(x, ord=None, axis=None, keepdims=False):
-    """Vector or matrix norm (``torch.linalg.norm`` semantics, as NumPy)."""
+def nanprod(x, axis=None, keepdims=False):
+    """Product along ``axis`` treating NaNs as 1."""
     x = as_tensor(x)
-    x = x.to(
-        to_torch_dtype(config.floatx())
-        if x.dtype == torch.int64
-        else to_torch_dtype(result_type(x, float))
-    )
-    return torch.linalg.norm(x, ord=ord, dim=_axis(axis), keepdim=keepdims)
+    if x.is_floating_point():
+        x = torch.where(torch.isnan(x), torch.ones((), dtype=x.dtype), x)
+    return prod(x, axis, keepdims)
+
+
+def _nan_arg(fn, x, axis, keepdims, fill):
+    x = as_tensor(x)
+    if not x.is_floating_point():
+        return fn(x, axis, keepdims)
+    nans = torch.isnan(x)
+    index = fn(torch.where(nans, fill, x), axis, keepdims)
+    all_nan = torch.all(nans) if axis is None else torch.all(nans, axis, keepdims)
+    if axis is None and keepdims:
+        all_nan = all_nan.reshape(index.shape)
+    return torch.where(all_nan, -1, index)
+
+
+def nanargmax(x, axis=None, keepdims=False):
+    """Index (int32) of the maximum ignoring NaNs; -1 where all values are NaN."""
+    return _nan_arg(argmax, x, axis, keepdims, float("-inf"))
+
+
+def nanargmin(x, axis=None, keepdims=False):
+    """Index (int32) of the minimum ignoring NaNs; -1 where all values are NaN."""
+    return _nan_arg(argmin, x, axis, keepdims, float("inf"))
+
+
+def _nan_to(x, value):
+    x = as_tensor(x)
+    if not x.is_floating_point():
+        return x
+    return torch.where(torch.isnan(x), torch.full((), value, dtype=x.dtype), x)
+
+
+def nancumsum(x, axis=None, dtype=None):
+    """Cumulative sum treating NaNs as 0 (infinities are kept, as in NumPy)."""
+    return cumsum(_nan_to(x, 0.0), axis, dtype)
+
+
+def nancumprod(x, axis=None, dtype=None):
+    """Cumulative product treating NaNs as 1 (infinities are kept, as in NumPy)."""
+    return cumprod(_nan_to(x, 1.0), axis, dtype)
+
+
+def nanquantile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th quantiles (``q`` in [0, 1]) along ``axis``, ignoring NaNs."""
+    return _quantile(torch.nanquantile, x, q, axis, method, keepdims)
+
+
+def nanpercentile(x, q, axis=None, method="linear", keepdims=False):
+    """The ``q``-th percentiles (``q`` in [0, 100]) along ``axis``, ignoring NaNs."""
+    q = convert_to_tensor(q, config.floatx()) / 100.0
+    return nanquantile(x, q, axis=axis, method=method, keepdims=keepdims)
+
+
+def nanmedian(x, axis=None, keepdims=False):
+    """Median along ``axis`` ignoring NaNs (NaN where a slice is all NaN)."""
+    if axis == () or axis == []:
+        return as_tensor(x)
+    return nanquantile(x, 0.5, axis=axis, keepdims=keepdims)
 
 
 # ---------------------------------------------------------------------------------
@@ -1379,11 +1515,6 @@ def concatenate(xs, axis=0):
 
 def stack(x, axis=0):
     return torch.stack(_tensor_list(x), dim=axis)
-
-
-def unstack(x, num=None, axis=0):
-    """The slices of ``x`` along ``axis``, as a list."""
-    return list(torch.unbind(as_tensor(x), dim=axis))
 
 
 def append(x1, x2, axis=None):
@@ -1614,19 +1745,6 @@ def argsort(x, axis=-1):
     return torch.argsort(x, dim=axis, stable=True).to(torch.int32)
 
 
-def top_k(x, k, sorted=True):
-    """``(values, indices)`` of the ``k`` largest entries along the last axis."""
-    return torch.topk(as_tensor(x), k, sorted=sorted)
-
-
-def in_top_k(targets, predictions, k):
-    """Whether each target's prediction is among the ``k`` largest of its row."""
-    predictions, targets = as_tensors(predictions, targets)
-    targets = targets.to(torch.int64)[:, None]
-    kth = torch.topk(predictions, k).values[..., -1:]
-    return torch.any(torch.take_along_dim(predictions, targets, dim=-1) >= kth, dim=-1)
-
-
 def searchsorted(sorted_sequence, values, side="left"):
     sorted_sequence = as_tensor(sorted_sequence)
     if sorted_sequence.ndim != 1:
@@ -1662,75 +1780,6 @@ def get_item(x, key):
     return as_tensor(x)[key]
 
 
-def slice(inputs, start_indices, shape):
-    """The block of ``shape`` starting at ``start_indices``."""
-    inputs = as_tensor(inputs)
-    index = tuple(
-        builtins.slice(int(s), int(s) + int(n))
-        for s, n in zip(_shape_arg(start_indices), _shape_arg(shape))
-    )
-    return inputs[index]
-
-
-def slice_update(inputs, start_indices, updates):
-    """A copy of ``inputs`` with the block at ``start_indices`` set to ``updates``."""
-    inputs, updates = as_tensors(inputs, updates)
-    index = tuple(
-        builtins.slice(int(s), int(s) + n)
-        for s, n in zip(_shape_arg(start_indices), updates.shape)
-    )
-    out = inputs.clone()
-    out[index] = updates.to(inputs.dtype)
-    return out
-
-
-def scatter(indices, values, shape):
-    """Zeros of ``shape`` with ``values`` added at ``indices`` (last axis indexes)."""
-    values, indices = as_tensors(values, indices)
-    indices = indices.to(torch.int64)
-    out = torch.zeros(_shape_arg(shape), dtype=values.dtype, device=values.device)
-    depth = indices.shape[-1]
-    index = tuple(indices.reshape(-1, depth).T)
-    out.index_put_(index, values.reshape((-1,) + out.shape[depth:]), accumulate=True)
-    return out
-
-
-_SCATTER_REDUCE = {"max": "amax", "min": "amin", "mul": "prod"}
-
-
-def scatter_update(inputs, indices, updates, reduction=None):
-    """A copy of ``inputs`` with ``updates`` written (or reduced) at ``indices``."""
-    inputs, indices, updates = as_tensors(inputs, indices, updates)
-    indices, updates = indices.to(torch.int64), updates.to(inputs.dtype)
-    out = inputs.clone()
-    index = tuple(indices.T)
-    if reduction is None:
-        out[index] = updates
-    elif reduction == "add":
-        out.index_put_(index, updates, accumulate=True)
-    elif reduction in _SCATTER_REDUCE:
-        depth = indices.shape[-1]
-        flat = out.reshape((-1,) + out.shape[depth:])
-        strides = torch.tensor(
-            [math.prod(out.shape[d + 1 : depth]) for d in range(depth)],
-            device=indices.device,
-        )
-        rows = (indices * strides).sum(-1)
-        rows = rows.reshape((-1,) + (1,) * (flat.ndim - 1)).expand_as(
-            updates.reshape((-1,) + flat.shape[1:])
-        )
-        flat = flat.scatter_reduce(
-            0, rows, updates.reshape(rows.shape), _SCATTER_REDUCE[reduction]
-        )
-        out = flat.reshape(out.shape)
-    else:
-        raise ValueError(
-            "scatter_update: `reduction` must be None, 'add', 'max', "
-            f"'min' or 'mul'; got reduction={reduction!r}."
-        )
-    return out
-
-
 def bincount(x, weights=None, minlength=0, sparse=False):
     """Counts of each non-negative int (or sums of ``weights``); 2-D: per row."""
     x = as_tensor(x)
@@ -1751,33 +1800,94 @@ def bincount(x, weights=None, minlength=0, sparse=False):
     return torch.bincount(x, weights, minlength).to(out_dtype)
 
 
-def _segment(data, segment_ids, num_segments, reduce):
-    data, segment_ids = as_tensors(data, segment_ids)
-    segment_ids = segment_ids.to(torch.int64)
-    if num_segments is None:
-        num_segments = int(segment_ids.max()) + 1
-    # Out-of-range ids (e.g. -1) go to an extra segment that is dropped.
-    segment_ids = torch.where(
-        (segment_ids < 0) | (segment_ids >= num_segments), num_segments, segment_ids
+def argpartition(x, kth, axis=-1):
+    """Indices (int32) that partition ``x`` along ``axis`` (flattened if None):
+    the ``kth`` element lands in its sorted place, smaller ones before it and
+    larger ones after it.
+
+    lamina returns a full stable sort, which is one valid partition (the order
+    within each side is unspecified, as in NumPy). Keras on torch first casts
+    ``x`` to int32, which mis-orders fractional values.
+    """
+    x = as_tensor(x)
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    for k in np.atleast_1d(np.asarray(kth)):
+        n = x.shape[axis]
+        if not -n <= int(k) < n:
+            raise ValueError(
+                f"argpartition: `kth` must index an element along axis {axis} "
+                f"(size {n}); got kth={kth!r}."
+            )
+    return argsort(x, axis=axis)
+
+
+def unravel_index(indices, shape):
+    """The coordinates in an array of ``shape`` of each flat index in
+    ``indices``: a tuple of ``len(shape)`` tensors (int32 for int64 indices)."""
+    indices = as_tensor(indices)
+    if is_int_or_bool(indices) and indices.dtype != torch.bool:
+        dtype = to_torch_dtype(result_type(indices))
+        return tuple(c.to(dtype) for c in torch.unravel_index(indices, shape))
+    raise TypeError(
+        "unravel_index: `indices` must hold integers; got indices of dtype "
+        f"{standardize_dtype(indices.dtype)!r}."
     )
-    out = torch.zeros(
-        (num_segments + 1,) + data.shape[1:], dtype=data.dtype, device=data.device
+
+
+def _fixed_size(tensor, size, axis, fill):
+    """``tensor`` cut or padded with ``fill`` to ``size`` along ``axis``."""
+    n = tensor.shape[axis]
+    if n >= size:
+        return tensor.narrow(axis, 0, size)
+    widths = [0, 0] * (tensor.ndim - axis - 1) + [0, size - n]
+    return F.pad(tensor, widths, value=fill)
+
+
+def unique(
+    x,
+    sorted=True,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
+    """The unique elements of ``x`` (or unique slices along ``axis``), sorted.
+
+    Optional outputs, in this order: the index of each unique element's first
+    occurrence, the inverse indices that rebuild ``x`` (``x``'s shape for
+    ``axis=None``) and the counts. ``size`` fixes the number of unique elements:
+    extra ones are dropped, missing ones padded with ``fill_value`` (default 0;
+    counts pad with 0, first indices with 1, as Keras on torch).
+    """
+    x = as_tensor(x)
+    values, inverse, counts = torch.unique(
+        x, sorted=sorted, return_inverse=True, return_counts=True, dim=axis
     )
-    index = segment_ids.reshape((-1,) + (1,) * (data.ndim - 1)).expand_as(data)
-    return out.scatter_reduce(0, index, data, reduce, include_self=False)[:-1]
-
-
-def segment_sum(data, segment_ids, num_segments=None, sorted=False):
-    return _segment(data, segment_ids, num_segments, "sum")
-
-
-def segment_max(data, segment_ids, num_segments=None, sorted=False):
-    """Per-segment maximum; empty segments hold -inf (the lowest int for ints)."""
-    data = as_tensor(data)
-    out = _segment(data, segment_ids, num_segments, "amax")
-    counts = _segment(torch.ones_like(data), segment_ids, num_segments, "sum")
-    lowest = float("-inf") if data.is_floating_point() else torch.iinfo(data.dtype).min
-    return torch.where(counts > 0, out, torch.full_like(out, lowest))
+    dim = 0 if axis is None else axis % x.ndim
+    outputs = [values]
+    if return_index:
+        order = torch.arange(inverse.numel(), device=x.device)
+        first = torch.full((values.shape[dim],), inverse.numel(), device=x.device)
+        outputs.append(
+            first.scatter_reduce(0, inverse.reshape(-1), order, "amin").to(
+                inverse.dtype
+            )
+        )
+    if return_inverse:
+        outputs.append(inverse)
+    if return_counts:
+        outputs.append(counts)
+    if size is not None:
+        fill = 0 if fill_value is None else fill_value
+        outputs[0] = _fixed_size(values, size, dim, fill)
+        if return_index:
+            outputs[1] = _fixed_size(outputs[1], size, 0, 1)
+        if return_counts:
+            outputs[-1] = _fixed_size(counts, size, 0, 0)
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
 # ---------------------------------------------------------------------------------
@@ -1895,95 +2005,34 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     return torch.linalg.cross(x1.to(compute), x2.to(compute), dim=axis).to(out)
 
 
-# ---------------------------------------------------------------------------------
-# Control flow
-# ---------------------------------------------------------------------------------
+def vander(x, N=None, increasing=False):
+    """The Vandermonde matrix of the 1-D ``x``: columns ``x**(N-1), ..., x**0``
+    (reversed with ``increasing=True``); ``N`` defaults to ``len(x)``."""
+    x = as_tensor(x)
+    _vector("vander", "x", x)
+    if N is not None and (not isinstance(N, int) or isinstance(N, bool) or N < 0):
+        raise ValueError(f"vander: `N` must be an integer >= 0; got N={N!r}.")
+    if not isinstance(increasing, bool):
+        raise TypeError(
+            f"vander: `increasing` must be a bool; got increasing={increasing!r}."
+        )
+    out = torch.vander(x, N=N, increasing=increasing)
+    return out.to(to_torch_dtype(result_type(x)))
 
 
-def cond(pred, true_fn, false_fn):
-    """``true_fn()`` if ``pred`` else ``false_fn()``."""
-    return true_fn() if bool(pred) else false_fn()
+def slogdet(x):
+    """``(sign, log|det|)`` of each square matrix in ``x`` (``(..., M, M)``).
 
-
-def switch(index, branches, *operands):
-    """``branches[index](*operands)``, with ``index`` clamped to the valid range."""
-    index = builtins.max(0, builtins.min(int(index), len(branches) - 1))
-    return branches[index](*operands)
-
-
-def fori_loop(lower, upper, body_fun, init_val):
-    val = init_val
-    for i in range(int(lower), int(upper)):
-        val = body_fun(i, val)
-    return val
-
-
-def while_loop(cond, body, loop_vars, maximum_iterations=None):
-    """Apply ``body`` while ``cond`` holds (at most ``maximum_iterations`` times)."""
-    is_sequence = isinstance(loop_vars, (list, tuple))
-    state = tuple(loop_vars) if is_sequence else (loop_vars,)
-    count = 0
-    while bool(cond(*state)) and (
-        maximum_iterations is None or count < maximum_iterations
-    ):
-        state = body(*state)
-        state = tuple(state) if isinstance(state, (list, tuple)) else (state,)
-        count += 1
-    return state if is_sequence else state[0]
-
-
-def _tree_flatten(tree):
-    if isinstance(tree, (list, tuple)):
-        return [leaf for item in tree for leaf in _tree_flatten(item)]
-    if isinstance(tree, dict):
-        return [leaf for key in sorted(tree) for leaf in _tree_flatten(tree[key])]
-    return [tree]
-
-
-def _tree_unflatten(structure, leaves):
-    leaves = iter(leaves)
-
-    def build(node):
-        if isinstance(node, (list, tuple)):
-            return type(node)(build(item) for item in node)
-        if isinstance(node, dict):
-            return {key: build(node[key]) for key in sorted(node)}
-        return next(leaves)
-
-    return build(structure)
-
-
-def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
-    """Loop ``carry, y = f(carry, x)`` over the leading axis of ``xs``.
-
-    Returns the final carry and the stacked ``y`` values.
+    Integers and bools are read as ``floatx()``; half precision is computed in
+    float32 and returned in its own dtype.
     """
-    if xs is None and length is None:
-        raise ValueError("scan: give `xs` or `length`.")
-    leaves = [] if xs is None else [as_tensor(leaf) for leaf in _tree_flatten(xs)]
-    n = int(length) if length is not None else leaves[0].shape[0]
-    carry, ys = init, []
-    steps = range(n - 1, -1, -1) if reverse else range(n)
-    for i in steps:
-        x = None if xs is None else _tree_unflatten(xs, [leaf[i] for leaf in leaves])
-        carry, y = f(carry, x)
-        ys.append(y)
-    if reverse:
-        ys.reverse()
-    if not ys or ys[0] is None:
-        return carry, None
-    columns = zip(*[_tree_flatten(y) for y in ys])
-    return carry, _tree_unflatten(
-        ys[0], [torch.stack([as_tensor(v) for v in c]) for c in columns]
-    )
-
-
-def map(f, xs):
-    """``f`` applied to each slice of ``xs`` along its leading axis, stacked."""
-    return scan(lambda carry, x: (carry, f(x)), (), xs)[1]
-
-
-def vectorized_map(function, elements):
-    """``function`` mapped over the leading axis of ``elements`` with ``torch.vmap``."""
-    leaves = [as_tensor(leaf) for leaf in _tree_flatten(elements)]
-    return torch.vmap(function)(_tree_unflatten(elements, leaves))
+    x = as_tensor(x)
+    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(
+            "slogdet: `x` must be a (batch of) square matrices; got x of shape "
+            f"{tuple(x.shape)}."
+        )
+    out = to_floatx_if_int(x).dtype
+    compute = torch.float32 if out in (torch.float16, torch.bfloat16) else out
+    sign, logabsdet = torch.linalg.slogdet(x.to(compute))
+    return sign.to(out), logabsdet.to(out)
