@@ -15,13 +15,8 @@ import lamina
 from lamina.layers import rnn as lamina_rnn
 from lamina.ops import rnn as rnn_ops
 from tests.cases_rnn import EMPTY_ROW, LEFT, MIXED, RIGHT
-from tests.oracle import (
-    Case,
-    _to_numpy,
-    check_config,
-    check_losses,
-    check_weights,
-)
+from tests.oracle import Case, check_config, check_losses, check_weights
+from tests.oracle_inputs import to_numpy as _to_numpy
 
 SEQ = (3, 6, 4)
 RNG = np.random.default_rng(0)
