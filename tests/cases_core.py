@@ -199,7 +199,10 @@ ERROR_CASES = [
     ),
     # Keras raises only when called (its dtype check); lamina at construction.
     ErrorCase(
-        "Masking", {"mask_value": "x"}, r"`mask_value` must be a number", inputs=(1, 4, 1)
+        "Masking",
+        {"mask_value": "x"},
+        r"`mask_value` must be a number",
+        inputs=(1, 4, 1),
     ),
     ErrorCase("Flatten", {"data_format": "nchw"}, r"`data_format` must be one of"),
     ErrorCase(
