@@ -82,7 +82,6 @@ through a rebuilt layer, by ``set_weights`` and through a ``.weights.h5`` file.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
@@ -93,16 +92,20 @@ from typing import Any
 
 import keras
 import numpy as np
-import torch
 
 import lamina
 from lamina.saving import weights_h5
-from tests.oracle_inputs import Feed, Input, call, flatten, mask_of, to_numpy
+from tests.oracle_checks import (
+    ATOL,
+    check_train_call,
+    check_weight_values,
+    from_config,
+    inference_outputs,
+    run_checks,
+)
+from tests.oracle_inputs import Feed, Input, call, flatten, to_numpy
 
 __all__ = ["ATOL", "Case", "ErrorCase", "Input", "check_error", "check_layer"]
-
-ATOL = 1e-5
-RTOL = 1e-5
 
 
 @dataclass
@@ -164,32 +167,12 @@ def _stable(kwargs: dict) -> str:
     )
 
 
-# ------------------------------------------------------------------ helpers
 def build_pair(case: Case):
     if case.build is not None:
         return case.build(lamina.layers), case.build(keras.layers)
     ours = getattr(lamina.layers, case.layer)(**case.kwargs)
     theirs = getattr(keras.layers, case.layer)(**case.kwargs)
     return ours, theirs
-
-
-def _from_config(cls, config):
-    """Rebuild from a config; a Lambda holding Python bytecode needs safe_mode=False
-    (safe mode's refusal is tested in test_core_layers)."""
-    if "safe_mode" in inspect.signature(cls.from_config).parameters:
-        return cls.from_config(config, safe_mode=False)
-    return cls.from_config(config)
-
-
-def _inference_outputs(layer, feed: Feed):
-    with torch.no_grad():
-        return flatten(feed.call(layer))
-
-
-def _close(actual, expected, atol=ATOL, message=""):
-    np.testing.assert_allclose(
-        to_numpy(actual), to_numpy(expected), atol=atol, rtol=RTOL, err_msg=message
-    )
 
 
 # ------------------------------------------------------------------- steps
@@ -203,142 +186,12 @@ def check_weights(ours, theirs):
     assert len(ours.trainable_weights) == len(theirs.trainable_weights)
 
 
-def check_weight_values(ours, theirs, atol=ATOL):
-    """Same values in ``ours`` and ``theirs`` (lists of weights), by name."""
-    assert [w.name for w in ours] == [w.name for w in theirs]
-    for w_ours, w_theirs in zip(ours, theirs):
-        _close(w_ours.value, w_theirs.value, atol, w_ours.path)
-
-
 def adapt_both(ours, theirs, case: Case):
     data = case.adapt
     if isinstance(data, Input):
         data = data.make(seed=100)  # not the seeds of the call inputs
     ours.adapt(data)
     theirs.adapt(data)
-
-
-def check_outputs(out_ours, out_theirs, atol=ATOL):
-    """Flattened outputs agree: paths, shapes, dtypes, values and masks."""
-    assert [p for p, _ in out_ours] == [p for p, _ in out_theirs]
-    for (path, a), (_, b) in zip(out_ours, out_theirs):
-        assert tuple(a.shape) == tuple(b.shape), path
-        assert str(to_numpy(a).dtype) == str(to_numpy(b).dtype), path
-        _close(a, b, atol, path)
-        mask_a, mask_b = mask_of(a), mask_of(b)
-        assert (mask_a is None) == (mask_b is None), path
-        if mask_a is not None:
-            np.testing.assert_array_equal(mask_a, mask_b, err_msg=path)
-
-
-def check_losses(ours, theirs):
-    ours_total = sum(float(to_numpy(loss)) for loss in ours.losses)
-    theirs_total = sum(float(to_numpy(loss)) for loss in theirs.losses)
-    assert len(ours.losses) == len(theirs.losses)
-    assert math.isclose(ours_total, theirs_total, rel_tol=1e-5, abs_tol=1e-6)
-
-
-def check_values(ours, theirs, case: Case, feed: Feed, **extra):
-    """Outputs, output masks and losses agree; then gradients of a fixed projection
-    of every float output, for every float input and trainable weight."""
-    calls = []
-    for layer in (ours, theirs):
-        inputs, kwargs, leaves = feed.tensors(grad=case.grads)
-        calls.append((flatten(call(layer, inputs, kwargs, **extra)), leaves))
-    check_outputs(calls[0][0], calls[1][0], case.atol)
-    check_losses(ours, theirs)
-    if case.grads:
-        check_gradients(ours, theirs, calls, case.atol)
-
-
-def _backward(layer, outputs: list, projections: list) -> None:
-    for weight in layer.trainable_weights:
-        weight.value.grad = None  # an earlier step's call may have left some
-    sum((t * p.to(t.dtype)).sum() for t, p in zip(outputs, projections)).backward()
-
-
-def check_gradients(ours, theirs, calls, atol=ATOL):
-    (out_ours, leaves_ours), (out_theirs, leaves_theirs) = calls
-    differentiable = [i for i, (_, t) in enumerate(out_theirs) if t.requires_grad]
-    if not differentiable:
-        return
-    rng = np.random.default_rng(1)
-    projections = [
-        torch.tensor(rng.standard_normal(tuple(out_theirs[i][1].shape)))
-        for i in differentiable
-    ]
-    _backward(ours, [out_ours[i][1] for i in differentiable], projections)
-    _backward(theirs, [out_theirs[i][1] for i in differentiable], projections)
-    for i, (a, b) in enumerate(zip(leaves_ours, leaves_theirs)):
-        assert (a.grad is None) == (b.grad is None), f"input {i}"
-        if b.grad is not None:
-            _close(a.grad, b.grad, atol, f"gradient of input {i}")
-    for w_ours, w_theirs in zip(ours.trainable_weights, theirs.trainable_weights):
-        g_theirs = w_theirs.value.grad
-        assert (w_ours.grad is None) == (g_theirs is None), w_ours.path
-        if g_theirs is not None:
-            _close(w_ours.grad, g_theirs, atol, w_ours.path)
-
-
-def check_output_shapes(ours, theirs, case: Case, feed: Feed):
-    """Output structure, shapes, dtypes and masks' presence agree (random values)."""
-    with torch.no_grad():
-        out_ours, out_theirs = flatten(feed.call(ours)), flatten(feed.call(theirs))
-    assert [p for p, _ in out_ours] == [p for p, _ in out_theirs]
-    for (path, a), (_, b) in zip(out_ours, out_theirs):
-        assert tuple(a.shape) == tuple(b.shape), path
-        assert str(to_numpy(a).dtype) == str(to_numpy(b).dtype), path
-        assert (mask_of(a) is None) == (mask_of(b) is None), path
-
-
-def check_inference_identity(ours, theirs, case: Case, feed: Feed):
-    """At ``training=False`` the layer returns its input unchanged, as Keras's does."""
-    for layer in (ours, theirs):
-        with torch.no_grad():
-            output = feed.call(layer, training=False)
-        np.testing.assert_array_equal(to_numpy(output), feed.first)
-
-
-def check_seed(ours, theirs, case: Case, feed: Feed):
-    """Layers made from one config (one ``seed``) draw the same ``training=True``
-    output; a layer with another seed draws a different one."""
-    config = ours.get_config()
-    if config.get("seed") is None:
-        raise ValueError(f"{case}: checks=('seed',) needs a `seed` in the config.")
-    outputs = []
-    for seed in (config["seed"], config["seed"], config["seed"] + 1):
-        twin = _from_config(type(ours), {**config, "seed": seed})
-        _inference_outputs(twin, feed)  # builds it
-        twin.set_weights(ours.get_weights())
-        with torch.no_grad():
-            outputs.append(to_numpy(flatten(feed.call(twin, training=True))[0][1]))
-    np.testing.assert_array_equal(outputs[0], outputs[1])
-    assert not np.array_equal(outputs[0], outputs[2]), "another seed, same draw"
-
-
-CHECKS = {
-    "values": check_values,
-    "shapes": check_output_shapes,
-    "inference_identity": check_inference_identity,
-    "seed": check_seed,
-}
-
-
-def run_checks(ours, theirs, case: Case, feed: Feed):
-    for check in case.checks:
-        if callable(check):
-            check(ours, theirs, feed)
-        elif check in CHECKS:
-            CHECKS[check](ours, theirs, case, feed)
-        else:
-            raise ValueError(f"{case}: unknown check {check!r}; known: {list(CHECKS)}")
-
-
-def check_train_call(ours, theirs, case: Case, feed: Feed):
-    """One ``training=True`` call agrees, and so do the non-trainable weights it
-    updated (BatchNormalization's moving statistics)."""
-    check_values(ours, theirs, case, feed, training=True)
-    check_weight_values(ours.non_trainable_weights, theirs.non_trainable_weights)
 
 
 def _lists(structure):
@@ -351,7 +204,7 @@ def _lists(structure):
 def check_symbolic_shape(ours, theirs, feed: Feed, real: list):
     """A fresh layer called on Inputs reports the shapes real data produces, Keras's
     symbolic call agrees, and so does ``compute_output_shape`` where it applies."""
-    fresh = _from_config(type(ours), ours.get_config())
+    fresh = from_config(type(ours), ours.get_config())
     inputs, kwargs = feed.symbolic(lamina)
     out_ours = flatten(call(fresh, inputs, kwargs))
     out_theirs = flatten(call(theirs, *feed.symbolic(keras)))
@@ -404,7 +257,7 @@ def check_config(ours, theirs, case: Case):
     _assert_config_equal(config_ours, config_theirs)
     # JSON round trip and cross-loading in both directions.
     config = json.loads(json.dumps(ours.get_config()))
-    again = _normalize(_from_config(type(ours), config).get_config())
+    again = _normalize(from_config(type(ours), config).get_config())
     expected = _normalize(ours.get_config())
     for key in case.config_skip:
         again.pop(key, None)
@@ -421,12 +274,12 @@ def check_config(ours, theirs, case: Case):
 def check_weights_round_trip(ours, case: Case, feed: Feed, tmp_dir: str):
     """Weights survive ``set_weights`` and a ``.weights.h5`` file into a rebuilt twin
     (and so do the outputs, unless they are random)."""
-    expected = _inference_outputs(ours, feed)
+    expected = inference_outputs(ours, feed)
     path = os.path.join(tmp_dir, "layer.weights.h5")
     weights_h5.save_weights(ours, path)
     for load in ("set_weights", "file"):
-        twin = _from_config(type(ours), ours.get_config())
-        _inference_outputs(twin, feed)  # builds it
+        twin = from_config(type(ours), ours.get_config())
+        inference_outputs(twin, feed)  # builds it
         if load == "file":
             weights_h5.load_weights(twin, path)
         else:
@@ -437,7 +290,7 @@ def check_weights_round_trip(ours, case: Case, feed: Feed, tmp_dir: str):
             for a, b in zip(twin.get_weights(), ours.get_weights()):
                 np.testing.assert_array_equal(a, b, err_msg=load)
         if "values" in case.checks:
-            for (_, a), (_, b) in zip(_inference_outputs(twin, feed), expected):
+            for (_, a), (_, b) in zip(inference_outputs(twin, feed), expected):
                 np.testing.assert_allclose(
                     to_numpy(a), to_numpy(b), atol=1e-6, err_msg=load
                 )
@@ -448,8 +301,8 @@ def check_layer(case: Case) -> None:
     feed = case.feed()
     if case.adapt is not None:
         adapt_both(ours, theirs, case)
-    real = _inference_outputs(ours, feed)  # builds both on real data
-    _inference_outputs(theirs, feed)
+    real = inference_outputs(ours, feed)  # builds both on real data
+    inference_outputs(theirs, feed)
     check_weights(ours, theirs)
     if case.adapt is not None:
         check_weight_values(ours.non_trainable_weights, theirs.non_trainable_weights)
