@@ -403,6 +403,8 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
             if x is None or isinstance(x, torch.Tensor):
                 return x
             array = np.asarray(x)
+            if array.dtype.kind in "USO":
+                return x  # strings stay Python/NumPy: torch has no string tensors
             if array.dtype.kind == "f" and self.autocast:
                 return torch.as_tensor(
                     array, dtype=self._compute_torch_dtype, device=device
