@@ -499,14 +499,15 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
             bound = inspect.signature(type(self).__init__).bind(None, *args, **kwargs)
         except TypeError:
             return {}
+        bound.apply_defaults()  # Keras writes the defaults too
+        parameters = inspect.signature(type(self).__init__).parameters
         auto = {}
         for key, value in bound.arguments.items():
             if key == "self" or key in ("name", "dtype", "trainable"):
                 continue
-            if (
-                inspect.signature(type(self).__init__).parameters[key].kind
-                is inspect.Parameter.VAR_KEYWORD
-            ):
+            if parameters[key].kind is inspect.Parameter.VAR_POSITIONAL and not value:
+                continue  # an empty *args default is no argument
+            if parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
                 auto.update(
                     {
                         k: v
