@@ -10,6 +10,7 @@ from tests.oracle import Case, ErrorCase
 
 TRAIN = {"training": True}
 INFER = {"training": False}
+RANDOM = ("inference_identity", "seed", "shapes")
 
 CASES = [
     # Dense
@@ -98,6 +99,23 @@ CASES = [
     Case("SpatialDropout3D", {"rate": 0.5}, (2, 3, 3, 3, 2)),
     Case("GaussianNoise", {"stddev": 0.5}, (3, 4)),
     Case("GaussianDropout", {"rate": 0.4}, (3, 4)),
+    # In training the values are random: identity at inference, draws fixed by the
+    # seed, shapes and dtypes of a training call vs Keras.
+    *[
+        Case(
+            layer,
+            kwargs,
+            (4, 6),
+            call_kwargs=TRAIN,
+            checks=RANDOM,
+            id=f"{layer}-random",
+        )
+        for layer, kwargs in (
+            ("Dropout", {"rate": 0.5, "seed": 1}),
+            ("GaussianNoise", {"stddev": 0.5, "seed": 2}),
+            ("GaussianDropout", {"rate": 0.4, "seed": 3}),
+        )
+    ],
     Case("ActivityRegularization", {"l1": 0.01, "l2": 0.02}, (3, 4)),
     # Reshaping
     Case("Flatten", {}, (2, 3, 4)),
