@@ -43,15 +43,20 @@ def check_weight_values(ours, theirs, atol=ATOL):
         close(w_ours.value, w_theirs.value, atol, w_ours.path)
 
 
+def _same_structure(out_ours, out_theirs):
+    paths_ours, paths_theirs = [p for p, _ in out_ours], [p for p, _ in out_theirs]
+    assert paths_ours == paths_theirs, f"outputs {paths_ours}, Keras {paths_theirs}"
+
+
 def check_outputs(out_ours, out_theirs, atol=ATOL):
     """Flattened outputs agree: paths, shapes, dtypes, values and masks."""
-    assert [p for p, _ in out_ours] == [p for p, _ in out_theirs]
+    _same_structure(out_ours, out_theirs)
     for (path, a), (_, b) in zip(out_ours, out_theirs):
-        assert tuple(a.shape) == tuple(b.shape), path
-        assert str(to_numpy(a).dtype) == str(to_numpy(b).dtype), path
+        assert tuple(a.shape) == tuple(b.shape), f"shape of output {path}"
+        assert str(to_numpy(a).dtype) == str(to_numpy(b).dtype), f"dtype of {path}"
         close(a, b, atol, path)
         mask_a, mask_b = mask_of(a), mask_of(b)
-        assert (mask_a is None) == (mask_b is None), path
+        assert (mask_a is None) == (mask_b is None), f"mask of output {path}"
         if mask_a is not None:
             np.testing.assert_array_equal(mask_a, mask_b, err_msg=path)
 
@@ -109,11 +114,11 @@ def check_output_shapes(ours, theirs, case, feed: Feed):
     """Output structure, shapes, dtypes and masks' presence agree (random values)."""
     with torch.no_grad():
         out_ours, out_theirs = flatten(feed.call(ours)), flatten(feed.call(theirs))
-    assert [p for p, _ in out_ours] == [p for p, _ in out_theirs]
+    _same_structure(out_ours, out_theirs)
     for (path, a), (_, b) in zip(out_ours, out_theirs):
-        assert tuple(a.shape) == tuple(b.shape), path
-        assert str(to_numpy(a).dtype) == str(to_numpy(b).dtype), path
-        assert (mask_of(a) is None) == (mask_of(b) is None), path
+        assert tuple(a.shape) == tuple(b.shape), f"shape of output {path}"
+        assert str(to_numpy(a).dtype) == str(to_numpy(b).dtype), f"dtype of {path}"
+        assert (mask_of(a) is None) == (mask_of(b) is None), f"mask of output {path}"
 
 
 def check_inference_identity(ours, theirs, case, feed: Feed):
