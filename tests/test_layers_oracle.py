@@ -9,6 +9,7 @@ import inspect
 import pathlib
 
 import pytest
+import torch
 
 import lamina
 from tests.oracle import check_error, check_layer
@@ -25,6 +26,16 @@ ERROR_CASES = [
 # Layers Keras 3 does not have (LocallyConnected) are checked against NumPy
 # references in their own tests; their modules list them in KERAS_FREE_LAYERS.
 KERAS_FREE = {name for m in _MODULES for name in getattr(m, "KERAS_FREE_LAYERS", ())}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    # Tiny tensors: on a loaded machine extra threads only wait on each other
+    # (torch's CPU LSTM runs oneDNN, whose threads synchronize every step).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
