@@ -389,6 +389,18 @@ for _layer in ("SimpleRNN", "LSTM", "GRU"):
         )
     )
 
+# A mask drawn from a spec (coin flips, so some rows are fully masked): it also
+# becomes a symbolic boolean Input in the symbolic step.
+CASES.append(
+    Case(
+        "GRU",
+        {"units": 4, "return_sequences": True},
+        SEQ,
+        call_kwargs={"mask": Input((3, 6), "bool")},
+        id="GRU-mask-spec",
+    )
+)
+
 # Bidirectional: every merge mode with a mask, states, a backward layer of
 # another class, and initial states for both directions.
 CASES += [

@@ -27,6 +27,9 @@ Each family module ``tests/cases_<family>.py`` lists ``CASES`` and ``ERROR_CASES
 - a list of specs: one positional list, ``layer([a, b])`` (merge layers);
 - a dict of specs: keyword arguments, ``layer(query=q, value=v)``.
 
+There is no form for several positional tensors: give the first as ``inputs`` and
+the others by name in ``call_kwargs`` (``layer(q, value=v)``, as above).
+
 ``Input(shape, dtype="float32", recipe=None)`` (tests/oracle_inputs.py lists the
 recipes: normal, uniform, ints:N, padded, bool, words, sentences). Specs may also
 sit anywhere in ``call_kwargs`` (masks, ``initial_state=[...]``, a second tensor

@@ -1,18 +1,21 @@
-"""Every layer case against Keras 3, and every error case against its message.
+"""Every layer case against Keras 3, and every error case against its message and
+against Keras raising too.
 
 Cases live in ``tests/cases*.py`` (one module per layer family); each module
-defines ``CASES`` and ``ERROR_CASES`` and is collected here.
+defines ``CASES`` and ``ERROR_CASES`` and is collected here. tests/oracle.py says
+how to write them.
 """
 
 import importlib
 import inspect
 import pathlib
 
+import numpy as np
 import pytest
 import torch
 
 import lamina
-from tests.oracle import check_error, check_layer
+from tests.oracle import Input, check_error, check_layer
 
 NOT_LAYERS = {"Layer", "InputLayer", "Input", "InputSpec", "KerasTensor"}
 _MODULES = [
@@ -57,3 +60,27 @@ def test_every_public_layer_has_a_case():
     covered = {case.layer for case in CASES} | KERAS_FREE
     covered |= {name for case in CASES for name in case.also_covers}
     assert sorted(public - covered) == []
+
+
+@pytest.mark.parametrize(
+    "spec,dtype",
+    [
+        (Input((2, 3)), "float32"),
+        (Input((2, 3), "float64", "uniform"), "float64"),
+        (Input((2, 3), "int32"), "int32"),
+        (Input((2, 3), "bool"), "bool"),
+        (Input((2, 3), "string"), "<U3"),
+        (Input((2, 3), "string", "sentences"), "<U"),
+    ],
+    ids=str,
+)
+def test_input_specs_make_the_same_data_for_a_seed(spec, dtype):
+    first, again, other = spec.make(0), spec.make(0), spec.make(1)
+    assert first.shape == (2, 3) and str(first.dtype).startswith(dtype)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_an_unknown_recipe_is_refused():
+    with pytest.raises(ValueError, match=r"unknown recipe 'gauss'"):
+        Input((2,), recipe="gauss").make(0)
