@@ -20,7 +20,8 @@ Each family module ``tests/cases_<family>.py`` lists ``CASES`` and ``ERROR_CASES
          checks=("inference_identity", "seed", "shapes"))
     ErrorCase("Dense", {"units": 0}, r"`units` must be an integer >= 1")
 
-**Inputs** (``inputs=``, the third argument) take three forms:
+**Inputs** (``inputs=``, the third argument; ``input_shape=`` is its older
+spelling) take three forms:
 
 - one shape, or one ``Input`` spec: called as ``layer(x)``. With a shape, ``dtype``
   and ``data`` (a recipe) describe its values;
@@ -90,7 +91,7 @@ import math
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import keras
@@ -131,6 +132,11 @@ class Case:
     train_call: bool = False  # compare one training=True call and its updates
     checks: tuple = ("values",)
     symbolic: bool = True  # compare symbolic shapes
+    input_shape: InitVar[tuple | None] = None  # the older spelling of `inputs`
+
+    def __post_init__(self, input_shape):
+        if input_shape is not None:
+            self.inputs = input_shape
 
     def __str__(self):
         return self.id or f"{self.layer}-{_stable(self.kwargs)}-{self.inputs}"
@@ -151,6 +157,11 @@ class ErrorCase:
     # difference, explained in a comment next to the case.
     keras_raises: bool | type = True
     id: str | None = None
+    input_shape: InitVar[tuple | None] = None  # the older spelling of `inputs`
+
+    def __post_init__(self, input_shape):
+        if input_shape is not None:
+            self.inputs = input_shape
 
     def __str__(self):
         return self.id or f"{self.layer}-{_stable(self.kwargs)}"
