@@ -104,23 +104,28 @@ CASES += [
 ]
 
 ERROR_CASES = [
+    # Keras raises TypeError for a tuple of the wrong length here (ValueError for
+    # pool_size); lamina's tuple checks raise ValueError throughout.
     ErrorCase(
         "AdaptiveAveragePooling2D",
         {"output_size": (2, 2, 2)},
         r"AdaptiveAveragePooling2D 'adaptive_average_pooling2d\w*': `output_size` "
         r"must be an int or a tuple of 2 ints; got output_size=\(2, 2, 2\)\.",
+        keras_raises=TypeError,
     ),
     ErrorCase(
         "AdaptiveMaxPooling1D",
         {"output_size": 0},
         r"`output_size` must be an int or a tuple of 1 ints, each >= 1; got "
         r"output_size=0\.",
+        inputs=(1, 4, 1),  # Keras checks `output_size` only when called
     ),
     ErrorCase(
         "MaxPooling2D",
         {"padding": "full"},
         r"MaxPooling2D 'max_pooling2d\w*': `padding` must be one of 'valid', "
         r"'same'; got padding='full'\.",
+        keras_raises=False,  # Keras 3 accepts "full" silently (STYLE.md)
     ),
     ErrorCase(
         "MaxPooling2D",
@@ -139,6 +144,7 @@ ERROR_CASES = [
         {"strides": (1, 0, 1)},
         r"`strides` must be an int or a tuple of 3 ints, each >= 1; got "
         r"strides=\(1, 0, 1\)\.",
+        inputs=(1, 4, 4, 4, 1),  # Keras checks `strides` only when called
     ),
     ErrorCase(
         "AveragePooling2D",
@@ -163,20 +169,21 @@ ERROR_CASES = [
         r"MaxPooling2D 'max_pooling2d\w*': expected an input at least as large as "
         r"pool_size=\(3, 3\) on every spatial axis \(batch, rows, cols, channels\) "
         r"for padding='valid', got shape \(1, 2, 4, 1\)\.",
-        input_shape=(1, 2, 4, 1),
+        inputs=(1, 2, 4, 1),
+        keras_raises=RuntimeError,  # Keras leaves it to torch's max_pool2d
     ),
     ErrorCase(
         "MaxPooling1D",
         {},
         r"expected input of rank 3 \(batch, steps, channels\), got shape "
         r"\(2, 3, 4, 5\)\.",
-        input_shape=(2, 3, 4, 5),
+        inputs=(2, 3, 4, 5),
     ),
     ErrorCase(
         "GlobalMaxPooling3D",
         {"data_format": CF},
         r"expected input of rank 5 \(batch, channels, dim1, dim2, dim3\), got "
         r"shape \(2, 3, 4\)\.",
-        input_shape=(2, 3, 4),
+        inputs=(2, 3, 4),
     ),
 ]

@@ -79,14 +79,14 @@ ERROR_CASES = [
         r"Cropping2D 'cropping2d\w*': expected an input longer than "
         r"cropping=\(\(2, 2\), \(4, 4\)\) on every cropped axis \(batch, rows, cols, "
         r"channels\), got shape \(1, 5, 8, 3\)\.",
-        input_shape=(1, 5, 8, 3),
+        inputs=(1, 5, 8, 3),
     ),
     ErrorCase(
         "Cropping1D",
         {"cropping": (1, 2)},
         r"expected an input longer than cropping=\(1, 2\) on every cropped axis "
         r"\(batch, steps, channels\), got shape \(2, 3, 4\)\.",
-        input_shape=(2, 3, 4),
+        inputs=(2, 3, 4),
     ),
     ErrorCase(
         "ZeroPadding3D",
@@ -114,6 +114,7 @@ ERROR_CASES = [
         r"UpSampling2D 'up_sampling2d\w*': `interpolation` must be one of "
         r"'nearest', 'area', 'bilinear', 'bicubic', 'lanczos3', 'lanczos5'; got "
         r"interpolation='gaussian'\.",
+        inputs=(1, 2, 2, 1),  # Keras checks `interpolation` only when called
     ),
     ErrorCase(
         "UpSampling3D",
@@ -129,6 +130,6 @@ ERROR_CASES = [
         "UpSampling1D",
         {},
         r"expected input of rank 3 \(batch, steps, channels\), got shape \(2, 3\)\.",
-        input_shape=(2, 3),
+        inputs=(2, 3),
     ),
 ]

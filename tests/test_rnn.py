@@ -1,8 +1,7 @@
-"""Recurrent layers beyond tests/cases_rnn.py: layers built around a cell or a
-layer (RNN, the cells, StackedRNNCells, Bidirectional, TimeDistributed) and
-multi-output calls against Keras 3 with the oracle's steps; states, stateful
-calls, initial_state, masks end to end through models, the fused kernel against
-the step loop, dropout in training, and errors."""
+"""Recurrent layers beyond their oracle cases (tests/cases_rnn.py: every layer,
+cell and wrapper against Keras 3, with states, initial_state and masks): a user
+cell, stateful calls, masks end to end through models, the fused kernel against
+the step loop, dropout in training, saving, and errors."""
 
 from __future__ import annotations
 
@@ -15,13 +14,9 @@ import lamina
 from lamina.layers import rnn as lamina_rnn
 from lamina.ops import rnn as rnn_ops
 from tests.cases_rnn import EMPTY_ROW, LEFT, MIXED, RIGHT
-from tests.oracle import (
-    Case,
-    _to_numpy,
-    check_config,
-    check_losses,
-    check_weights,
-)
+from tests.oracle import Case, check_layer
+from tests.oracle_inputs import flatten
+from tests.oracle_inputs import to_numpy as _to_numpy
 
 SEQ = (3, 6, 4)
 RNG = np.random.default_rng(0)
@@ -36,216 +31,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def _flat(outputs):
-    if isinstance(outputs, (list, tuple)):
-        return [t for item in outputs for t in _flat(item)]
-    return [outputs]
-
-
-def _mask_of(t):
-    mask = getattr(t, "_keras_mask", None)
-    return None if mask is None else _to_numpy(mask)
-
-
-def compare(build, x=X, call_kwargs=None, symbolic=True, config_skip=()):
-    """The oracle's checks for ``build(lamina)`` vs ``build(keras)``, any number
-    of outputs: weights, outputs, output masks, losses, gradients of the input and
-    the weights, config (round trip, cross-loading) and symbolic shapes."""
-    ours, theirs = build(lamina), build(keras)
-    kwargs = call_kwargs or {}
-    with torch.no_grad():
-        ours(torch.as_tensor(x), **kwargs)
-        theirs(torch.as_tensor(x), **kwargs)
-    check_weights(ours, theirs)
-    ours.set_weights([_to_numpy(w.value) for w in theirs.weights])
-    x_ours = torch.tensor(x, requires_grad=True)
-    x_theirs = torch.tensor(x, requires_grad=True)
-    out_ours, out_theirs = (
-        _flat(ours(x_ours, **kwargs)),
-        _flat(theirs(x_theirs, **kwargs)),
-    )
-    assert len(out_ours) == len(out_theirs)
-    for a, b in zip(out_ours, out_theirs):
-        assert tuple(a.shape) == tuple(b.shape)
-        np.testing.assert_allclose(_to_numpy(a), _to_numpy(b), atol=1e-5, rtol=1e-5)
-        mask_a, mask_b = _mask_of(a), _mask_of(b)
-        assert (mask_a is None) == (mask_b is None)
-        if mask_a is not None:
-            np.testing.assert_array_equal(mask_a, mask_b)
-    check_losses(ours, theirs)
-    rng = np.random.default_rng(1)
-    projections = [
-        torch.tensor(rng.standard_normal(tuple(b.shape))) for b in out_theirs
-    ]
-    sum((a * p.to(a.dtype)).sum() for a, p in zip(out_ours, projections)).backward()
-    sum((b * p.to(b.dtype)).sum() for b, p in zip(out_theirs, projections)).backward()
-    np.testing.assert_allclose(
-        _to_numpy(x_ours.grad), _to_numpy(x_theirs.grad), atol=1e-5, rtol=1e-5
-    )
-    for w_ours, w_theirs in zip(ours.trainable_weights, theirs.trainable_weights):
-        np.testing.assert_allclose(
-            _to_numpy(w_ours.grad), _to_numpy(w_theirs.value.grad), atol=1e-5, rtol=1e-5
-        )
-    check_config(ours, theirs, Case(type(ours).__name__, config_skip=config_skip))
-    if symbolic:
-        _check_symbolic(ours, theirs, x, kwargs)
-    return ours, theirs
-
-
-def _check_symbolic(ours, theirs, x, kwargs):
-    fresh = type(ours).from_config(ours.get_config())
-    shape = (None, *x.shape[1:])
-    ours_out = _flat(fresh(lamina.Input(batch_shape=shape), **kwargs))
-    theirs_out = _flat(theirs(keras.Input(batch_shape=shape), **kwargs))
-    assert [t.shape for t in ours_out] == [tuple(t.shape) for t in theirs_out]
-    assert _tuples(fresh.compute_output_shape(shape)) == _tuples(
-        theirs.compute_output_shape(shape)
-    )
-
-
-def _tuples(structure):
-    if isinstance(structure, (list, tuple)):
-        return tuple(_tuples(s) for s in structure)
-    return structure
-
-
-# ------------------------------------------------------------- vs Keras 3
-CELLS = {
-    "simple": lambda k: k.layers.SimpleRNNCell(4, name="cell"),
-    "lstm": lambda k: k.layers.LSTMCell(4, unit_forget_bias=False, name="cell"),
-    "gru": lambda k: k.layers.GRUCell(4, name="cell"),
-    "gru-reset-before": lambda k: k.layers.GRUCell(4, reset_after=False, name="cell"),
-}
-
-
-@pytest.mark.parametrize("cell", sorted(CELLS))
-def test_rnn_over_each_cell_matches_keras(cell):
-    compare(
-        lambda k: k.layers.RNN(
-            CELLS[cell](k), return_sequences=True, return_state=True
-        ),
-        call_kwargs={"mask": MIXED},
-    )
-
-
-@pytest.mark.parametrize("cell", sorted(CELLS))
-def test_one_cell_step_matches_keras(cell):
-    units = 4
-    states = [torch.tensor(RNG.standard_normal((3, units)), dtype=torch.float32)]
-    if cell == "lstm":
-        states = states * 2
-    compare(CELLS[cell], X[:, 0], call_kwargs={"states": states}, symbolic=False)
-
-
-def test_stacked_cells_match_keras_with_masks_and_states():
-    def build(k):
-        cells = [
-            k.layers.LSTMCell(5, name="a"),
-            k.layers.GRUCell(3, name="b"),
-            k.layers.SimpleRNNCell(2, name="c"),
-        ]
-        return k.layers.RNN(cells, return_sequences=True, return_state=True)
-
-    ours, _ = compare(build, call_kwargs={"mask": MIXED})
-    assert isinstance(ours.cell, lamina.layers.StackedRNNCells)
-    compare(
-        lambda k: k.layers.RNN(
-            k.layers.StackedRNNCells(
-                [k.layers.GRUCell(3, name="a"), k.layers.LSTMCell(2, name="b")],
-                name="stack",
-            ),
-            go_backwards=True,
-        ),
-        call_kwargs={"mask": LEFT},
-    )
-
-
-@pytest.mark.parametrize("layer", ["SimpleRNN", "LSTM", "GRU"])
-@pytest.mark.parametrize(
-    "flags,mask",
-    [
-        ({}, None),
-        ({"return_sequences": True, "go_backwards": True}, MIXED),
-        ({"unroll": True}, LEFT),
-        ({"return_sequences": True}, EMPTY_ROW),
-    ],
-    ids=["plain", "backwards-mixed", "loop-left", "empty-row"],
-)
-def test_return_state_matches_keras(layer, flags, mask):
-    compare(
-        lambda k: getattr(k.layers, layer)(5, return_state=True, **flags),
-        call_kwargs={} if mask is None else {"mask": mask},
-        config_skip=("seed",) if layer == "SimpleRNN" else (),
-    )
-
-
-@pytest.mark.parametrize("layer,count", [("LSTM", 2), ("GRU", 1), ("SimpleRNN", 1)])
-def test_initial_state_matches_keras(layer, count):
-    states = [torch.tensor(RNG.standard_normal((3, 5)), dtype=torch.float32)] * count
-    compare(
-        lambda k: getattr(k.layers, layer)(5, return_sequences=True, return_state=True),
-        call_kwargs={"initial_state": states, "mask": RIGHT},
-        symbolic=False,
-        config_skip=("seed",) if layer == "SimpleRNN" else (),
-    )
-
-
-@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul", None])
-def test_bidirectional_merge_modes_match_keras(merge_mode):
-    compare(
-        lambda k: k.layers.Bidirectional(
-            k.layers.LSTM(3, return_sequences=True, name="rnn"), merge_mode=merge_mode
-        ),
-        call_kwargs={"mask": MIXED},
-    )
-
-
-def test_bidirectional_states_backward_layer_and_initial_state_match_keras():
-    compare(
-        lambda k: k.layers.Bidirectional(
-            k.layers.GRU(3, return_state=True, name="rnn"), merge_mode="sum"
-        ),
-        call_kwargs={"mask": LEFT},
-    )
-    compare(
-        lambda k: k.layers.Bidirectional(
-            k.layers.LSTM(3, return_sequences=True, return_state=True, name="rnn"),
-            backward_layer=k.layers.SimpleRNN(
-                3, return_sequences=True, return_state=True, go_backwards=True, name="b"
-            ),
-            merge_mode=None,
-        ),
-        config_skip=("backward_layer",),  # Keras's SimpleRNN config drops the seed
-        # Keras's symbolic call gives the forward layer's states twice (6 outputs
-        # where its eager call gives 5); lamina's agrees with the eager call.
-        symbolic=False,
-    )
-    states = [torch.tensor(RNG.standard_normal((3, 2)), dtype=torch.float32)] * 4
-    compare(
-        lambda k: k.layers.Bidirectional(k.layers.LSTM(2, name="rnn")),
-        call_kwargs={"initial_state": states},
-        symbolic=False,
-    )
-
-
-def test_time_distributed_matches_keras():
-    compare(
-        lambda k: k.layers.TimeDistributed(
-            k.layers.Dense(3, activation="relu", name="inner")
-        )
-    )
-    x = RNG.standard_normal((2, 3, 7, 4)).astype("float32")
-    compare(lambda k: k.layers.TimeDistributed(k.layers.Conv1D(2, 3, name="inner")), x)
-    mask = torch.tensor([[True, False, True], [False, True, True]])
-    ours, _ = compare(
-        lambda k: k.layers.TimeDistributed(k.layers.Dense(2, name="inner")),
-        x,
-        {"mask": mask},
-    )
-    out = ours(torch.as_tensor(x), mask=mask)
-    assert out._keras_mask.tolist() == mask.tolist()  # passed through
 
 
 # ------------------------------------------------------ masks through models
@@ -395,7 +180,7 @@ def test_fused_kernel_and_step_loop_give_the_same_numbers(layer, kwargs, mask):
         rnn.set_weights(weights)
         x_in = x.clone().requires_grad_()
         states = [initial.clone().requires_grad_()] * (2 if layer == "LSTM" else 1)
-        outputs = _flat(rnn(x_in, initial_state=states, mask=mask))
+        outputs = [t for _, t in flatten(rnn(x_in, initial_state=states, mask=mask))]
         sum((o * (i + 1.5)).sum() for i, o in enumerate(outputs)).backward()
         grads = [x_in.grad, states[0].grad, *(w.grad for w in rnn.trainable_weights)]
         results.append(([o.detach() for o in outputs], grads))
@@ -717,8 +502,10 @@ def test_hand_written_gru_backward_matches_torch_kernel(monkeypatch):
 
 
 def _minimal_cell(k):
-    """Keras's documented custom-cell example, written against ``k``."""
+    """Keras's documented custom-cell example, written against ``k`` (lamina or
+    keras) and registered there so configs cross-load."""
 
+    @k.saving.register_keras_serializable(package="test_rnn")
     class MinimalRNNCell(k.layers.Layer):
         def __init__(self, units, **kwargs):
             super().__init__(**kwargs)
@@ -739,21 +526,19 @@ def _minimal_cell(k):
             )
             return output, [output]
 
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
     return MinimalRNNCell(3)
 
 
 def test_a_user_cell_runs_like_in_keras():
-    def build(k):
-        cells = [_minimal_cell(k), k.layers.GRUCell(2)]
-        return k.layers.RNN(cells, return_sequences=True, return_state=True)
+    def build(layers):
+        k = lamina if layers is lamina.layers else keras
+        cells = [_minimal_cell(k), layers.GRUCell(2)]
+        return layers.RNN(cells, return_sequences=True, return_state=True)
 
-    ours, theirs = build(lamina), build(keras)
-    x = torch.as_tensor(X)
-    ours(x)
-    theirs(x)
-    ours.set_weights([_to_numpy(w.value) for w in theirs.weights])
-    for a, b in zip(_flat(ours(x, mask=MIXED)), _flat(theirs(x, mask=MIXED))):
-        np.testing.assert_allclose(_to_numpy(a), _to_numpy(b), atol=1e-5)
+    check_layer(Case("RNN", build=build, inputs=SEQ, call_kwargs={"mask": MIXED}))
     symbolic = lamina.layers.RNN(_minimal_cell(lamina))(lamina.Input((None, 4)))
     assert symbolic.shape == (None, 3)
 

@@ -413,6 +413,8 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
             if x is None or isinstance(x, torch.Tensor):
                 return x
             array = np.asarray(x)
+            if array.dtype.kind in "USO":
+                return x  # strings stay Python/NumPy: torch has no string tensors
             if array.dtype.kind == "f" and self.autocast:
                 return torch.as_tensor(
                     array, dtype=self._compute_torch_dtype, device=device
@@ -513,14 +515,15 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
             bound = inspect.signature(type(self).__init__).bind(None, *args, **kwargs)
         except TypeError:
             return {}
+        bound.apply_defaults()  # Keras writes the defaults too
+        parameters = inspect.signature(type(self).__init__).parameters
         auto = {}
         for key, value in bound.arguments.items():
             if key == "self" or key in ("name", "dtype", "trainable"):
                 continue
-            if (
-                inspect.signature(type(self).__init__).parameters[key].kind
-                is inspect.Parameter.VAR_KEYWORD
-            ):
+            if parameters[key].kind is inspect.Parameter.VAR_POSITIONAL and not value:
+                continue  # an empty *args default is no argument
+            if parameters[key].kind is inspect.Parameter.VAR_KEYWORD:
                 auto.update(
                     {
                         k: v

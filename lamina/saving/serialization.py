@@ -76,11 +76,19 @@ def serialize_keras_object(obj: Any) -> Any:
     cls = type(obj)
     registered = registered_name_of(cls)
     return {
-        "module": None if registered else getattr(cls, "_keras_module", cls.__module__),
+        "module": _module_of(cls),
         "class_name": getattr(cls, "_keras_class_name", cls.__name__),
         "config": obj.get_config(),
         "registered_name": registered,
     }
+
+
+def _module_of(cls) -> str:
+    """Keras's module for lamina's own classes; a user's class (a subclass of ours,
+    registered or not) is written with its defining module, as Keras does."""
+    if cls.__module__.split(".")[0] != "lamina":
+        return cls.__module__
+    return getattr(cls, "_keras_module", cls.__module__)
 
 
 def deserialize_keras_object(

@@ -10,6 +10,7 @@ from tests.oracle import Case, ErrorCase
 
 TRAIN = {"training": True}
 INFER = {"training": False}
+RANDOM = ("inference_identity", "seed", "shapes")
 
 CASES = [
     # Dense
@@ -98,6 +99,23 @@ CASES = [
     Case("SpatialDropout3D", {"rate": 0.5}, (2, 3, 3, 3, 2)),
     Case("GaussianNoise", {"stddev": 0.5}, (3, 4)),
     Case("GaussianDropout", {"rate": 0.4}, (3, 4)),
+    # In training the values are random: identity at inference, draws fixed by the
+    # seed, shapes and dtypes of a training call vs Keras.
+    *[
+        Case(
+            layer,
+            kwargs,
+            (4, 6),
+            call_kwargs=TRAIN,
+            checks=RANDOM,
+            id=f"{layer}-random",
+        )
+        for layer, kwargs in (
+            ("Dropout", {"rate": 0.5, "seed": 1}),
+            ("GaussianNoise", {"stddev": 0.5, "seed": 2}),
+            ("GaussianDropout", {"rate": 0.4, "seed": 3}),
+        )
+    ],
     Case("ActivityRegularization", {"l1": 0.01, "l2": 0.02}, (3, 4)),
     # Reshaping
     Case("Flatten", {}, (2, 3, 4)),
@@ -140,7 +158,7 @@ ERROR_CASES = [
         {"units": 4},
         r"Dense 'dense\w*': expected input of rank >= 2, "
         r"got shape \(3,\)\.",
-        input_shape=(3,),
+        inputs=(3,),
     ),
     ErrorCase("Activation", {"activation": "nope"}, r"nope"),
     ErrorCase(
@@ -165,7 +183,7 @@ ERROR_CASES = [
         {"target_shape": (5, 2)},
         r"cannot reshape input of shape "
         r"\(2, 12\) \(12 values per sample\) to target_shape \(5, 2\)",
-        input_shape=(2, 12),
+        inputs=(2, 12),
     ),
     ErrorCase(
         "Permute",
@@ -179,7 +197,7 @@ ERROR_CASES = [
         {"dims": (2, 1)},
         r"expected input of rank 3, got shape "
         r"\(2, 3\)",
-        input_shape=(2, 3),
+        inputs=(2, 3),
     ),
     ErrorCase("RepeatVector", {"n": 0}, r"`n` must be an integer >= 1; got n=0"),
     ErrorCase(
@@ -187,18 +205,29 @@ ERROR_CASES = [
         {"n": 2},
         r"expected input of rank 2, got shape "
         r"\(2, 3, 4\)",
-        input_shape=(2, 3, 4),
+        inputs=(2, 3, 4),
     ),
+    # Keras fails inside `inspect` with a TypeError; lamina checks the argument
+    # and raises ValueError like for every other argument.
     ErrorCase(
-        "Lambda", {"function": 3}, r"`function` must be callable; got function=3"
+        "Lambda",
+        {"function": 3},
+        r"`function` must be callable; got function=3",
+        keras_raises=TypeError,
     ),
-    ErrorCase("Masking", {"mask_value": "x"}, r"`mask_value` must be a number"),
+    # Keras raises only when called (its dtype check); lamina at construction.
+    ErrorCase(
+        "Masking",
+        {"mask_value": "x"},
+        r"`mask_value` must be a number",
+        inputs=(1, 4, 1),
+    ),
     ErrorCase("Flatten", {"data_format": "nchw"}, r"`data_format` must be one of"),
     ErrorCase(
         "SpatialDropout2D",
         {"rate": 0.1},
         r"expected input of rank 4",
-        input_shape=(2, 3, 4),
+        inputs=(2, 3, 4),
     ),
     ErrorCase(
         "Dense",
