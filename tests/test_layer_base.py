@@ -495,3 +495,25 @@ def test_every_public_submodule_is_an_attribute_right_after_import():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == lamina.__version__
+
+
+def test_the_first_call_argument_may_be_given_by_its_own_name():
+    """`layer(query=q, value=v)`: Keras accepts the first argument of `call` by name
+    (attention layers are called this way)."""
+    import keras
+
+    def make(base):
+        class Gate(base):
+            def call(self, query, value):
+                return query * value
+
+        return Gate()
+
+    q, v = np.ones((2, 3), "float32"), np.full((2, 3), 3.0, "float32")
+    ours = make(layers.Layer)(query=torch.as_tensor(q), value=torch.as_tensor(v))
+    theirs = make(keras.layers.Layer)(query=q, value=v)
+    np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs))
+    symbolic = make(layers.Layer)(query=lamina.Input((3,)), value=lamina.Input((3,)))
+    assert symbolic.shape == (None, 3)
+    with pytest.raises(TypeError, match="called without inputs"):
+        make(layers.Layer)(value=torch.as_tensor(v))

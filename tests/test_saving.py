@@ -547,12 +547,17 @@ def test_killed_save_leaves_the_old_file_loadable(saved):
 
 def test_save_refuses_bad_names_and_overwrite(tmp_path, saved):
     model, path = saved
-    with pytest.raises(ValueError, match="must end in `.keras`"):
+    with pytest.raises(
+        ValueError, match="`filepath` must be a file name ending in `.keras`"
+    ):
         model.save(tmp_path / "m.zip")
     with pytest.raises(ValueError, match=r"`.weights.h5`.*or `.h5`"):
         model.save_weights(tmp_path / "w.bin")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(FileExistsError, match="save_model: .* exists and overwrite"):
         model.save(path, overwrite=False)
+    with pytest.raises(FileExistsError, match="save_model: .* exists and overwrite"):
+        model.save(tmp_path / "m.h5")
+        model.save(tmp_path / "m.h5", overwrite=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         model.save(path)
@@ -652,3 +657,18 @@ def test_summary_command(tmp_path, capsys):
     (tmp_path / "bad.keras").write_text("nope")
     assert main(["summary", str(tmp_path / "bad.keras")]) == 1
     assert "bad.keras'" in capsys.readouterr().err
+
+
+def test_serialization_errors_name_their_function():
+    with pytest.raises(TypeError, match="serialize_keras_object: cannot serialize"):
+        lamina.saving.serialize_keras_object(object())
+    with pytest.raises(
+        ValueError, match="deserialize_keras_object: cannot deserialize"
+    ):
+        lamina.saving.deserialize_keras_object(3)
+    with pytest.raises(
+        ValueError, match="register_keras_serializable: cannot register"
+    ):
+        lamina.saving.register_keras_serializable()(type("NoConfig", (), {}))
+    with pytest.raises(TypeError, match="to_json: cannot write object"):
+        lamina.saving.model_config.dumps({"x": object()})

@@ -60,6 +60,7 @@ class _CallInfo(NamedTuple):
     has_mask: bool
     computes_mask: bool  # the class overrides compute_mask
     plain_forward: bool  # forward is Layer.forward (it only calls `call`)
+    first_argument: str | None  # the name of `call`'s first parameter
 
 
 _call_info_cache: dict[type, _CallInfo] = {}
@@ -69,11 +70,17 @@ def _call_info(cls) -> _CallInfo:
     info = _call_info_cache.get(cls)
     if info is None:
         params = inspect.signature(cls.call).parameters
+        names = [
+            name
+            for name, p in params.items()
+            if name != "self" and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         info = _CallInfo(
             "training" in params,
             "mask" in params,
             cls.compute_mask is not Layer.compute_mask,
             cls.forward is Layer.forward,
+            names[0] if names else None,
         )
         _call_info_cache[cls] = info
     return info
@@ -318,6 +325,8 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
                 return self._eager_call(args, kwargs)
         elif "inputs" in kwargs:
             args = (kwargs.pop("inputs"),)
+        elif self._call_info.first_argument in kwargs:  # layer(query=q, value=v)
+            args = (kwargs.pop(self._call_info.first_argument),)
         else:
             raise TypeError(f"{describe(self)}: called without inputs.")
         if any_symbolic(args[0]):

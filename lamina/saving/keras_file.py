@@ -19,7 +19,7 @@ import zipfile
 import h5py
 
 from lamina.saving import file_io, model_config, serialization, weights_h5
-from lamina.utils.validation import describe
+from lamina.utils.validation import arg_error, describe
 from lamina.version import __version__
 
 CONFIG_FILE = "config.json"
@@ -33,12 +33,11 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     """Write ``model`` to ``filepath`` (must end in ``.keras``)."""
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
-        raise ValueError(
-            "Invalid `filepath`: a .keras file name must end in `.keras`; "
-            f"got filepath={filepath!r}."
+        raise arg_error(
+            "save_model", "filepath", "a file name ending in `.keras`", filepath
         )
     if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"save: '{filepath}' exists and overwrite=False.")
+        raise FileExistsError(f"save_model: '{filepath}' exists and overwrite=False.")
     if not model.built:
         warnings.warn(
             f"{describe(model)} is not built yet, so the file holds no weights; "

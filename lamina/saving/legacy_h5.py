@@ -264,8 +264,8 @@ def _convert_cudnn(layer, kind, values):
         return values  # already in LSTM/GRU layout
     if kind == "GRU" and not getattr(layer, "reset_after", True):
         raise ValueError(
-            "CuDNNGRU weights need GRU(reset_after=True); this GRU has "
-            "reset_after=False."
+            f"{describe(layer)}: CuDNNGRU weights need GRU(reset_after=True); "
+            "this GRU has reset_after=False."
         )
     # cuDNN stores each gate's input kernel in Fortran order and each recurrent
     # kernel transposed; LSTM sums the input and recurrent biases, GRU keeps both.
@@ -324,7 +324,7 @@ def _unique_paths(variables) -> list[str]:
 def save_weights(model, filepath, overwrite: bool = True) -> None:
     """Keras 2's weights layout, for ``model.save_weights("w.h5")``."""
     weights_h5._check_built(model, "save_weights")
-    _check_overwrite(filepath, overwrite)
+    _check_overwrite(filepath, overwrite, "save_weights")
     with file_io.atomic_write(filepath) as tmp, h5py.File(tmp, "w") as h5file:
         _write_weights_group(h5file, model)
 
@@ -333,7 +333,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True) -> None:
     """Keras 2's whole-model layout (``model.save("m.h5")``), with Keras 3 configs
     (as Keras 3 writes them)."""
     weights_h5._check_built(model, "save")
-    _check_overwrite(filepath, overwrite)
+    _check_overwrite(filepath, overwrite, "save_model")
     config = model_config.model_to_config(model)
     compile_config = config.pop("compile_config", None)
     with file_io.atomic_write(filepath) as tmp, h5py.File(tmp, "w") as h5file:
@@ -364,6 +364,8 @@ def _training_config(compile_config):
     }
 
 
-def _check_overwrite(filepath, overwrite) -> None:
+def _check_overwrite(filepath, overwrite, owner: str) -> None:
     if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"'{os.fspath(filepath)}' exists and overwrite=False.")
+        raise FileExistsError(
+            f"{owner}: '{os.fspath(filepath)}' exists and overwrite=False."
+        )

@@ -175,7 +175,11 @@ def _json_default(value):
         return value.tolist()
     if hasattr(value, "get_config"):
         return serialization.serialize_keras_object(value)
-    raise TypeError(f"Cannot write {type(value).__name__} {value!r} to JSON.")
+    raise TypeError(
+        f"to_json: cannot write {type(value).__name__} {value!r} to JSON (a config "
+        "value must be a number, string, list, dict, None or an object with "
+        "`get_config()`)."
+    )
 
 
 def loads(text, source: str):

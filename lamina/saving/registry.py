@@ -50,8 +50,8 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
         registered = f"{package}>{name or obj.__name__}"
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
             raise ValueError(
-                f"Cannot register {obj.__name__!r}: a serializable class must define "
-                "`get_config()`."
+                f"register_keras_serializable: cannot register {obj.__name__!r}: a "
+                "serializable class must define `get_config()`."
             )
         _GLOBAL_CUSTOM_OBJECTS[registered] = obj
         _GLOBAL_CUSTOM_NAMES[obj] = registered

@@ -72,7 +72,10 @@ def serialize_keras_object(obj: Any) -> Any:
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return registered_name_of(obj) or obj.__name__
     if not hasattr(obj, "get_config"):
-        raise TypeError(f"Cannot serialize {obj!r}: it has no `get_config()` method.")
+        raise TypeError(
+            f"serialize_keras_object: cannot serialize {obj!r}: it has no "
+            "`get_config()` method."
+        )
     cls = type(obj)
     registered = registered_name_of(cls)
     return {
@@ -108,8 +111,8 @@ def deserialize_keras_object(
         return obj() if instantiate_strings and inspect.isclass(obj) else obj
     if not isinstance(config, Mapping) or "class_name" not in config:
         raise ValueError(
-            f"Cannot deserialize {printable_module_name}: expected a name or a dict with "
-            f"'class_name' and 'config'; got {config!r}."
+            f"deserialize_keras_object: cannot deserialize {printable_module_name}: "
+            f"expected a name or a dict with 'class_name' and 'config'; got {config!r}."
         )
     class_name = config["class_name"]
     key = config.get("registered_name") or class_name
