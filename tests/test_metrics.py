@@ -64,7 +64,34 @@ CASES = [
     ("AUC", {"thresholds": [0.25, 0.5, 0.75]}, BINARY, SCORES),
     ("AUC", {"multi_label": True}, MULTI_LABEL, MULTI_SCORES),
     ("AUC", {"from_logits": True}, BINARY, REAL[:, :1]),
-]
+    ("F1Score", {}, MULTI_LABEL, MULTI_SCORES),
+    ("F1Score", {"average": "micro", "threshold": 0.5}, MULTI_LABEL, MULTI_SCORES),
+    ("F1Score", {"average": "macro"}, ONE_HOT, PROBS),
+    ("FBetaScore", {"average": "weighted", "beta": 2.0, "threshold": 0.3},
+     MULTI_LABEL, MULTI_SCORES),
+    ("FBetaScore", {"beta": 0.5}, ONE_HOT, PROBS),
+    ("IoU", {"num_classes": 5, "target_class_ids": [0, 2], "dtype": "float32"},
+     LABELS, np.argmax(PROBS, -1)),
+    ("IoU", {"num_classes": 5, "target_class_ids": [1, 4]}, LABELS,
+     np.argmax(PROBS, -1)),  # int32 state: Keras truncates the float weights
+    ("MeanIoU", {"num_classes": 5, "sparse_y_pred": False}, LABELS, PROBS),
+    ("BinaryIoU", {"dtype": "float32"}, BINARY, SCORES),
+    ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, BINARY, SCORES),
+    ("OneHotIoU", {"num_classes": 5, "target_class_ids": [1, 3], "dtype": "float32"},
+     ONE_HOT, PROBS),
+    ("OneHotMeanIoU", {"num_classes": 5, "dtype": "float32"}, ONE_HOT, PROBS),
+    ("R2Score", {}, REAL, REAL + 0.5 * REAL2),
+    ("R2Score", {"class_aggregation": "variance_weighted_average"}, REAL, REAL2),
+    ("R2Score", {"class_aggregation": None, "num_regressors": 2}, REAL, REAL + REAL2),
+    ("PearsonCorrelation", {}, REAL, REAL + REAL2),
+    ("ConcordanceCorrelation", {}, REAL, REAL + REAL2),
+    ("SensitivityAtSpecificity", {"specificity": 0.6}, BINARY, SCORES),
+    ("SpecificityAtSensitivity", {"sensitivity": 0.4, "num_thresholds": 7},
+     BINARY, SCORES),
+    ("PrecisionAtRecall", {"recall": 0.5}, MULTI_LABEL, MULTI_SCORES),
+    ("RecallAtPrecision", {"precision": 0.5, "class_id": 2}, ONE_HOT, PROBS),
+    ("RecallAtPrecision", {"precision": 0.3, "num_thresholds": 1}, BINARY, SCORES),
+]  # fmt: skip
 
 
 def _ids(cases):
@@ -80,6 +107,8 @@ def _run(metric, y_true, y_pred, weighted):
 
 
 @pytest.mark.parametrize("name,kwargs,y_true,y_pred", CASES, ids=_ids(CASES))
+@pytest.mark.filterwarnings("ignore:.*float sample weights are truncated")
+@pytest.mark.filterwarnings("ignore:You are passing weight as `float`")
 def test_metric_matches_keras(name, kwargs, y_true, y_pred):
     for weighted in (False, True):
         ours = getattr(metrics, name)(**kwargs)
@@ -168,3 +197,79 @@ def test_boolean_one_hot_targets_work_in_accuracy_metrics():
         ours = getattr(metrics, name)(y_true, y_pred, **kwargs)
         theirs = getattr(keras.metrics, name)(y_true, y_pred, **kwargs)
         np.testing.assert_allclose(ours.numpy(), keras.ops.convert_to_numpy(theirs))
+
+
+SEG_TRUE = RNG.integers(0, 3, (N, 4, 4))
+SEG_PRED = RNG.integers(0, 3, (N, 4, 4))
+PIXEL_WEIGHTS = RNG.uniform(0, 1, (N, 4, 4)).astype("float32")
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [("MeanIoU", {"num_classes": 3, "dtype": "float32"}),
+     ("IoU", {"num_classes": 3, "target_class_ids": [1, 2], "ignore_class": 0,
+              "dtype": "float32"})],
+)  # fmt: skip
+def test_iou_on_segmentation_maps(name, kwargs):
+    ours, theirs = (
+        getattr(metrics, name)(**kwargs),
+        getattr(keras.metrics, name)(**kwargs),
+    )
+    for part in (slice(0, 5), slice(5, None)):
+        ours.update_state(SEG_TRUE[part], SEG_PRED[part], PIXEL_WEIGHTS[part])
+        theirs.update_state(SEG_TRUE[part], SEG_PRED[part], PIXEL_WEIGHTS[part])
+    want = keras.ops.convert_to_numpy(theirs.result())
+    np.testing.assert_allclose(ours.result().numpy(), want, rtol=1e-6)
+    np.testing.assert_allclose(ours.total_cm.numpy(),
+                               keras.ops.convert_to_numpy(theirs.total_cm), 1e-6)  # fmt: skip
+    # one weight per image covers its pixels (Keras 3 cannot broadcast that)
+    per_image = getattr(metrics, name)(**kwargs)
+    per_image.update_state(SEG_TRUE, SEG_PRED, WEIGHTS)
+    expanded = getattr(metrics, name)(**kwargs)
+    expanded.update_state(
+        SEG_TRUE, SEG_PRED, np.broadcast_to(WEIGHTS[:, None, None], SEG_TRUE.shape)
+    )
+    np.testing.assert_allclose(per_image.total_cm.numpy(), expanded.total_cm.numpy())
+
+
+def test_new_metric_functions_match_keras():
+    for name in ("pearson_correlation", "concordance_correlation", "huber", "log_cosh",
+                 "binary_focal_crossentropy", "categorical_focal_crossentropy"):  # fmt: skip
+        y_true, y_pred = (ONE_HOT, PROBS) if "focal" in name else (REAL, REAL + REAL2)
+        got = getattr(metrics, name)(y_true, y_pred)
+        want = keras.ops.convert_to_numpy(getattr(keras.metrics, name)(y_true, y_pred))
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+    got = metrics.concordance_correlation(REAL, REAL2, axis=0)
+    want = keras.metrics.concordance_correlation(REAL, REAL2, axis=0)
+    np.testing.assert_allclose(got.numpy(), keras.ops.convert_to_numpy(want), 1e-5)
+
+
+def test_new_metrics_by_name_and_errors():
+    for name in ("F1Score", "f1_score", "mean_io_u", "r2_score", "PearsonCorrelation",
+                 "precision_at_recall", "one_hot_mean_io_u"):  # fmt: skip
+        from keras.src.metrics import ALL_OBJECTS_DICT
+
+        theirs = ALL_OBJECTS_DICT[name]
+        assert metrics.registry.lookup("metrics", name).__name__ == theirs.__name__
+    with pytest.raises(ValueError, match="`average` must be one of None, 'micro'"):
+        metrics.F1Score(average="samples")
+    with pytest.raises(ValueError, match="`beta` must be a Python float > 0"):
+        metrics.FBetaScore(beta=2)
+    with pytest.raises(
+        ValueError, match=r"`threshold` must be None or a float in \(0, 1\]"
+    ):
+        metrics.F1Score(threshold=1.5)
+    with pytest.raises(ValueError, match=r"expected 2-D inputs .*y_true.shape=\(12,\)"):
+        metrics.F1Score().update_state(LABELS, PROBS[:, 0])
+    with pytest.raises(
+        ValueError, match=r"`target_class_ids` must be a non-empty list"
+    ):
+        metrics.IoU(num_classes=3, target_class_ids=[3])
+    with pytest.raises(
+        ValueError, match=r"`specificity` must be a number in \[0.0, 1.0\]"
+    ):
+        metrics.SensitivityAtSpecificity(1.5)
+    with pytest.raises(ValueError, match="`class_aggregation` must be one of None"):
+        metrics.R2Score(class_aggregation="median")
+    with pytest.warns(UserWarning, match="float sample weights are truncated"):
+        metrics.MeanIoU(2).update_state([0, 1], [0, 1], sample_weight=[0.5, 1.0])

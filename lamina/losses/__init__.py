@@ -7,6 +7,14 @@ True
 
 from __future__ import annotations
 
+from lamina.losses.focal import (
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+)
 from lamina.losses.loss import Loss
 from lamina.losses.loss import deserialize as deserialize
 from lamina.losses.loss import get as get
@@ -44,6 +52,16 @@ from lamina.losses.losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from lamina.losses.structured import (
+    CTC,
+    Circle,
+    Dice,
+    Tversky,
+    circle,
+    ctc,
+    dice,
+    tversky,
+)
 from lamina.saving import registry
 
 _CLASSES = (
@@ -64,6 +82,13 @@ _CLASSES = (
     Hinge,
     SquaredHinge,
     CategoricalHinge,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    Dice,
+    Tversky,
+    Circle,
+    CTC,
 )
 _FUNCTIONS = (
     kl_divergence,
@@ -81,6 +106,13 @@ _FUNCTIONS = (
     hinge,
     squared_hinge,
     categorical_hinge,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+    dice,
+    tversky,
+    circle,
+    ctc,
 )
 ALL_OBJECTS = {obj.__name__: obj for obj in (*_CLASSES, *_FUNCTIONS)}
 _ALIASES = {

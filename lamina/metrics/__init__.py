@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from lamina.losses import (
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
+    huber,
     kl_divergence,
+    log_cosh,
     mean_absolute_error,
     mean_absolute_percentage_error,
     mean_squared_error,
@@ -36,6 +40,12 @@ from lamina.metrics.accuracy import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from lamina.metrics.at_rate import (
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
 from lamina.metrics.confusion import (
     AUC,
     FalseNegatives,
@@ -45,6 +55,15 @@ from lamina.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
+from lamina.metrics.correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    R2Score,
+    concordance_correlation,
+    pearson_correlation,
+)
+from lamina.metrics.f_score import F1Score, FBetaScore
+from lamina.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from lamina.metrics.metric import Mean, MeanMetricWrapper, Metric, Sum
 from lamina.metrics.metric import deserialize as deserialize
 from lamina.metrics.metric import get as get
@@ -78,6 +97,9 @@ _CLASSES = (
     KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, Accuracy, BinaryAccuracy, CategoricalAccuracy,
     SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
+    R2Score, PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity,
+    SpecificityAtSensitivity, ConcordanceCorrelation, PearsonCorrelation, F1Score,
+    FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
 )  # fmt: skip
 _FUNCTIONS = (
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
@@ -85,7 +107,9 @@ _FUNCTIONS = (
     binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
     categorical_hinge, hinge, squared_hinge, kl_divergence, poisson,
     mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
-    mean_squared_logarithmic_error,
+    mean_squared_logarithmic_error, binary_focal_crossentropy,
+    categorical_focal_crossentropy, huber, log_cosh, pearson_correlation,
+    concordance_correlation,
 )  # fmt: skip
 
 # As in Keras 3: class names and their snake_case spellings name classes.

@@ -160,7 +160,7 @@ class Optimizer:
         self._index: dict[int, int] = {}
         self._exclude_ids: set[int] = set()
         self._exclude_pattern = None
-        self._decay_mask: list[bool] = []
+        self._decay_rates: list[float | None] = []
         self._constraints: list = []
         self._iterations = self._track(
             _state_variable(torch.tensor(0, dtype=torch.int32), "iteration")
@@ -240,7 +240,7 @@ class Optimizer:
             self._accumulators = self.add_optimizer_variables(
                 variables, "gradient_accumulator"
             )
-        self._decay_mask = [self._use_weight_decay(v) for v in variables]
+        self._decay_rates = [self._weight_decay_for(v) for v in variables]
         self.built = True
 
     def set_weights(self, weights) -> None:
@@ -250,32 +250,33 @@ class Optimizer:
                 f"{describe(self)}: set_weights() needs the optimizer built; call "
                 "`optimizer.build(model.trainable_variables)` first."
             )
-        weights = list(weights)
-        if len(weights) != len(self._variables):
+        weights, variables = list(weights), self.variables
+        if len(weights) != len(variables):
             raise ValueError(
-                f"{describe(self)}: set_weights expected {len(self._variables)} arrays, "
+                f"{describe(self)}: set_weights expected {len(variables)} arrays, "
                 f"got {len(weights)}."
             )
-        for variable, value in zip(self._variables, weights):
+        for variable, value in zip(variables, weights):
             variable.assign(value)
 
     def get_weights(self):
-        return [variable.numpy() for variable in self._variables]
+        return [variable.numpy() for variable in self.variables]
 
     def save_own_variables(self, store) -> None:
-        for i, variable in enumerate(self._variables):
+        for i, variable in enumerate(self.variables):
             store[str(i)] = variable.numpy()
 
     def load_own_variables(self, store) -> None:
-        if len(store.keys()) != len(self._variables):
+        variables = self.variables
+        if len(store.keys()) != len(variables):
             warnings.warn(
                 f"Skipping variable loading for optimizer '{self.name}', because it "
-                f"has {len(self._variables)} variables whereas the saved optimizer "
+                f"has {len(variables)} variables whereas the saved optimizer "
                 f"has {len(store.keys())} variables.",
                 stacklevel=2,
             )
             return
-        for i, variable in enumerate(self._variables):
+        for i, variable in enumerate(variables):
             variable.assign(store[str(i)])
 
     # ------------------------------------------------------ learning rate
@@ -434,11 +435,18 @@ class Optimizer:
     def _step(self, grads, variables, indices):
         grads = self._clip(grads)
         lr = self._current_lr()
-        if self.weight_decay:
-            decayed = [v for v, i in zip(variables, indices) if self._decay_mask[i]]
-            if decayed:
-                torch._foreach_mul_(decayed, 1.0 - self.weight_decay * lr)
+        self._decay(variables, indices, lr)
         self._update(variables, grads, lr, indices)
+
+    def _decay(self, variables, indices, lr):
+        """Decoupled weight decay, ``w -= w * rate * lr``, grouped by rate."""
+        groups: dict[float, list] = {}
+        for variable, i in zip(variables, indices):
+            rate = self._decay_rates[i]
+            if rate:
+                groups.setdefault(rate, []).append(variable)
+        for rate, decayed in groups.items():
+            torch._foreach_mul_(decayed, 1.0 - rate * lr)
 
     def _update(self, params, grads, lr: float, indices: list[int]) -> None:
         raise NotImplementedError(
@@ -477,6 +485,10 @@ class Optimizer:
         self._exclude_pattern = (
             re.compile("|".join(set(var_names))) if var_names else None
         )
+
+    def _weight_decay_for(self, variable) -> float | None:
+        """The decay rate of ``variable`` (``None``: not decayed)."""
+        return self.weight_decay if self._use_weight_decay(variable) else None
 
     def _use_weight_decay(self, variable) -> bool:
         if id(variable) in self._exclude_ids:
