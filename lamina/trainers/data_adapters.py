@@ -469,6 +469,14 @@ class EpochIterator:
         ):
             rule = "None or an integer >= 1"
             raise arg_error(owner, steps_arg, rule, steps_per_epoch)
+        cap = config.max_steps_per_epoch()
+        if cap and (not steps_per_epoch or cap < steps_per_epoch):
+            warnings.warn(
+                f"{describe(owner)}: limiting {steps_arg} to {cap} "
+                "(keras.config.set_max_steps_per_epoch).",
+                stacklevel=3,
+            )
+            steps_per_epoch = cap
         self.steps_per_epoch = steps_per_epoch
         self.owner = owner
         self.adapter = get_data_adapter(

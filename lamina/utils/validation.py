@@ -58,16 +58,22 @@ def check_int(
 
 
 def check_float(
-    owner: Any, arg: str, value: Any, low: float = float("-inf"),
-    high: float = float("inf"), high_inclusive: bool = True,
+    owner: Any,
+    arg: str,
+    value: Any,
+    low: float = float("-inf"),
+    high: float = float("inf"),
+    high_inclusive: bool = True,
 ) -> float:
     """A real number in [low, high] (or [low, high) when ``high_inclusive`` is off)."""
     try:
         number = float(value)
     except (TypeError, ValueError):
         number = None
-    in_range = number is not None and low <= number and (
-        number <= high if high_inclusive else number < high
+    in_range = (
+        number is not None
+        and low <= number
+        and (number <= high if high_inclusive else number < high)
     )
     if isinstance(value, bool) or not in_range:
         closing = "]" if high_inclusive else ")"
@@ -85,7 +91,9 @@ def normalize_tuple(
         try:
             values = tuple(value)
         except TypeError:
-            raise arg_error(owner, arg, f"an int or a tuple of {n} ints", value) from None
+            raise arg_error(
+                owner, arg, f"an int or a tuple of {n} ints", value
+            ) from None
         if len(values) != n:
             raise arg_error(owner, arg, f"an int or a tuple of {n} ints", value)
     for v in values:
