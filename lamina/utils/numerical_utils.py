@@ -67,7 +67,8 @@ def to_categorical(x, num_classes=None):
 def normalize(x, axis=-1, order=2):
     """``x`` divided by its ``order``-norm along ``axis``.
 
-    NumPy arrays: ``x / norm`` with zero norms left as 1 (Keras's NumPy branch);
+    NumPy arrays: ``x / norm`` with zero norms left as 1 (Keras's NumPy branch,
+    which fails for ``axis=0``: lamina normalizes along axis 0 there);
     torch tensors: ``keras.ops.normalize`` (the norm is at least ``epsilon``).
 
     Args:
@@ -86,6 +87,6 @@ def normalize(x, axis=-1, order=2):
     if isinstance(x, np.ndarray):
         norm = np.atleast_1d(np.linalg.norm(x, order, axis))
         norm[norm == 0] = 1
-        axis = axis or -1
-        return x / np.expand_dims(norm, axis)
+        # Keras turns axis=0 into -1 here (`axis or -1`), which breaks axis=0
+        return x / np.expand_dims(norm, -1 if axis is None else axis)
     return nn_ops.normalize(x, axis=axis, order=order)

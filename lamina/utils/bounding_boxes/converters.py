@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from lamina import config
@@ -21,6 +22,14 @@ SUPPORTED_FORMATS = (
     "xyxy", "yxyx", "xywh", "center_xywh", "center_yxhw",
     "rel_xyxy", "rel_yxyx", "rel_xywh", "rel_center_xywh",
 )  # fmt: skip
+
+
+def as_boxes(value, dtype=None):
+    """A tensor from a tensor, array (any strides) or nested list."""
+    if isinstance(value, np.ndarray):
+        value = np.ascontiguousarray(value)
+    tensor = torch.as_tensor(value)
+    return tensor if dtype is None else tensor.to(dtype)
 
 
 def _split(boxes):
@@ -111,7 +120,7 @@ def convert_format(boxes, source, target, height=None, width=None, dtype="float3
     owner = "convert_format"
     source = _check_format(owner, "source", source)
     target = _check_format(owner, "target", target)
-    boxes = torch.as_tensor(boxes).to(to_torch_dtype(dtype))
+    boxes = as_boxes(boxes, to_torch_dtype(dtype))
     if boxes.ndim == 0 or boxes.shape[-1] != 4:
         raise ValueError(
             f"{owner}: `boxes` must have a last axis of 4; got boxes of shape "
@@ -163,7 +172,7 @@ def clip_to_image_size(
             f"{owner}: `height` and `width` must be given for the 'xyxy' format; "
             f"got height={height!r}, width={width!r}."
         )
-    boxes = torch.as_tensor(bounding_boxes["boxes"])
+    boxes = as_boxes(bounding_boxes["boxes"])
     if not boxes.is_floating_point():
         boxes = boxes.to(to_torch_dtype(config.floatx()))
     high_x, high_y = (
@@ -175,7 +184,7 @@ def clip_to_image_size(
     result = dict(bounding_boxes)
     result["boxes"] = boxes
     if bounding_boxes.get("labels") is not None:
-        labels = torch.as_tensor(bounding_boxes["labels"])
+        labels = as_boxes(bounding_boxes["labels"])
         areas = (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
         result["labels"] = torch.where(areas > 0, labels, torch.full_like(labels, -1))
     return result
@@ -197,7 +206,7 @@ def crop(boxes, top, left, height, width, bounding_box_format="xyxy"):
     [[5.0, 5.0, 20.0, 20.0]]
     """
     _xyxy_only("crop", bounding_box_format)
-    x1, y1, x2, y2 = _split(torch.as_tensor(boxes))
+    x1, y1, x2, y2 = _split(as_boxes(boxes))
     return _join((x1 - left).clamp(0, width), (y1 - top).clamp(0, height),
                  (x2 - left).clamp(0, width), (y2 - top).clamp(0, height))  # fmt: skip
 
@@ -212,7 +221,7 @@ def pad(boxes, top, left, height=None, width=None, bounding_box_format="xyxy"):
     [[6.0, 12.0, 8.0, 14.0]]
     """
     _xyxy_only("pad", bounding_box_format)
-    x1, y1, x2, y2 = _split(torch.as_tensor(boxes))
+    x1, y1, x2, y2 = _split(as_boxes(boxes))
     return _join(x1 + left, y1 + top, x2 + left, y2 + top)
 
 
@@ -263,7 +272,7 @@ def affine_transform(
         for v in (center_x, center_y)
     ]
     matrix = _inverse_affine_matrix(*centre, *values, height, width)
-    boxes = torch.as_tensor(boxes).to(dtype)
+    boxes = as_boxes(boxes, dtype)
     x1, y1, x2, y2 = _split(boxes)
     corners = torch.stack(
         [_join(x1, y1), _join(x2, y1), _join(x2, y2), _join(x1, y2)], dim=2

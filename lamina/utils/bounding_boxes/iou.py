@@ -8,7 +8,7 @@ import math
 import torch
 
 from lamina import config
-from lamina.utils.bounding_boxes.converters import convert_format
+from lamina.utils.bounding_boxes.converters import as_boxes, convert_format
 
 
 def _area(yxyx):
@@ -57,7 +57,7 @@ def compute_iou(
     ...     [[0.0, 0.0, 2.0, 2.0]], [[1.0, 0.0, 3.0, 2.0]], "xyxy").tolist()
     [[0.3333333432674408]]
     """
-    boxes1, boxes2 = torch.as_tensor(boxes1), torch.as_tensor(boxes2)
+    boxes1, boxes2 = as_boxes(boxes1), as_boxes(boxes2)
     _check_rank(boxes1, "boxes1", f"boxes2 of shape {tuple(boxes2.shape)}")
     _check_rank(boxes2, "boxes2", f"boxes1 of shape {tuple(boxes1.shape)}")
     if "rel" in bounding_box_format and image_shape is None:
