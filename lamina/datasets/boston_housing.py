@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lamina.datasets.safe_pickle import shuffled_split
+from lamina.datasets.safe_pickle import check_test_split, shuffled_split
 from lamina.utils.file_utils import get_file
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -23,6 +23,7 @@ def load_data(path="boston_housing.npz", test_split=0.2, seed=113):
     Returns:
         ``(x_train, y_train), (x_test, y_test)`` (float64).
     """
+    check_test_split("boston_housing.load_data", test_split)
     path = get_file(path, origin=f"{ORIGIN}boston_housing.npz", file_hash=FILE_HASH)
     with np.load(path, allow_pickle=False) as f:
         x, y = f["x"], f["y"]

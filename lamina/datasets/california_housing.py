@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lamina.datasets.safe_pickle import shuffled_split
+from lamina.datasets.safe_pickle import check_test_split, shuffled_split
 from lamina.utils.file_utils import get_file
 from lamina.utils.validation import check_choice
 
@@ -26,11 +26,7 @@ def load_data(version="large", path="california_housing.npz", test_split=0.2, se
         ``(x_train, y_train), (x_test, y_test)``.
     """
     owner = "california_housing.load_data"
-    if isinstance(test_split, bool) or not 0 <= test_split < 1:
-        raise ValueError(
-            f"{owner}: `test_split` must be a number in [0, 1); got "
-            f"test_split={test_split!r}."
-        )
+    check_test_split(owner, test_split)
     check_choice(owner, "version", version, ("large", "small"))
     path = get_file(path, origin=f"{ORIGIN}california_housing.npz", file_hash=FILE_HASH)
     with np.load(path, allow_pickle=False) as f:

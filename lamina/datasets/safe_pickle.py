@@ -74,15 +74,19 @@ def load_npz(path) -> dict:
     return arrays
 
 
-def shuffled_split(x, y, test_split, seed, owner):
-    """``(x_train, y_train), (x_test, y_test)``: shuffled with NumPy's
-    ``RandomState(seed)``, the last ``test_split`` fraction for testing (Keras's
-    rule for the housing sets)."""
+def check_test_split(owner, test_split):
     if isinstance(test_split, bool) or not (0 <= test_split < 1):
         raise ValueError(
             f"{owner}: `test_split` must be a number in [0, 1); got "
             f"test_split={test_split!r}."
         )
+
+
+def shuffled_split(x, y, test_split, seed, owner):
+    """``(x_train, y_train), (x_test, y_test)``: shuffled with NumPy's
+    ``RandomState(seed)``, the last ``test_split`` fraction for testing (Keras's
+    rule for the housing sets)."""
+    check_test_split(owner, test_split)
     indices = np.arange(len(x))
     np.random.RandomState(seed).shuffle(indices)
     x, y = x[indices], y[indices]
