@@ -238,11 +238,12 @@ def get_file(
 
     Example:
     >>> import os, pathlib, tempfile, lamina as keras
-    >>> source = pathlib.Path(tempfile.mkdtemp(), "data.txt")
-    >>> _ = source.write_text("hello")
-    >>> path = keras.utils.get_file(origin=source.as_uri(), cache_dir=source.parent)
-    >>> os.path.basename(path), open(path).read()
-    ('data.txt', 'hello')
+    >>> cache = pathlib.Path(tempfile.mkdtemp())
+    >>> (cache / "datasets").mkdir()
+    >>> _ = (cache / "datasets" / "data.txt").write_text("hello")  # already cached
+    >>> path = keras.utils.get_file(origin="https://example.com/data.txt", cache_dir=cache)
+    >>> os.path.relpath(path, cache), open(path).read()
+    ('datasets/data.txt', 'hello')
     """
     if origin is None:
         raise arg_error("get_file", "origin", "the URL of the file", origin)

@@ -11,7 +11,7 @@ def get_source_inputs(tensor):
     Example:
     >>> import lamina as keras
     >>> a, b = keras.Input((2,)), keras.Input((2,))
-    >>> out = keras.layers.Add()([keras.layers.Dense(2)(a), b])
+    >>> out = keras.layers.Lambda(lambda t: t[0] + t[1])([keras.layers.Dense(2)(a), b])
     >>> [t is s for t, s in zip(keras.utils.get_source_inputs(out), (a, b))]
     [True, True]
     """

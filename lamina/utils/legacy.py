@@ -21,8 +21,8 @@ def serialize_keras_object(instance):
 
     Example:
     >>> import lamina as keras
-    >>> keras.utils.legacy.serialize_keras_object(keras.layers.ReLU(max_value=2.0))["class_name"]
-    'ReLU'
+    >>> keras.utils.legacy.serialize_keras_object(keras.layers.Dense(3))["class_name"]
+    'Dense'
     """
     instance = inspect.unwrap(instance) if callable(instance) else instance
     if instance is None:
@@ -66,10 +66,10 @@ def deserialize_keras_object(
 
     Example:
     >>> import lamina as keras
-    >>> config = keras.utils.legacy.serialize_keras_object(keras.layers.ReLU(max_value=2.0))
+    >>> config = keras.utils.legacy.serialize_keras_object(keras.layers.Dense(3))
     >>> keras.utils.legacy.deserialize_keras_object(
-    ...     config, custom_objects={"ReLU": keras.layers.ReLU}).max_value
-    2.0
+    ...     config, custom_objects={"Dense": keras.layers.Dense}).units
+    3
     """
     if isinstance(identifier, dict) and isinstance(identifier.get("config"), dict):
         inner = {

@@ -260,7 +260,7 @@ def affine_transform(
     >>> keras.utils.bounding_boxes.affine_transform(
     ...     torch.tensor([[[0.0, 0.0, 2.0, 2.0]]]), zero, zero + 0.5, zero, one,
     ...     zero, zero, height=5, width=5).tolist()
-    [[[-2.0, 0.0, 0.0, 2.0]]]
+    [[[2.0, 0.0, 4.0, 2.0]]]
     """
     _xyxy_only("affine_transform", bounding_box_format)
     angle = torch.as_tensor(angle)
