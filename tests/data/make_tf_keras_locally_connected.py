@@ -16,16 +16,33 @@ import tf_keras
 # (layer, input shape, kwargs), each run with implementations 1 (valid only), 2, 3
 CASES = [
     ("LocallyConnected1D", (2, 7, 3), dict(filters=2, kernel_size=3, strides=2)),
-    ("LocallyConnected1D", (2, 3, 6), dict(filters=2, kernel_size=2,
-                                           data_format="channels_first")),
+    (
+        "LocallyConnected1D",
+        (2, 3, 6),
+        dict(filters=2, kernel_size=2, data_format="channels_first"),
+    ),
     ("LocallyConnected1D", (2, 6, 2), dict(filters=3, kernel_size=4, padding="same")),
-    ("LocallyConnected2D", (2, 5, 4, 2), dict(filters=2, kernel_size=(3, 2),
-                                              strides=(2, 1))),
-    ("LocallyConnected2D", (2, 2, 5, 5), dict(filters=3, kernel_size=2,
-                                              data_format="channels_first")),
-    ("LocallyConnected2D", (2, 2, 5, 4), dict(filters=2, kernel_size=(2, 3),
-                                              padding="same", strides=(2, 1),
-                                              data_format="channels_first")),
+    (
+        "LocallyConnected2D",
+        (2, 5, 4, 2),
+        dict(filters=2, kernel_size=(3, 2), strides=(2, 1)),
+    ),
+    (
+        "LocallyConnected2D",
+        (2, 2, 5, 5),
+        dict(filters=3, kernel_size=2, data_format="channels_first"),
+    ),
+    (
+        "LocallyConnected2D",
+        (2, 2, 5, 4),
+        dict(
+            filters=2,
+            kernel_size=(2, 3),
+            padding="same",
+            strides=(2, 1),
+            data_format="channels_first",
+        ),
+    ),
 ]
 
 
@@ -51,10 +68,17 @@ def main():
             arrays[f"{key}_bias"] = layer.bias.numpy()
             arrays[f"{key}_y"] = y.numpy()
             arrays[f"{key}_dx"] = tape.gradient(loss, x).numpy()
-            index.append({"key": key, "layer": name, "input_shape": shape,
-                          "kwargs": kwargs, "implementation": impl,
-                          "count_params": layer.count_params(),
-                          "config": layer.get_config()})
+            index.append(
+                {
+                    "key": key,
+                    "layer": name,
+                    "input_shape": shape,
+                    "kwargs": kwargs,
+                    "implementation": impl,
+                    "count_params": layer.count_params(),
+                    "config": layer.get_config(),
+                }
+            )
     arrays["index"] = np.array(json.dumps(index))
     out = Path(__file__).with_name("tf_keras_locally_connected.npz")
     np.savez_compressed(out, **arrays)
