@@ -174,3 +174,137 @@ def set_scoped_safe_mode(safe_mode: bool | None) -> None:
 
 
 load_keras_json()
+
+
+# ------------------------------------------------------------- debugging caps
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(
+            f"lamina.config: the environment variable `{name}` must be an integer; "
+            f"got {name}={value!r}."
+        ) from None
+
+
+_max_epochs: int | None = _env_int("KERAS_MAX_EPOCHS")
+_max_steps_per_epoch: int | None = _env_int("KERAS_MAX_STEPS_PER_EPOCH")
+
+
+def _check_cap(function: str, arg: str, value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"{function}: `{arg}` must be None or an integer >= 1; got {arg}={value!r}."
+        )
+    return value
+
+
+def set_max_epochs(max_epochs: int | None) -> None:
+    """Cap the number of epochs of every ``fit`` call (``None``: no cap).
+
+    For quick debugging runs; the ``KERAS_MAX_EPOCHS`` environment variable sets it
+    too. ``fit`` warns when it lowers ``epochs``.
+    """
+    global _max_epochs
+    _max_epochs = _check_cap("set_max_epochs", "max_epochs", max_epochs)
+
+
+def max_epochs() -> int | None:
+    """The cap set by ``set_max_epochs`` or ``KERAS_MAX_EPOCHS`` (``None``: none)."""
+    return _max_epochs
+
+
+def set_max_steps_per_epoch(max_steps_per_epoch: int | None) -> None:
+    """Cap the steps of each epoch of ``fit``, ``evaluate`` and ``predict``
+    (``None``: no cap); ``KERAS_MAX_STEPS_PER_EPOCH`` sets it too."""
+    global _max_steps_per_epoch
+    _max_steps_per_epoch = _check_cap(
+        "set_max_steps_per_epoch", "max_steps_per_epoch", max_steps_per_epoch
+    )
+
+
+def max_steps_per_epoch() -> int | None:
+    """The cap set by ``set_max_steps_per_epoch`` or ``KERAS_MAX_STEPS_PER_EPOCH``."""
+    return _max_steps_per_epoch
+
+
+# ----------------------------------------------------------------- switches
+_interactive_logging = True
+_traceback_filtering = True
+_flash_attention: bool | None = None  # None: automatic (Keras's default)
+
+
+def enable_interactive_logging() -> None:
+    """Progress bars and messages go to standard output (the default)."""
+    global _interactive_logging
+    _interactive_logging = True
+
+
+def disable_interactive_logging() -> None:
+    """Progress and messages go to Python's ``logging`` (logger ``"lamina"``, level
+    INFO) instead of standard output: one line per finished epoch, no redraws.
+    Keras sends them to ``absl.logging``; lamina has no absl dependency."""
+    global _interactive_logging
+    _interactive_logging = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether progress goes to standard output (True) or to ``logging``."""
+    return _interactive_logging
+
+
+def enable_traceback_filtering() -> None:
+    """Recorded for Keras compatibility: lamina's tracebacks are plain Python ones
+    (no internal frames are hidden) whatever this switch says."""
+    global _traceback_filtering
+    _traceback_filtering = True
+
+
+def disable_traceback_filtering() -> None:
+    """Recorded for Keras compatibility (see ``enable_traceback_filtering``)."""
+    global _traceback_filtering
+    _traceback_filtering = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """The recorded switch (True by default, as in Keras)."""
+    return _traceback_filtering
+
+
+def enable_flash_attention() -> None:
+    """Let attention layers use a fused (flash) kernel where torch has one: back
+    to the automatic default, as Keras's ``enable_flash_attention`` does."""
+    global _flash_attention
+    _flash_attention = None
+
+
+def disable_flash_attention() -> None:
+    """Attention layers compute the plain softmax attention."""
+    global _flash_attention
+    _flash_attention = False
+
+
+def is_flash_attention_enabled() -> bool | None:
+    """``False`` once disabled; ``None`` (automatic, the default) otherwise, as
+    Keras returns."""
+    return _flash_attention
+
+
+def is_nnx_enabled() -> bool:
+    """Always False: Flax NNX is a JAX feature (Keras's JAX backend only)."""
+    return False
+
+
+def set_backend(backend: str) -> None:
+    """Accepts only ``"torch"``: lamina runs on PyTorch (Keras reloads itself
+    with another backend here)."""
+    if backend != "torch":
+        raise ValueError(
+            "set_backend: `backend` must be 'torch' (lamina runs on PyTorch only); "
+            f"got backend={backend!r}."
+        )

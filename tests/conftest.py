@@ -22,6 +22,11 @@ _GLOBALS = (
     "_device",
     "_dtype_policy",
     "_unsafe_deserialization",
+    "_max_epochs",
+    "_max_steps_per_epoch",
+    "_interactive_logging",
+    "_traceback_filtering",
+    "_flash_attention",
 )
 
 

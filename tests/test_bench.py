@@ -52,3 +52,11 @@ def test_cli_filters_and_writes_json(tmp_path, capsys):
     assert set(report["results"][0]) >= {"lamina", "keras", "torch", "lamina/torch"}
     assert "reshape_fwd_bwd" in capsys.readouterr().out
     assert run.main(["-k", "no-such-case"]) == 2
+
+
+def test_the_input_pipeline_bench_runs_tiny():
+    from bench import cases_data
+
+    rates = cases_data.main(["--smoke"])
+    assert set(rates) == {"pipeline only", "lamina fit", "keras fit", "torch loop"}
+    assert all(r > 0 for r in rates.values())

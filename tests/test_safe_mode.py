@@ -282,6 +282,11 @@ def test_no_pickle_on_the_load_path():
     root = pathlib.Path(lamina.__file__).parent
     for source in root.rglob("*.py"):
         text = source.read_text()
-        assert "import pickle" not in text and "torch.load(" not in text, source
+        assert "torch.load(" not in text, source
+        if "import pickle" in text:  # only Keras's dataset files, through an
+            # unpickler that refuses every global but NumPy's array rebuilding
+            # (tests/test_dataset_utils.py feeds it a malicious file)
+            assert source.name == "safe_pickle.py", source
+            assert "def find_class" in text, source
         if "import marshal" in text:  # only Lambda, behind the safe-mode check
             assert source.name == "lambda_layer.py", source

@@ -175,6 +175,10 @@ LEVELS = {
     "lamina.regularizers": 2,
     "lamina.constraints": 2,
     "lamina.ops": 3,
+    "lamina.utils.numerical_utils": 3,
+    "lamina.utils.bounding_boxes": 3,
+    "lamina.utils.image_utils": 3,  # resizes with keras.ops.image
+    "lamina.utils.image_dataset": 3,
     "lamina.layers": 4,
     "lamina.optimizers": 5,
     "lamina.losses": 5,
@@ -187,6 +191,7 @@ LEVELS = {
     "lamina.mixed_precision": 9,
     "lamina.backend": 9,
     "lamina.utils.plot": 9,
+    "lamina.preprocessing": 9,
     "lamina.cli": 10,
     "lamina": 10,
 }

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from rich.console import Console
-
 from lamina.callbacks.callback import Callback
-from lamina.utils.progbar import Progbar
+from lamina.utils.progbar import Progbar, print_msg
 
 
 class ProgbarLogger(Callback):
@@ -72,7 +70,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._reset()
         if self.verbose and self.epochs > 1:
-            Console(highlight=False).print(f"Epoch {epoch + 1}/{self.epochs}")
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
         self._ensure_progbar()
 
     def on_train_batch_end(self, batch, logs=None):

@@ -189,7 +189,7 @@ def hsv_to_rgb(images, data_format=None):
 # Resizing
 # ---------------------------------------------------------------------------------
 
-_RESIZE_INTERPOLATIONS = (
+RESIZE_INTERPOLATIONS = (
     "bilinear",
     "nearest",
     "bicubic",
@@ -209,8 +209,8 @@ def _check_resize(size, interpolation, fill_mode, crop, pad):
             f"resize: `size` must be (height, width), two positive integers; got "
             f"size={size!r}."
         )
-    if interpolation not in _RESIZE_INTERPOLATIONS:
-        rule = "one of " + ", ".join(map(repr, _RESIZE_INTERPOLATIONS))
+    if interpolation not in RESIZE_INTERPOLATIONS:
+        rule = "one of " + ", ".join(map(repr, RESIZE_INTERPOLATIONS))
         raise ValueError(
             f"resize: `interpolation` must be {rule}; got "
             f"interpolation={interpolation!r}."

@@ -7,7 +7,8 @@ multi-output models, Python generators/iterators yielding ``x``, ``(x, y)`` or
 ``(x, y, sample_weight)`` batches, ``keras.utils.PyDataset``-style objects
 (``__len__`` and ``__getitem__`` returning batches), ``torch.utils.data.DataLoader``
 and ``torch.utils.data.Dataset`` (batched here with ``batch_size`` and
-``shuffle``).
+``shuffle``), and ``tf.data.Dataset`` objects when TensorFlow happens to be
+installed (read through ``as_numpy_iterator()``; TensorFlow is never imported).
 
 Arrays are converted to tensors once (float64 becomes ``floatx``); each batch is
 then a slice (or, when shuffling, one gather) of those tensors, so the data
@@ -25,6 +26,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from lamina import config
+from lamina.trainers.py_dataset import ordered_batches
 from lamina.utils import tree
 from lamina.utils.validation import arg_error, describe
 
@@ -370,8 +372,8 @@ class SequenceAdapter:
             if self.shuffle
             else range(self.num_batches)
         )
-        for i in order:
-            yield to_device(_batch_of(self._dataset[int(i)], self.owner), device)
+        for batch in ordered_batches(self._dataset, order):
+            yield to_device(_batch_of(batch, self.owner), device)
         on_epoch_end = getattr(self._dataset, "on_epoch_end", None)
         if callable(on_epoch_end):
             on_epoch_end()
@@ -392,6 +394,32 @@ class TorchLoaderAdapter:
         device = config.get_device()
         for item in self._loader:
             yield to_device(_batch_of(item, self.owner), device)
+
+
+class TFDatasetAdapter:
+    """Batches from a ``tf.data.Dataset`` (when TensorFlow is installed; lamina
+    never imports it): each epoch iterates ``as_numpy_iterator()`` and turns the
+    NumPy batches into tensors. The number of batches is the dataset's
+    ``cardinality()`` when finite and known."""
+
+    def __init__(self, dataset, owner="TFDatasetAdapter"):
+        self._dataset = dataset
+        self.owner = owner
+        self.num_batches = None
+        cardinality = getattr(dataset, "cardinality", None)
+        if callable(cardinality):
+            count = int(cardinality())
+            self.num_batches = count if count >= 0 else None  # -1 infinite, -2 unknown
+
+    def __iter__(self):
+        device = config.get_device()
+        for item in self._dataset.as_numpy_iterator():
+            yield to_device(_batch_of(item, self.owner), device)
+
+
+def _is_tf_dataset(x) -> bool:
+    """A ``tf.data.Dataset`` (or anything with its ``as_numpy_iterator``)."""
+    return callable(getattr(x, "as_numpy_iterator", None)) and not _is_array_like(x)
 
 
 def _is_generator(x) -> bool:
@@ -422,6 +450,9 @@ def get_data_adapter(
     if isinstance(x, DataLoader):
         _refuse_extra(x, *extra, "a torch DataLoader")
         return TorchLoaderAdapter(x, owner)
+    if _is_tf_dataset(x):
+        _refuse_extra(x, *extra, "a tf.data.Dataset")
+        return TFDatasetAdapter(x, owner)
     if _is_generator(x):
         _refuse_extra(x, *extra, "a generator")
         return GeneratorAdapter(x, steps, owner)
@@ -469,6 +500,14 @@ class EpochIterator:
         ):
             rule = "None or an integer >= 1"
             raise arg_error(owner, steps_arg, rule, steps_per_epoch)
+        cap = config.max_steps_per_epoch()
+        if cap and (not steps_per_epoch or cap < steps_per_epoch):
+            warnings.warn(
+                f"{describe(owner)}: limiting {steps_arg} to {cap} "
+                "(keras.config.set_max_steps_per_epoch).",
+                stacklevel=3,
+            )
+            steps_per_epoch = cap
         self.steps_per_epoch = steps_per_epoch
         self.owner = owner
         self.adapter = get_data_adapter(

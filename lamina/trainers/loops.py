@@ -8,8 +8,11 @@ the epoch's end reads them.
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
+from lamina import config
 from lamina.callbacks import CallbackList, History
 from lamina.trainers.data_adapters import to_numpy, unpack_x_y_sample_weight
 from lamina.utils import tree
@@ -205,3 +208,16 @@ def check_validation_freq(validation_freq, owner="check_validation_freq") -> Non
     ):
         rule = "an integer >= 1 or a list of epochs"
         raise arg_error(owner, "validation_freq", rule, validation_freq)
+
+
+def cap_epochs(epochs, owner="cap_epochs"):
+    """``epochs``, lowered (with a warning) to ``keras.config.max_epochs()``."""
+    cap = config.max_epochs()
+    if cap and isinstance(epochs, int) and cap < epochs:
+        warnings.warn(
+            f"{describe(owner)}: limiting epochs to {cap} "
+            "(keras.config.set_max_epochs).",
+            stacklevel=3,
+        )
+        return cap
+    return epochs

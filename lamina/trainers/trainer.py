@@ -44,7 +44,7 @@ from lamina.trainers.data_adapters import (
 )
 from lamina.trainers.jit import JitChooser
 from lamina.trainers.logs import MetricLogs, ordered_results
-from lamina.trainers.loops import check_validation_freq
+from lamina.trainers.loops import cap_epochs, check_validation_freq
 from lamina.utils import tree
 from lamina.utils.python_utils import pythonify_logs
 from lamina.utils.validation import arg_error, describe
@@ -371,6 +371,7 @@ class Trainer:
         self._assert_compiled("fit")
         owner = self._error_owner("fit")
         check_validation_freq(validation_freq, owner)
+        epochs = cap_epochs(epochs, owner)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = (
                 data_adapters.train_validation_split(

@@ -6,10 +6,15 @@ in Jupyter) rich redraws the line in place at most ``1 / interval`` times per
 second; when the output is a file or a pipe nothing is redrawn and the finished
 line is printed once per epoch, so logs stay readable. ``verbose=2``: only the
 finished line, without the bar.
+
+With ``keras.config.disable_interactive_logging()`` the finished lines go to
+Python's ``logging`` (logger ``"lamina"``, level INFO) instead, and nothing is
+redrawn.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 
@@ -18,6 +23,19 @@ from rich.live import Live
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
+
+from lamina import config
+
+logger = logging.getLogger("lamina")
+
+
+def print_msg(message: str) -> None:
+    """A message to standard output, or to ``logging`` (logger ``"lamina"``) when
+    ``keras.config.disable_interactive_logging()`` is in effect."""
+    if config.is_interactive_logging_enabled():
+        Console(highlight=False).print(Text(message), soft_wrap=True)
+    else:
+        logger.info(message)
 
 
 def format_value(value) -> str:
@@ -63,7 +81,10 @@ class Progbar:
         self.interval = interval
         self.unit_name = unit_name
         self.console = console or Console(highlight=False)
-        self._dynamic = self.console.is_terminal or self.console.is_jupyter
+        self._interactive = config.is_interactive_logging_enabled()
+        self._dynamic = self._interactive and (
+            self.console.is_terminal or self.console.is_jupyter
+        )
         self._values: dict = {}
         self._latest = None
         self._start = time.time()
@@ -83,7 +104,7 @@ class Progbar:
             self._after_first_step = now
         if self.verbose == 2:
             if finalize:
-                self.console.print(self._summary(current, now), soft_wrap=True)
+                self._emit(self._summary(current, now))
             return
         if finalize:
             self._finish(current, now)
@@ -148,8 +169,15 @@ class Progbar:
             self.console.print(self._renderable(current, now, True))
         else:
             bar = "━" * self.width
-            line = f"{self._count(current)} {bar} {self._info(current, now, True)}"
+            self._emit(f"{self._count(current)} {bar} {self._info(current, now, True)}")
+
+    def _emit(self, line: str):
+        """A finished line: to the console, or to ``logging`` when interactive
+        logging is off."""
+        if self._interactive:
             self.console.print(Text(line), soft_wrap=True)
+        else:
+            logger.info(line)
 
     def _summary(self, current, now) -> str:
         per_unit = format_time_per_unit(
