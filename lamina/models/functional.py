@@ -15,6 +15,7 @@ from lamina import dtype_policies as policies
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor, Node
 from lamina.layers.layer import Layer
+from lamina.layers.operation import Operation
 from lamina.models.functional_config import functional_config
 from lamina.models.model import Model
 from lamina.utils import tree
@@ -172,7 +173,7 @@ class Functional(Model):
                     f"'{layer.name}' is used more than once."
                 )
             names.add(layer.name)
-            if not isinstance(layer, InputLayer):
+            if not isinstance(layer, (InputLayer, Operation)):
                 self.add_module(self._free_module_key(layer.name), layer)
         self._compile_plan(graph.nodes, flat_inputs, flat_outputs)
         self._input_dtypes = [policies.to_torch_dtype(t.dtype) for t in flat_inputs]
@@ -261,6 +262,12 @@ class Functional(Model):
     # ---------------------------------------------------------------- graph
     @property
     def layers(self) -> list[Layer]:
+        """The graph's layers (as in Keras, not its ``operations``' op nodes)."""
+        return [op for op in self._graph_layers if not isinstance(op, Operation)]
+
+    @property
+    def operations(self) -> list[Layer]:
+        """Every node's layer or operation (``ops.*`` calls too), in graph order."""
         return list(self._graph_layers)
 
     @property

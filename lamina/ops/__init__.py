@@ -1,5 +1,12 @@
-"""``keras.ops`` for lamina: pure functions on torch tensors."""
+"""``keras.ops`` for lamina: pure functions on torch tensors.
 
+Called on symbolic tensors (``keras.Input``), every function records a graph node
+instead (``lamina/ops/symbolic.py`` wraps them all, at the end of this module).
+"""
+
+import sys
+
+from lamina.ops import symbolic as _symbolic
 from lamina.ops.convolution import (
     conv,
     conv_transpose,
@@ -28,3 +35,5 @@ __all__ = [
     "separable_conv",
 ]
 __all__ += sorted(set(_numpy_all) | set(_nn_all))
+
+_symbolic.install(sys.modules[__name__])
