@@ -25,7 +25,7 @@ def _fresh_names():
     """Both libraries start naming from scratch (``add``, not ``add_7``), so the
     graphs' names agree whatever ran before."""
     lamina.backend.clear_session()
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)  # names only: fast
 
 
 # ------------------------------------------------------------------ graphs
@@ -268,6 +268,15 @@ def test_symbolic_calls_of_mixed_arguments():
         _ = +x
 
 
+def test_data_dependent_sizes_are_unknown():
+    x = lamina.Input((3, 4))
+    assert x[x > 0].shape == (None,)
+    assert lamina.ops.nonzero(x).shape[-1] is None
+    model = lamina.Model(x, x[x > 0])
+    data = np.array([[[1, -1, 2, 0]] * 3], dtype="float32")
+    np.testing.assert_array_equal(model.predict(data), data[data > 0])
+
+
 def test_eager_calls_do_not_record_nodes():
     t = torch.ones(2, 3)
     out = lamina.ops.mean(t, axis=1)
@@ -389,3 +398,72 @@ def test_operation_names_match_keras():
         assert lamina.utils.naming.to_snake_case(class_name) == re.sub(
             r"\W", "", keras.src.utils.naming.to_snake_case(class_name)
         )
+
+
+# ------------------------------------------------------- each op vs Keras
+def _keras_function(name):
+    for namespace in ("numpy", "nn", "linalg", "image"):
+        fn = getattr(getattr(keras.ops, namespace), name, None)
+        if fn is not None:
+            return fn
+    return getattr(keras.ops, name)
+
+
+def _tensor_arguments(name):
+    """The names of Keras's ``ops.<name>`` parameters without defaults."""
+    params = inspect.signature(_keras_function(name)).parameters.values()
+    return [p.name for p in params if p.default is p.empty and p.kind <= 1]
+
+
+# Every lamina op Keras calls with one or two tensors only (elementwise maths,
+# reductions, activations, linear algebra...) is checked on float inputs.
+ELEMENTARY = sorted(
+    name
+    for name in operation_specs.lamina_functions
+    if operation_specs.function_entry(name) is not None
+    and _tensor_arguments(name) in (["x"], ["x1", "x2"], ["x", "y"])
+)
+# Ops whose inputs need other shapes or dtypes (checked in the graphs above, or
+# valid on integers only): Keras refuses two (None, 3, 4) float tensors there.
+NOT_FOR_FLOATS = {"bincount", "cross", "diag", "dot", "matmul", "stack", "unstack"}
+NOT_FOR_FLOATS |= {"tensordot"}
+# Known differences, each checked to still be one.
+DIFFERENT = {
+    # Two stand-in sizes cannot tell min(None, 3) from 3 (Keras says None).
+    "diagonal": "shape",
+    # lamina's ops: `imag` refuses real inputs; `ndim`/`size` return Python ints
+    # (a node needs a tensor); `nonzero` returns one (ndim, n) tensor, not a tuple.
+    "imag": "error",
+    "ndim": "error",
+    "size": "error",
+    "nonzero": "shape",
+}
+
+
+def _call_symbolically(lib, fn, arity):
+    inputs = [lib.Input((3, 4), name=f"in{i}") for i in range(arity)]
+    return fn(*inputs)
+
+
+@pytest.mark.parametrize("name", sorted(set(ELEMENTARY) - NOT_FOR_FLOATS))
+def test_op_node_matches_keras(name):
+    keras_fn = _keras_function(name)
+    arity = len(_tensor_arguments(name))
+    want = _call_symbolically(keras, keras_fn, arity)
+    want_specs = [(tuple(t.shape), t.dtype) for t in keras.tree.flatten(want)]
+    want_op = keras.tree.flatten(want)[0]._keras_history.operation
+    if DIFFERENT.get(name) == "error":
+        with pytest.raises(Exception, match=f"'{name}"):
+            _call_symbolically(lamina, getattr(lamina.ops, name), arity)
+        return
+    got = _call_symbolically(lamina, getattr(lamina.ops, name), arity)
+    got_specs = [(t.shape, t.dtype) for t in keras.tree.flatten(got)]
+    if DIFFERENT.get(name) == "shape":
+        assert got_specs != want_specs
+        return
+    assert got_specs == want_specs
+    got_op = keras.tree.flatten(got)[0]._keras_history.layer
+    assert type(got_op).__name__ == type(want_op).__name__
+    assert type(got_op)._keras_module == type(want_op).__module__
+    without_name = lambda config: {k: v for k, v in config.items() if k != "name"}  # noqa: E731
+    assert without_name(got_op.get_config()) == without_name(want_op.get_config())
