@@ -80,6 +80,12 @@ class Operation(Layer):
         # Shape inference runs this on stand-in tensors.
         return self.call(*args, **kwargs)
 
+    @property
+    def graph_call(self):
+        """What a functional model calls for this node: its inputs are tensors
+        there, so it skips the check for symbolic ones."""
+        return self.call
+
     def compute_output_spec(self, *args, **kwargs):
         return infer_symbolic_outputs(self, args, kwargs)
 
@@ -120,6 +126,10 @@ class KerasOperation(Operation):
 
     def call(self, *args, **kwargs):
         return self._run(*args, **kwargs)
+
+    @property
+    def graph_call(self):
+        return self._run
 
     def get_config(self) -> dict:
         config = {"name": self.name, **self._op_config}
