@@ -298,6 +298,17 @@ def test_errors_name_the_operation_and_the_shapes():
         operation.operation_class("keras.src.ops.numpy.Mean")(axes=1)
 
 
+def test_an_operation_lamina_cannot_compute_says_so(monkeypatch):
+    monkeypatch.delitem(operation_specs.lamina_functions, "logaddexp")
+    entry = {
+        "module": "keras.src.ops.numpy",
+        "class_name": "Logaddexp",
+        "config": {"name": "logaddexp"},
+    }
+    with pytest.raises(NotImplementedError, match="lamina.ops has no `logaddexp`"):
+        lamina.layers.deserialize(entry)
+
+
 def test_op_and_layer_with_the_same_class_name_are_told_apart_by_module():
     class Add(lamina.layers.Layer):  # stands for the merge layer keras.layers.Add
         def call(self, inputs):

@@ -15,6 +15,17 @@ layer (``lamina.layers.shape_inference``).
 
 Eager calls pay one C-level scan of the arguments' types (about 0.1-0.2 µs): only
 a KerasTensor, list, tuple or dict argument leads to a closer look.
+
+Example:
+
+>>> import lamina as keras
+>>> x = keras.Input((4, 5))
+>>> y = keras.ops.mean(x[:, 1:] + 1, axis=1)
+>>> y.shape
+(None, 5)
+>>> node = y._keras_history.layer
+>>> type(node).__name__, node.get_config()
+('Mean', {'name': 'mean...', 'axis': 1, 'keepdims': False})
 """
 
 from __future__ import annotations
