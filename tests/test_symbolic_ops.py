@@ -67,6 +67,8 @@ def _operators(lib):
         "where": ops.where(x > 0, x, 0.0),
         "softmax": ops.nn.softmax(x, axis=1),
         "pad": ops.pad(x, pad_width=((0, 0), (1, 0), (0, 2)), constant_values=1.0),
+        "split": ops.split(x, 2, axis=-1)[1],  # several outputs
+        "unstack": ops.unstack(x, axis=1)[2],
     }
     return lib.Model({"x": x, "y": y}, outputs, name="operators")
 
