@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from lamina.keras_tensor import KerasTensor, any_symbolic
+from lamina.keras_tensor import KerasTensor
 from lamina.ops import operation_specs as specs
 from lamina.saving import registry
 
@@ -51,13 +51,24 @@ _ANSWERS = {
 
 def has_symbolic(args: tuple, kwargs: dict) -> bool:
     """Whether any argument is (or holds) a KerasTensor. Arguments of other types
-    are dismissed by one C-level scan, so eager calls stay cheap."""
-    isdisjoint = _SUSPECT_TYPES.isdisjoint
-    if isdisjoint(map(type, args)) and (
-        not kwargs or isdisjoint(map(type, kwargs.values()))
-    ):
+    are dismissed by one C-level scan, so eager calls stay cheap; a list (of
+    tensors, say) costs one more scan per level."""
+    return _holds_symbolic(args) or (bool(kwargs) and _holds_symbolic(kwargs.values()))
+
+
+def _holds_symbolic(values) -> bool:
+    if _SUSPECT_TYPES.isdisjoint(map(type, values)):
         return False
-    return any_symbolic(args) or (bool(kwargs) and any_symbolic(kwargs))
+    for value in values:
+        kind = type(value)
+        if kind is KerasTensor:
+            return True
+        if kind is dict:
+            if _holds_symbolic(value.values()):
+                return True
+        elif kind in (list, tuple) and _holds_symbolic(value):
+            return True
+    return False
 
 
 def wrap(name: str, fn):
@@ -75,9 +86,13 @@ def wrap(name: str, fn):
 
 def _dispatcher(name: str, fn):
     answer = _ANSWERS.get(name)
+    plain = _SUSPECT_TYPES.isdisjoint
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
+        # The eager fast path, inlined: no argument can hold a KerasTensor.
+        if plain(map(type, args)) and (not kwargs or plain(map(type, kwargs.values()))):
+            return fn(*args, **kwargs)
         if has_symbolic(args, kwargs):
             if answer is not None:
                 return answer(*args, **kwargs)
