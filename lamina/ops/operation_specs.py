@@ -132,12 +132,11 @@ def _keras_names(name: str, fn) -> dict:
 
 
 def _normalize(how: str, value):
-    """Rewrite an argument as Keras's function does before building its op."""
+    """Rewrite an argument as Keras's function does before building its op
+    (``"dtype"``: None is floatx; ``"dtype_or_none"``: None stays None)."""
     if how == "data_format":
         return config.image_data_format() if value is None else str(value).lower()
-    if value is None:
-        return value
-    if how == "dtype":
+    if how == "dtype" or (how == "dtype_or_none" and value is not None):
         return standardize_dtype(value)
     return value.lower() if isinstance(value, str) else value
 
