@@ -6,6 +6,7 @@ import importlib.util
 import inspect
 import json
 import pathlib
+import pickle
 import re
 
 import keras
@@ -353,6 +354,7 @@ def test_clone_and_deepcopy_keep_op_nodes():
     clone.set_weights(model.get_weights())
     _assert_same_outputs(clone.predict(x, verbose=0), want)
     _assert_same_outputs(copy.deepcopy(model).predict(x, verbose=0), want)
+    _assert_same_outputs(pickle.loads(pickle.dumps(model)).predict(x, verbose=0), want)
     assert [op.name for op in clone.operations] == [op.name for op in model.operations]
 
 

@@ -175,6 +175,15 @@ def operation_class(key: str) -> type:
     return cls
 
 
+def __getattr__(name: str) -> type:
+    """``lamina.layers.operation.Mean``: the operation classes by their (unique)
+    Keras class names, so pickle finds the classes made on use."""
+    for key in specs.OPERATIONS:
+        if key.rsplit(".", 1)[1] == name:
+            return operation_class(key)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _inference_message(operation, args, kwargs, error) -> str:
     shapes = [
         t.shape for t in tree.flatten((args, kwargs)) if isinstance(t, KerasTensor)

@@ -231,12 +231,33 @@ def runner(spec: OpSpec, op_config: dict):
         if init_name in op_config and (param in signature.parameters or takes_any):
             fixed[param] = op_config[init_name]
     arg_names = [lamina_names.get(a, a) for a in entry["args"]]
-    if _direct(arg_names, entry["kwargs"], signature):
-        run = functools.partial(fn, **fixed)
-    else:
-        run = _general_runner(fn, signature, fixed, arg_names, entry["kwargs"])
+    direct = _direct(arg_names, entry["kwargs"], signature)
     adapter = _CALL_ADAPTERS.get(spec.key)
-    return adapter(run) if adapter is not None else run
+    if direct and adapter is None:
+        run = _Runner(fn, **fixed)
+    else:
+        inner = (
+            functools.partial(fn, **fixed)
+            if direct
+            else _general_runner(fn, signature, fixed, arg_names, entry["kwargs"])
+        )
+        run = _Runner(adapter(inner) if adapter is not None else inner)
+    run.key, run.op_config = spec.key, op_config
+    return run
+
+
+def runner_of(key: str, op_config: dict):
+    """``runner`` of Keras's Operation ``key``: how a pickled runner is rebuilt."""
+    return runner(operation_spec(key), op_config)
+
+
+class _Runner(functools.partial):
+    """A runner: a partial (called at C speed) that pickles and copies as the
+    operation's key and config, since lamina's functions are reachable by name
+    only through their wrappers."""
+
+    def __reduce__(self):
+        return runner_of, (self.key, self.op_config)
 
 
 def _direct(arg_names, keywords, signature) -> bool:
