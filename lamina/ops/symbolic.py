@@ -13,8 +13,9 @@ The node is an ``Operation`` layer (``lamina.layers.operation``), found by name 
 come from running the same lamina function on stand-in tensors, as for every
 layer (``lamina.layers.shape_inference``).
 
-Eager calls pay one C-level scan of the arguments' types (about 0.1-0.2 µs): only
-a KerasTensor, list, tuple or dict argument leads to a closer look.
+Eager calls pay one look at each argument's type (about 0.15 µs for two tensors
+on this machine): only a KerasTensor, list, tuple or dict argument leads to a
+closer look.
 
 Example:
 
@@ -86,13 +87,23 @@ def wrap(name: str, fn):
 
 def _dispatcher(name: str, fn):
     answer = _ANSWERS.get(name)
-    plain = _SUSPECT_TYPES.isdisjoint
+    suspect = _SUSPECT_TYPES
 
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        # The eager fast path, inlined: no argument can hold a KerasTensor.
-        if plain(map(type, args)) and (not kwargs or plain(map(type, kwargs.values()))):
-            return fn(*args, **kwargs)
+        # The eager fast path, inlined: no argument is of a type that can be or
+        # hold a KerasTensor (a plain loop is the fastest check for a few).
+        for value in args:
+            if type(value) in suspect:
+                break
+        else:
+            if not kwargs:
+                return fn(*args)
+            for value in kwargs.values():
+                if type(value) in suspect:
+                    break
+            else:
+                return fn(*args, **kwargs)
         if has_symbolic(args, kwargs):
             if answer is not None:
                 return answer(*args, **kwargs)
