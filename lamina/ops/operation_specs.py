@@ -159,7 +159,7 @@ def split_arguments(name: str, fn, args: tuple, kwargs: dict):
     def value(param, default=REQUIRED):
         if param in values:
             return values[param]
-        if param in extra or default is not REQUIRED:
+        if param in extra or default != REQUIRED:
             return extra.get(param, default)
         raise TypeError(
             f"ops.{name}: lamina's signature {signature} has no parameter "
