@@ -28,6 +28,7 @@ from lamina import (
     utils,
 )
 from lamina.layers import Input, InputSpec, KerasTensor, Layer
+from lamina.layers.operation import Operation
 from lamina.models import Model, Sequential
 from lamina.saving import register_keras_serializable
 from lamina.variables import Variable
@@ -39,6 +40,7 @@ __all__ = [
     "KerasTensor",
     "Layer",
     "Model",
+    "Operation",
     "Sequential",
     "Variable",
     "__version__",

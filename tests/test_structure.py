@@ -170,6 +170,7 @@ LEVELS = {
     "lamina.variables": 1,
     "lamina.random": 1,
     "lamina.saving.serialization": 1,
+    "lamina.keras_tensor": 1,  # below ops, which recognise symbolic inputs
     "lamina.activations": 2,
     "lamina.initializers": 2,
     "lamina.regularizers": 2,

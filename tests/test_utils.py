@@ -318,7 +318,17 @@ def test_image_helpers_match_keras(tmp_path):
         lamina.utils.load_img(path, color_mode="cmyk")
 
 
-@pytest.mark.parametrize("interpolation", ["bilinear", "nearest", "bicubic"])
+def test_smart_resize_bicubic_is_the_one_resize_op():
+    """Bicubic follows TensorFlow (keras.ops.image.resize, tested there against
+    TensorFlow's kernel); Keras on torch uses torch's a=-0.75 kernel instead."""
+    x = np.random.default_rng(1).random((2, 9, 14, 3)).astype("float32")
+    ours = lamina.preprocessing.image.smart_resize(x, (6, 6), "bicubic")
+    crop = x[:, :, 2:11]  # the centred 9x9 crop of the 9x14 images
+    expected = lamina.ops.image.resize(crop, (6, 6), "bicubic").numpy()
+    np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("interpolation", ["bilinear", "nearest"])
 def test_smart_resize_matches_keras(interpolation):
     x = np.random.default_rng(1).random((2, 9, 14, 3)).astype("float32")
     for size in ((5, 5), (12, 4)):

@@ -15,6 +15,7 @@ from lamina.layers import (
     reshaping,
     rnn,
 )
+from lamina.layers import operation as _operation
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
@@ -62,5 +63,13 @@ registry.register(
         name: obj
         for name, obj in globals().items()
         if isinstance(obj, type) and issubclass(obj, Layer)
+    },
+)
+# Not public here (keras.Operation is top-level); ops record nodes through them.
+registry.register(
+    "layers",
+    {
+        "Operation": _operation.Operation,
+        "KerasOperation": _operation.KerasOperation,
     },
 )

@@ -3,13 +3,17 @@
 
 Classes are found by name in ``lamina.saving.registry``'s ``"layers"`` table, which
 the layer families and the models package fill when they are imported, so this
-module imports neither.
+module imports neither. Entries whose ``module`` is one of Keras's ops modules
+(``keras.src.ops.numpy``) are the nodes of ``ops.*`` calls: they are found by module
+and class name among Keras's operations (``layers.Add`` and ``ops.add``'s ``Add``
+share a class name).
 """
 
 from __future__ import annotations
 
 import inspect
 
+from lamina.layers.operation import operation_class
 from lamina.saving import registry
 from lamina.saving.serialization import (
     deserialize_keras_object,
@@ -28,7 +32,9 @@ def deserialize(config, custom_objects=None):
     build_config = layer_config.pop("build_config", None)
     cls = _resolve_class(layer_config, custom_objects)
     inner = layer_config.get("config", {})
-    if "custom_objects" in _from_config_params(cls):
+    if _is_operation(layer_config):
+        layer = cls.from_config(dict(inner))
+    elif "custom_objects" in _from_config_params(cls):
         layer = cls.from_config(inner, custom_objects=custom_objects)
     else:
         layer = deserialize_keras_object(
@@ -53,7 +59,13 @@ def serialize_nested(layer) -> dict:
     return config
 
 
+def _is_operation(config) -> bool:
+    return str(config.get("module") or "").startswith("keras.src.ops.")
+
+
 def _resolve_class(config, custom_objects):
+    if _is_operation(config):
+        return operation_class(f"{config['module']}.{config.get('class_name')}")
     known = registry.built_in("layers")
     key = config.get("registered_name") or config.get("class_name")
     cls = registry.get_registered_object(key, custom_objects, known)

@@ -73,9 +73,13 @@ _fake_mode = None
 def _get_fake_mode():
     global _fake_mode
     if _fake_mode is None:
+        # Imported on first use: symbolic_shapes alone takes ~0.5 s to import.
         from torch._subclasses.fake_tensor import FakeTensorMode
+        from torch.fx.experimental.symbolic_shapes import ShapeEnv
 
-        _fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+        # With a shape environment, ops whose output size depends on the data
+        # (nonzero, unique, boolean masks) give symbolic sizes: unknown (None).
+        _fake_mode = FakeTensorMode(allow_non_fake_inputs=True, shape_env=ShapeEnv())
     return _fake_mode
 
 
@@ -148,7 +152,9 @@ def _probe(layer, args, kwargs, sizes, two_runs):
 
 
 def _merge_shape(tensors) -> tuple:
-    shapes = [tuple(t.shape) for t in tensors]
+    shapes = [
+        tuple(d if isinstance(d, int) else None for d in t.shape) for t in tensors
+    ]
     return tuple(
         d if all(s[i] == d for s in shapes) else None for i, d in enumerate(shapes[0])
     )

@@ -13,8 +13,9 @@ import torch
 
 from lamina import dtype_policies as policies
 from lamina.layers.input_layer import InputLayer
-from lamina.layers.keras_tensor import KerasTensor, Node
+from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
 from lamina.layers.layer import Layer
+from lamina.layers.operation import Operation
 from lamina.models.functional_config import functional_config
 from lamina.models.model import Model
 from lamina.utils import tree
@@ -111,8 +112,11 @@ def _check_inputs_reached(inputs, ordered) -> None:
 
 class _Step(NamedTuple):
     layer: Layer
+    call: Any  # the layer, or an operation's function (no per-call checks)
     single_slot: int | None  # fast path: one positional tensor, no kwargs
-    template: Any  # (args, kwargs) with slot markers, when not the fast path
+    flat_args: tuple | None  # next fastest: slots and constants, constant kwargs
+    kwargs: dict
+    template: Any  # (args, kwargs) with slot markers, when not single_slot
     out_slots: tuple[int, ...]
 
 
@@ -172,7 +176,7 @@ class Functional(Model):
                     f"'{layer.name}' is used more than once."
                 )
             names.add(layer.name)
-            if not isinstance(layer, InputLayer):
+            if not isinstance(layer, (InputLayer, Operation)):
                 self.add_module(self._free_module_key(layer.name), layer)
         self._compile_plan(graph.nodes, flat_inputs, flat_outputs)
         self._input_dtypes = [policies.to_torch_dtype(t.dtype) for t in flat_inputs]
@@ -203,23 +207,31 @@ class Functional(Model):
         for node in nodes:
             if node.is_input:
                 continue
-            if (
-                len(node.call_args) == 1
-                and not node.call_kwargs
-                and isinstance(node.call_args[0], KerasTensor)
-            ):
-                single, template = slot_of(node.call_args[0]), None
-            else:
-                single = None
-                template = tree.map_structure(
-                    lambda x: _Slot(slot_of(x)) if isinstance(x, KerasTensor) else x,
-                    (list(node.call_args), node.call_kwargs),
-                )
-            out_slots = tuple(slot_of(t) for t in node.output_tensors)
-            steps.append(_Step(node.layer, single, template, out_slots))
+            steps.append(self._compile_step(node, slot_of))
         self._plan = steps
         self._output_slots = [slot_of(t) for t in flat_outputs]
         self._n_slots = len(slots)
+
+    @staticmethod
+    def _compile_step(node, slot_of) -> _Step:
+        args, kwargs = node.call_args, node.call_kwargs
+        single = flat = None
+        if len(args) == 1 and not kwargs and isinstance(args[0], KerasTensor):
+            single = slot_of(args[0])
+        elif not any_symbolic(kwargs) and all(
+            isinstance(a, KerasTensor) or not any_symbolic(a) for a in args
+        ):
+            flat = tuple(
+                _Slot(slot_of(a)) if isinstance(a, KerasTensor) else a for a in args
+            )
+        template = tree.map_structure(
+            lambda x: _Slot(slot_of(x)) if isinstance(x, KerasTensor) else x,
+            (list(args), kwargs),
+        )
+        layer = node.layer
+        call = layer.graph_call if isinstance(layer, Operation) else layer
+        out_slots = tuple(slot_of(t) for t in node.output_tensors)
+        return _Step(layer, call, single, flat, kwargs, template, out_slots)
 
     # --------------------------------------------------------------- running
     def call(self, inputs, training=None, mask=None):
@@ -243,10 +255,16 @@ class Functional(Model):
             values[slot] = x
         for step in self._plan:
             if step.single_slot is not None:
-                out = step.layer(values[step.single_slot])
+                out = step.call(values[step.single_slot])
+            elif step.flat_args is not None:
+                args = [
+                    values[a.index] if a.__class__ is _Slot else a
+                    for a in step.flat_args
+                ]
+                out = step.call(*args, **step.kwargs)
             else:
                 args, kwargs = _fill(step.template, values)
-                out = step.layer(*args, **kwargs)
+                out = step.call(*args, **kwargs)
             if len(step.out_slots) == 1:
                 values[step.out_slots[0]] = out
             else:
@@ -261,6 +279,12 @@ class Functional(Model):
     # ---------------------------------------------------------------- graph
     @property
     def layers(self) -> list[Layer]:
+        """The graph's layers (as in Keras, not its ``operations``' op nodes)."""
+        return [op for op in self._graph_layers if not isinstance(op, Operation)]
+
+    @property
+    def operations(self) -> list[Layer]:
+        """Every node's layer or operation (``ops.*`` calls too), in graph order."""
         return list(self._graph_layers)
 
     @property

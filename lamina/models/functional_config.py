@@ -12,7 +12,7 @@ from lamina.utils import tree
 def _node_index_map(model) -> dict[tuple[int, int], int]:
     """(id(layer), original node index) -> index among the model's own nodes."""
     mapping = {}
-    for layer in model.layers:
+    for layer in model.operations:
         kept = [
             i
             for i, node in enumerate(layer._inbound_nodes)
@@ -46,19 +46,18 @@ def _serialize_arg(x, mapping):
 
 
 def _io_refs(struct, mapping):
-    flat = tree.flatten(struct)
-    refs = [_tensor_ref(t, mapping) for t in flat]
+    """A model's inputs or outputs as tensor references, nested as given."""
     if isinstance(struct, KerasTensor):
-        return refs[0]
+        return _tensor_ref(struct, mapping)
     if isinstance(struct, dict):
-        return {k: _tensor_ref(v, mapping) for k, v in struct.items()}
-    return refs
+        return {k: _io_refs(v, mapping) for k, v in struct.items()}
+    return [_io_refs(v, mapping) for v in struct]
 
 
 def functional_config(model) -> dict:
     mapping = _node_index_map(model)
     layers = []
-    for layer in model.layers:
+    for layer in model.operations:
         entry = serialization.serialize_keras_object(layer)
         build_config = layer.get_build_config()
         if build_config and type(layer).__name__ != "InputLayer":
@@ -151,8 +150,8 @@ def _refs_to_tensors(refs, lookup):
     if _is_ref(refs):
         return lookup(refs)
     if isinstance(refs, dict):
-        return {k: lookup(v) for k, v in refs.items()}
-    return [lookup(r) for r in refs]
+        return {k: _refs_to_tensors(v, lookup) for k, v in refs.items()}
+    return [_refs_to_tensors(r, lookup) for r in refs]
 
 
 def _resolve(x, produced):

@@ -63,8 +63,17 @@ def _connections(model, layer: Layer) -> str:
     return ", ".join(links) or "-"
 
 
+def graph_layers(model) -> list[Layer]:
+    """The rows of a model's summary or plot: a functional model's ``operations``
+    (its ``ops.*`` nodes too, as Keras lists them), any other model's ``layers``."""
+    operations = getattr(model, "operations", None)
+    return operations if operations is not None else model.layers
+
+
 def _is_chain(model) -> bool:
-    layers = [layer for layer in model.layers if not isinstance(layer, InputLayer)]
+    layers = [
+        layer for layer in graph_layers(model) if not isinstance(layer, InputLayer)
+    ]
     inputs = getattr(model, "inputs", None) or []
     for layer in layers:
         nodes = _model_nodes(model, layer)
@@ -88,7 +97,7 @@ def print_summary(
     layer_range=None,
 ) -> None:
     chain = _is_chain(model)
-    layers = model.layers
+    layers = graph_layers(model)
     if layer_range is not None:
         names = [layer.name for layer in layers]
         start, end = names.index(layer_range[0]), names.index(layer_range[1]) + 1

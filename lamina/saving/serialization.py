@@ -11,7 +11,11 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+import torch
+
 from lamina import config
+from lamina import dtype_policies as policies
 from lamina.saving.registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -62,13 +66,18 @@ class SafeModeScope:
 
 
 def serialize_keras_object(obj: Any) -> Any:
-    """Keras 3 dict for objects with ``get_config``; names for functions; plain data as is."""
+    """Keras 3 dict for objects with ``get_config``; names for functions; plain data as
+    is; slices, ``...``, arrays and tensors as Keras's tagged dicts (see
+    ``serialize_value``)."""
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     if isinstance(obj, (list, tuple)):
         return [serialize_keras_object(o) for o in obj]
     if isinstance(obj, dict):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
+    value = serialize_value(obj)
+    if value is not obj:
+        return value
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return registered_name_of(obj) or obj.__name__
     if not hasattr(obj, "get_config"):
@@ -82,7 +91,8 @@ def serialize_keras_object(obj: Any) -> Any:
         "module": _module_of(cls),
         "class_name": getattr(cls, "_keras_class_name", cls.__name__),
         "config": obj.get_config(),
-        "registered_name": registered,
+        # Keras writes the class name here for its own unexported classes (ops).
+        "registered_name": registered or getattr(cls, "_keras_registered_name", None),
     }
 
 
@@ -92,6 +102,64 @@ def _module_of(cls) -> str:
     if cls.__module__.split(".")[0] != "lamina":
         return cls.__module__
     return getattr(cls, "_keras_module", cls.__module__)
+
+
+# ------------------------------------------------ values as Keras tags them
+# The constant arguments of a graph's calls (``x[:, ::-1]``, ``x + np.ones(3)``)
+# are written as Keras writes them: ``{"class_name": "__slice__", "config": ...}``.
+def serialize_value(obj: Any) -> Any:
+    """Keras's tagged dict for a slice, ``...``, bytes, a NumPy array or scalar, or a
+    torch tensor; ``obj`` itself for anything else."""
+    if isinstance(obj, slice):
+        return {
+            "class_name": "__slice__",
+            "config": {
+                "start": serialize_keras_object(obj.start),
+                "stop": serialize_keras_object(obj.stop),
+                "step": serialize_keras_object(obj.step),
+            },
+        }
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(obj, bytes):
+        return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
+    if isinstance(obj, torch.Tensor):
+        return _array_dict("__tensor__", obj.detach().cpu().numpy(), obj.dtype)
+    if isinstance(obj, np.ndarray) and obj.ndim > 0:
+        return _array_dict("__numpy__", obj, obj.dtype)
+    if isinstance(obj, (np.generic, np.ndarray)):
+        return obj.item()
+    return obj
+
+
+def _array_dict(tag: str, array: np.ndarray, dtype) -> dict:
+    name = policies.dtype_name(dtype) if isinstance(dtype, torch.dtype) else dtype.name
+    return {"class_name": tag, "config": {"value": array.tolist(), "dtype": name}}
+
+
+def _deserialize_value(class_name: str, inner: Mapping) -> Any:
+    if class_name == "__slice__":
+        parts = (inner.get(k) for k in ("start", "stop", "step"))
+        return slice(
+            *(
+                deserialize_keras_object(p) if isinstance(p, Mapping) else p
+                for p in parts
+            )
+        )
+    if class_name == "__ellipsis__":
+        return Ellipsis
+    if class_name == "__bytes__":
+        return inner["value"].encode("utf-8")
+    if class_name == "__numpy__":
+        return np.array(inner["value"], dtype=inner["dtype"])
+    return torch.tensor(
+        inner["value"],
+        dtype=policies.to_torch_dtype(inner["dtype"]),
+        device=config.get_device(),
+    )
+
+
+_VALUE_TAGS = ("__slice__", "__ellipsis__", "__bytes__", "__numpy__", "__tensor__")
 
 
 def deserialize_keras_object(
@@ -115,6 +183,8 @@ def deserialize_keras_object(
             f"expected a name or a dict with 'class_name' and 'config'; got {config!r}."
         )
     class_name = config["class_name"]
+    if class_name in _VALUE_TAGS:
+        return _deserialize_value(class_name, config.get("config") or {})
     key = config.get("registered_name") or class_name
     obj = get_registered_object(key, custom_objects, module_objects)
     if obj is None and key != class_name:

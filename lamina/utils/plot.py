@@ -11,13 +11,13 @@ from __future__ import annotations
 import html
 import os
 
-from lamina.models.summary import _model_nodes
+from lamina.models.summary import _model_nodes, graph_layers
 
 
 def _layers_with_edges(model, expand_nested, prefix=""):
     """(node id, layer, nested model or None) rows and (from, to) edges."""
     rows, edges = [], []
-    for layer in model.layers:
+    for layer in graph_layers(model):
         node_id = f"{prefix}{layer.name}"
         nested = expand_nested and hasattr(layer, "layers") and layer.layers
         rows.append((node_id, layer, layer if nested else None))
