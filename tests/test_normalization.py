@@ -442,3 +442,15 @@ def test_keras3_file_with_renorm_loads_both_ways(tmp_path):
     np.testing.assert_allclose(
         again.predict(x, verbose=0), ours.predict(x, verbose=0), atol=1e-5
     )
+
+
+def test_batch_normalization_compiles_without_graph_breaks():
+    # The inference cache and the in-place moving updates stay out of the graph.
+    x = torch.from_numpy(_normal(4, 5, 5, 3))
+    layer, twin = lamina.layers.BatchNormalization(), lamina.layers.BatchNormalization()
+    layer(x), twin(x)
+    compiled = torch.compile(layer, fullgraph=True)
+    with torch.no_grad():
+        torch.testing.assert_close(compiled(x), twin(x))
+    torch.testing.assert_close(compiled(x, training=True), twin(x, training=True))
+    torch.testing.assert_close(layer.moving_variance, twin.moving_variance)

@@ -92,7 +92,7 @@ def compute_stats(
         count = torch.sum(mask.to(x.dtype), dim=axes, keepdim=True)
     else:
         total = torch.sum(x, dim=axes, keepdim=True)
-        size = math.prod(x.shape[a] for a in axes)
+        size = math.prod([x.shape[a] for a in axes])
         count = torch.full_like(total, size).detach()
     if all_reduce is not None:
         total, count = all_reduce(torch.stack([total, count]))

@@ -9,6 +9,8 @@ are ``Layer``'s. The arithmetic lives in ``lamina.ops.normalization``.
 
 from __future__ import annotations
 
+import torch
+
 from lamina.layers.layer import Layer
 from lamina.layers.weight_options import (
     set_weight_options,
@@ -74,11 +76,21 @@ def known_sizes(owner, input_shape, axes) -> tuple[int, ...]:
     return sizes
 
 
-def cast(weight, dtype):
-    """``weight`` (or None) in ``dtype``."""
-    if weight is None or weight.dtype == dtype:
-        return weight
-    return weight.to(dtype)
+def cast(tensor, dtype):
+    """``tensor`` (or None) in ``dtype``; itself when it already is (``.to`` costs
+    microseconds even then, which batch-1 calls feel)."""
+    if tensor is None or tensor.dtype == dtype:
+        return tensor
+    return tensor.to(dtype)
+
+
+def at_least_float32(x):
+    """``x`` in float32, or float64 if it is: the normalizations compute their
+    statistics in at least float32 (half precision overflows), as Keras."""
+    return x if x.dtype in _WIDE_FLOATS else x.float()
+
+
+_WIDE_FLOATS = (torch.float32, torch.float64)
 
 
 def broadcast_shape(rank: int, axes, sizes) -> list[int]:

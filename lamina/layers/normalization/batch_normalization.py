@@ -15,6 +15,7 @@ from lamina.layers.normalization import renorm as batch_renorm
 from lamina.layers.normalization.base_normalization import (
     ARGS,
     BaseNormalization,
+    at_least_float32,
     broadcast_shape,
     cast,
     check_axis,
@@ -160,6 +161,7 @@ class BatchNormalization(BaseNormalization):
         # One axis: weights (size,); several: the input's rank with 1 elsewhere.
         shape = sizes if len(axes) == 1 else tuple(broadcast_shape(rank, axes, sizes))
         self._axes = axes
+        self._channels = math.prod(sizes)
         self._reduction_axes = tuple(a for a in range(rank) if a not in axes)
         self._broadcast = broadcast_shape(rank, axes, sizes)
         self._add_gamma_beta(shape, self.scale, self.center)
@@ -170,6 +172,7 @@ class BatchNormalization(BaseNormalization):
             self.renorm_mean = self._statistic("renorm_mean", shape)
             self.renorm_stddev = self._statistic("renorm_stddev", shape, sqrt=True)
         self.input_spec = InputSpec(ndim=rank, axes={a: s for a, s in zip(axes, sizes)})
+        self._folded_weights = [w for w in self.weights if w is not None]
 
     def _statistic(self, name, shape, sqrt=False):
         """A non-trainable statistic. The renorm ones draw from fresh copies of
@@ -194,23 +197,22 @@ class BatchNormalization(BaseNormalization):
                 f"{tuple(inputs.shape)}."
             )
         # Statistics in float32 at least (half precision overflows), as Keras.
-        x = inputs if inputs.dtype == torch.float64 else inputs.float()
+        x = at_least_float32(inputs)
         if training and self.trainable:
             outputs = self._train(x, mask)
         else:
             outputs = norm.affine(x, *self._folded_statistics(x.dtype))
-        return outputs.to(self._compute_torch_dtype)
+        return cast(outputs, self._compute_torch_dtype)
 
     def _train(self, x, mask):
         gamma, beta = cast(self.gamma, x.dtype), cast(self.beta, x.dtype)
         all_reduce = norm.process_sum() if self.synchronized else None
-        channels = math.prod(x.shape[a] for a in self._axes)
         if (
             mask is None
             and all_reduce is None
             and not self.renorm
             and len(self._axes) == 1
-            and x.numel() > channels
+            and x.numel() > self._channels
         ):
             outputs, mean, variance = norm.fused_batch_norm(
                 x, self._axes[0], gamma, beta, self.epsilon
@@ -254,29 +256,31 @@ class BatchNormalization(BaseNormalization):
         """``(multiplier, shift)`` of inference, remembered while no weight
         changes (``_version``) when no gradient, trace or compilation needs them
         recomputed."""
-        weights = [self.moving_mean, self.moving_variance, self.gamma, self.beta]
-        reuse = not (
+        if (
             torch.is_grad_enabled()
             or call_context.symbolic
             or torch.compiler.is_compiling()
             or torch._C._get_tracing_state()
+        ):
+            return self._fold(dtype)
+        key = [dtype, self.moving_mean.data_ptr()]
+        key += [w._version for w in self._folded_weights]
+        if self._folded is None or self._folded[0] != key:
+            self._folded = (key, self._fold(dtype))
+        return self._folded[1]
+
+    def _fold(self, dtype):
+        mean, variance, gamma, beta = (
+            cast(w, dtype)
+            for w in (self.moving_mean, self.moving_variance, self.gamma, self.beta)
         )
-        if reuse:
-            key = (dtype, self.moving_mean.data_ptr())
-            key += tuple(w._version for w in weights if w is not None)
-            if self._folded is not None and self._folded[0] == key:
-                return self._folded[1]
-        mean, variance, gamma, beta = (cast(w, dtype) for w in weights)
-        folded = norm.fold(
+        return norm.fold(
             self._spread(mean),
             self._spread(variance),
             self._spread(gamma),
             self._spread(beta),
             self.epsilon,
         )
-        if reuse:
-            self._folded = (key, folded)
-        return folded
 
     def _as_weight(self, statistic):
         """Statistics kept over the reduced axes, in the weights' shape."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 from lamina.layers.docs import fill_docs
@@ -10,6 +9,7 @@ from lamina.layers.input_spec import InputSpec
 from lamina.layers.normalization.base_normalization import (
     ARGS,
     BaseNormalization,
+    at_least_float32,
     cast,
     check_axis,
     known_sizes,
@@ -112,12 +112,12 @@ class GroupNormalization(BaseNormalization):
         self._add_gamma_beta((channels,), self.scale, self.center)
 
     def call(self, inputs):
-        x = inputs if inputs.dtype == torch.float64 else inputs.float()
+        x = at_least_float32(inputs)
         gamma, beta = cast(self.gamma, x.dtype), cast(self.beta, x.dtype)
         # torch's kernel wants channels second: a channels-last view of them.
         view, restore = norm.channels_second(x, self._axis)
         outputs = F.group_norm(view, self.groups, gamma, beta, self.epsilon)
-        return restore(outputs).to(self._compute_torch_dtype)
+        return cast(restore(outputs), self._compute_torch_dtype)
 
     def get_config(self):
         return {

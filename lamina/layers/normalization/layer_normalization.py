@@ -11,6 +11,7 @@ from lamina.layers.docs import fill_docs
 from lamina.layers.normalization.base_normalization import (
     ARGS,
     BaseNormalization,
+    at_least_float32,
     broadcast_shape,
     cast,
     check_axis,
@@ -118,7 +119,7 @@ class LayerNormalization(BaseNormalization):
         )
 
     def call(self, inputs):
-        x = inputs if inputs.dtype == torch.float64 else inputs.float()
+        x = at_least_float32(inputs)
         gamma, beta = cast(self.gamma, x.dtype), cast(self.beta, x.dtype)
         if self.rms_scaling:
             variance = torch.var(x, dim=self._axes, correction=0, keepdim=True)
@@ -144,7 +145,7 @@ class LayerNormalization(BaseNormalization):
                 self._spread(beta),
                 self.epsilon,
             )
-        return outputs.to(self._compute_torch_dtype)
+        return cast(outputs, self._compute_torch_dtype)
 
     def get_config(self):
         return {

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from lamina.layers.layer import Layer
 from lamina.layers.normalization.base_normalization import (
+    at_least_float32,
     broadcast_shape,
     cast,
     check_axis,
@@ -67,7 +68,7 @@ class RMSNormalization(Layer):
         self.scale = self.add_weight(shape=shape, name="scale", initializer="ones")
 
     def call(self, inputs):
-        x = inputs if inputs.dtype == torch.float64 else inputs.float()
+        x = at_least_float32(inputs)
         scale = cast(self.scale, x.dtype)
         if self._normalized_shape is not None:
             shape = self._normalized_shape
@@ -77,7 +78,7 @@ class RMSNormalization(Layer):
             outputs = norm.normalize(
                 x, None, mean_square, scale.reshape(self._broadcast), None, self.epsilon
             )
-        return outputs.to(inputs.dtype)
+        return cast(outputs, inputs.dtype)
 
     def compute_output_shape(self, input_shape):
         resolve_axes(self, self.axis, input_shape)
