@@ -454,3 +454,32 @@ def test_batch_normalization_compiles_without_graph_breaks():
         torch.testing.assert_close(compiled(x), twin(x))
     torch.testing.assert_close(compiled(x, training=True), twin(x, training=True))
     torch.testing.assert_close(layer.moving_variance, twin.moving_variance)
+
+
+def _bn_model(k, frozen):
+    batch_norm = k.layers.BatchNormalization(momentum=0.8, name="bn")
+    batch_norm.trainable = not frozen
+    return k.Sequential(
+        [
+            k.Input((5, 3)),
+            k.layers.Conv1D(4, 2, name="conv"),
+            batch_norm,
+            k.layers.LayerNormalization(name="ln"),
+            k.layers.Flatten(name="flat"),
+            k.layers.Dense(2, name="out"),
+        ]
+    )
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["trained", "frozen"])
+def test_fit_moves_the_statistics_as_keras_does(frozen):
+    x, y = _normal(32, 5, 3), _normal(32, 2)
+    theirs, ours = _bn_model(keras, frozen), _bn_model(lamina, frozen)
+    ours.set_weights(theirs.get_weights())
+    for model, library in ((theirs, keras), (ours, lamina)):
+        model.compile(library.optimizers.SGD(0.1), "mse")
+        model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    moving_mean = ours.get_layer("bn").moving_mean.numpy()
+    assert np.all(moving_mean == 0.0) == frozen

@@ -41,7 +41,11 @@ class BatchNormalization(BaseNormalization):
 
     with ``var`` the biased batch variance, as in Keras (torch's own BatchNorm
     uses the unbiased one for its running variance). **In inference** (the
-    default) the moving statistics normalize, folded into one multiply-add.
+    default) the moving statistics normalize, folded into one multiply-add
+    ``x * (gamma / sqrt(moving_variance + epsilon)) + shift`` as torch's eval
+    batch norm does: the same as Keras's ``(x - moving_mean) * ...`` to float32
+    rounding of ``moving_mean * multiplier`` (far below 1e-5 unless the moving
+    mean is thousands of standard deviations from zero).
 
     **Frozen** (``layer.trainable = False``): as in Keras, the layer then runs in
     inference mode even when called with ``training=True``, and its statistics
@@ -245,12 +249,19 @@ class BatchNormalization(BaseNormalization):
                 batch_renorm.update(self, mean, variance)
                 return
             momentum = self.momentum
-            for variable, value in (
-                (self.moving_mean, mean),
-                (self.moving_variance, variance),
-            ):
-                moved = variable.to(value.dtype) * momentum + value * (1.0 - momentum)
-                variable.copy_(moved)
+            moving = [self.moving_mean, self.moving_variance]
+            if mean.dtype != self.moving_mean.dtype:  # float64 inputs: as Keras,
+                for variable, value in zip(moving, (mean, variance)):  # in float64
+                    variable.copy_(
+                        variable.to(value.dtype) * momentum + value * (1.0 - momentum)
+                    )
+                return
+            # Keras's `moving * momentum + batch * (1 - momentum)`, same rounding,
+            # in three kernels for both statistics.
+            torch._foreach_mul_(moving, momentum)
+            torch._foreach_add_(
+                moving, torch._foreach_mul([mean, variance], 1.0 - momentum)
+            )
 
     def _folded_statistics(self, dtype):
         """``(multiplier, shift)`` of inference, remembered while no weight
