@@ -181,12 +181,15 @@ def channels_second(x: torch.Tensor, axis: int):
     normalization kernels want the channels, and the function taking a result of
     the view back to ``x``'s layout. The batch axis stays first.
 
-    Channels last (rank > 2) become a ``(batch, channels, M, 1)`` view with
-    channels-last strides, the layout torch's CPU kernels run in one pass for any
-    rank (a plain ``movedim`` of a rank-3 input is copied first).
+    Channels last of rank 4 and 5 are torch's ``channels_last(_3d)`` layouts;
+    other ranks become a ``(batch, channels, M, 1)`` view with channels-last
+    strides, which torch's CPU kernels also run in one pass (a ``movedim`` of a
+    rank-3 input would be copied first).
     """
     if axis == 1:
         return x, _same
+    if axis == x.ndim - 1 and x.ndim in (4, 5):
+        return x.movedim(-1, 1), lambda y: y.movedim(1, -1)
     if axis == x.ndim - 1:
         view = x.reshape(x.shape[0], -1, 1, x.shape[-1]).permute(0, 3, 1, 2)
         return view, lambda y: y.permute(0, 2, 3, 1).reshape(x.shape)
