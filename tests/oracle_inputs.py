@@ -184,6 +184,8 @@ def flatten(structure, path: str = "") -> list[tuple[str, Any]]:
 
 def to_numpy(value):
     if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bfloat16:  # NumPy has no bfloat16
+            value = value.float()
         return value.detach().cpu().numpy()
     return keras.ops.convert_to_numpy(value)
 

@@ -93,6 +93,16 @@ def _rnn(L, sequence):
     return L.SimpleRNN(3, name="rnn_simple")(x)
 
 
+def _normalization(L, image):
+    x = L.BatchNormalization(name="nm_batch")(image)
+    x = L.GroupNormalization(groups=3, name="nm_group")(x)
+    x = L.LayerNormalization(name="nm_layer")(x)
+    x = L.RMSNormalization(name="nm_rms")(x)
+    x = L.UnitNormalization(axis=[1, 2], name="nm_unit")(x)
+    x = L.Flatten(name="nm_flatten")(x)
+    return L.SpectralNormalization(L.Dense(3, name="nm_dense"), name="nm_spectral")(x)
+
+
 FAMILY_BLOCKS = {
     "core": [("vector", _core), ("tokens", _embedding)],
     "regularization": [("vector", _regularization)],
@@ -101,6 +111,7 @@ FAMILY_BLOCKS = {
     "locally_connected": [("image", _locally_connected)],
     "pooling": [("image", _pooling)],
     "rnn": [("sequence", _rnn)],
+    "normalization": [("image", _normalization)],
 }
 KERAS_FREE_FAMILIES = {"locally_connected"}  # Keras 3 has no such layers
 INPUT_SHAPES = {"vector": (6,), "image": (8, 8, 3), "sequence": (5, 4), "tokens": (4,)}

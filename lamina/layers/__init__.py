@@ -10,6 +10,7 @@ from lamina.layers import (
     convolutional,
     core,
     locally_connected,
+    normalization,
     pooling,
     regularization,
     reshaping,
@@ -23,6 +24,7 @@ from lamina.layers.input_spec import InputSpec
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.locally_connected import *  # noqa: F403
+from lamina.layers.normalization import *  # noqa: F403
 from lamina.layers.pooling import *  # noqa: F403
 from lamina.layers.regularization import *  # noqa: F403
 from lamina.layers.reshaping import *  # noqa: F403
@@ -38,6 +40,7 @@ _FAMILIES = (
     locally_connected,
     rnn,
     pooling,
+    normalization,
 )
 
 # Keras 1/2 names, argument spellings and module paths (after the families, whose

@@ -49,10 +49,12 @@ class WeightsAPI:
             initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
         name = name or "variable"
         value = self._initial_value(initializers, initializer, shape, dtype, name)
+        # As in Keras, a weight of a frozen layer is made non-trainable; the
+        # layer's `trainable` setter turns it back on (it stays listed trainable).
         variable = Variable(value, requires_grad=bool(trainable) and self._trainable)
         variable.name = name
         variable.path = f"{self.name}/{name}"
-        variable.__dict__["_keras_trainable"] = bool(trainable)
+        variable.__dict__["_keras_trainable"] = bool(trainable) and self._trainable
         variable.__dict__["regularizer"] = regularizers.get(regularizer)
         variable.__dict__["constraint"] = constraints.get(constraint)
         self.register_parameter(self._free_parameter_key(name), variable)
@@ -127,7 +129,7 @@ class WeightsAPI:
         value = bool(value)
         self._trainable = value
         for w in self._trainable_params:
-            w.requires_grad_(value and w.trainable)
+            w.trainable = value  # Keras's flag, and requires_grad with it
         for layer in self._sublayers():
             layer.trainable = value
 

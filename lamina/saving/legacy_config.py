@@ -53,14 +53,12 @@ _DROPPED = {
     },
     **{name: ("time_major", "implementation") for name in _RNN_CLASSES},
     "Bidirectional": ("num_constants",),
-    "BatchNormalization": (
-        "renorm",
-        "renorm_clipping",
-        "renorm_momentum",
-        "fused",
-        "virtual_batch_size",
-        "adjustment",
-    ),
+    "BatchNormalization": ("fused", "virtual_batch_size", "adjustment"),
+}
+# Keys dropped only while off (BatchNormalization's renorm is a Keras 3 argument,
+# which a Keras 3 file with renorm=True needs).
+_DROPPED_WHEN_OFF = {
+    "BatchNormalization": ("renorm", ("renorm", "renorm_clipping", "renorm_momentum")),
 }
 _ACTIVATION_RENAMES = {"softmax_v2": "softmax"}
 
@@ -93,6 +91,10 @@ def upgrade(config: dict, keras2: bool = False) -> dict:
 def _upgrade_inner(class_name, inner: dict, keras2: bool) -> dict:
     for key in _DROPPED.get(class_name, ()):
         if key != "groups" or inner.get(key) in (None, 1):
+            inner.pop(key, None)
+    switch, keys = _DROPPED_WHEN_OFF.get(class_name, (None, ()))
+    if not inner.get(switch, False):
+        for key in keys:
             inner.pop(key, None)
     if class_name == "Embedding" and "input_length" in inner:
         length = inner.pop("input_length")
