@@ -7,6 +7,7 @@ Every layer family lives in its own subpackage, which lists its public layers in
 import sys
 
 from lamina.layers import (
+    attention,
     convolutional,
     core,
     locally_connected,
@@ -15,6 +16,7 @@ from lamina.layers import (
     reshaping,
     rnn,
 )
+from lamina.layers.attention import *  # noqa: F403
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
@@ -30,6 +32,7 @@ from lamina.layers.serialization import deserialize, serialize
 from lamina.saving import registry
 
 _FAMILIES = (
+    attention,
     convolutional,
     core,
     regularization,
