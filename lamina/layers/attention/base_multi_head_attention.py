@@ -20,12 +20,13 @@ import string
 import numpy as np
 import torch
 
-from lamina import config
+from lamina import config, regularizers
 from lamina.layers.attention import dot_product
 from lamina.layers.core.einsum_dense import EinsumDense
 from lamina.layers.layer import Layer
 from lamina.layers.regularization.dropout import Dropout
 from lamina.layers.weight_options import set_weight_options, weight_options_config
+from lamina.saving.serialization import serialize_keras_object as serialize
 from lamina.utils.validation import arg_error, check_float, check_int, describe
 
 # Docstring paragraphs of the multi-head layers (lamina.layers.docs.fill_docs).
@@ -45,8 +46,9 @@ kernel_initializer, bias_initializer: of every projection (default
     axes; ``"zeros"``).
 kernel_regularizer, bias_regularizer, kernel_constraint, bias_constraint:
     of every projection.
-activity_regularizer: applied to every projection's output and to the
-    layer's outputs, as in Keras.
+activity_regularizer: applied to every projection's output, and to the
+    layer's outputs by GroupQueryAttention (not by MultiHeadAttention: as in
+    Keras).
 use_gate: add a ``gate`` projection of the query, sigmoid, multiplying the
     attention output before the output projection (gated attention).
 seed: int or None, the dropout's seed.""",
@@ -69,6 +71,8 @@ use_causal_mask: query step i attends only to key steps j <= i.""",
 class BaseMultiHeadAttention(Layer):
     """Shared by the multi-head attention layers (see the module docstring)."""
 
+    _regularizes_outputs = True  # activity_regularizer on the layer's outputs too
+
     def __init__(
         self,
         *,
@@ -87,7 +91,12 @@ class BaseMultiHeadAttention(Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        # The projections' activity regularizer; GroupQueryAttention also
+        # regularizes its own outputs, Keras's MultiHeadAttention does not.
+        self._activity_regularizer = regularizers.get(activity_regularizer)
+        if self._regularizes_outputs:
+            kwargs["activity_regularizer"] = self._activity_regularizer
+        super().__init__(**kwargs)
         self.supports_masking = True
         self._dropout = check_float(self, "dropout", dropout, 0.0, 1.0)
         self._use_bias = bool(use_bias)
@@ -144,7 +153,7 @@ class BaseMultiHeadAttention(Layer):
             bias_initializer=_fresh(self.bias_initializer),
             kernel_regularizer=self.kernel_regularizer,
             bias_regularizer=self.bias_regularizer,
-            activity_regularizer=self.activity_regularizer,
+            activity_regularizer=self._activity_regularizer,
             kernel_constraint=self.kernel_constraint,
             bias_constraint=self.bias_constraint,
             dtype=self.dtype_policy,
@@ -311,7 +320,8 @@ class BaseMultiHeadAttention(Layer):
             "use_bias": self._use_bias,
             "use_gate": self._use_gate,
             "sliding_window": self._sliding_window,
-            **weight_options_config(self, "kernel", "bias", activity=True),
+            **weight_options_config(self, "kernel", "bias"),
+            "activity_regularizer": serialize(self._activity_regularizer),
             "seed": self.seed,
         }
 

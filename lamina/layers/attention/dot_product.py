@@ -119,7 +119,8 @@ def attention_equations(rank: int, attention_axes: tuple) -> tuple[str, str, int
 
 def masked_softmax(scores, mask, axes: int):
     """Softmax over the last ``axes`` axes; blocked scores count as -1e9 and
-    come out 0 (Keras's Softmax layer given a mask)."""
+    come out 0, and the result carries the (expanded) mask as its Keras mask
+    (Keras's Softmax layer given a mask)."""
     if mask is not None:
         mask = expand_mask(mask, scores.ndim, axes)
         blocked = -3e4 if scores.dtype == torch.float16 else -1e9
@@ -131,6 +132,7 @@ def masked_softmax(scores, mask, axes: int):
         probs = torch.exp(scores - torch.logsumexp(scores, dim=dims, keepdim=True))
     if mask is not None:
         probs = torch.where(mask, probs, 0.0)
+        probs._keras_mask = mask  # what Keras's Softmax layer leaves on them
     return probs
 
 

@@ -74,6 +74,10 @@ class MultiHeadAttention(BaseMultiHeadAttention):
     ((3, 5, 8), (3, 2, 5, 7))
     """
 
+    # Keras 3's MultiHeadAttention hands its activity regularizer to the
+    # projections only (it sets a private attribute its base never reads).
+    _regularizes_outputs = False
+
     def __init__(
         self,
         num_heads,

@@ -9,8 +9,8 @@ prepended, as Keras does. Each weight letter takes its size from the output
 (where it appears there) or else from the input; ``bias_axes`` picks output
 letters, and the bias spans the output from the first of them to the end
 (``1`` on the letters it skips, and on right-elided axes). An output size given
-as None stays None in the static output shape, as in Keras (the symbolic call,
-which runs the layer, knows it).
+as None is the input's size of that letter (Keras's ``compute_output_shape``
+leaves it None; lamina's agrees with what the layer computes).
 
 ``linear_plan`` recognizes the equations that are one matrix product over the
 trailing axes (``...fc,co->...fo``: free, contracted, output letters in order),
@@ -19,7 +19,7 @@ which ``EinsumDense`` runs as ``F.linear`` on reshaped views, bias fused.
 Example:
 >>> spec = analyze("abc,cde->abde", "de", (None, 7, 16), (None, 4, 8))
 >>> spec.kernel_shape, spec.bias_shape, spec.output_shape
-((16, 4, 8), (4, 8), (None, None, 4, 8))
+((16, 4, 8), (4, 8), (None, 7, 4, 8))
 >>> spec.input_axes, spec.output_axes
 ((0,), (1, 2))
 >>> linear_plan("abc,cde->abde", spec)
@@ -128,15 +128,18 @@ def analyze(equation, bias_axes, input_shape, output_shape, owner="EinsumDense")
         )
     shift = elided if ellipsis == "left" else 0
     in_size = {c: input_shape[i + shift] for i, c in enumerate(inputs)}
-    out_size = {c: full[i + shift] for i, c in enumerate(outputs)}
-    for letter, size in in_size.items():
-        if letter in out_size and out_size[letter] not in (None, size):
+    for i, letter in enumerate(outputs):
+        size = in_size.get(letter)
+        if letter in in_size and full[i + shift] not in (None, size):
             raise ValueError(
                 f"{describe(owner)}: the input and `output_shape` disagree on axis "
                 f"'{letter}' of the equation {equation!r}: {size} in the input "
-                f"shape {input_shape}, {out_size[letter]} in the output "
+                f"shape {input_shape}, {full[i + shift]} in the output "
                 f"{tuple(full)}."
             )
+        if full[i + shift] is None:  # Keras leaves None; the input knows
+            full[i + shift] = size
+    out_size = {c: full[i + shift] for i, c in enumerate(outputs)}
     kernel, input_axes, output_axes = [], [], []
     for i, letter in enumerate(weights):
         size = out_size[letter] if letter in out_size else in_size[letter]
