@@ -332,10 +332,10 @@ CASES = [
     ),
     Case(
         "ReversibleEmbedding",
-        {"input_dim": 9, "output_dim": 4, "lora_rank": 2},
+        {"input_dim": 9, "output_dim": 4, "lora_rank": 2, "reverse_dtype": "float64"},
         (2, 5, 4),
         call_kwargs={"reverse": True},
-        id="ReversibleEmbedding-reverse-lora",
+        id="ReversibleEmbedding-reverse-lora-float64",
     ),
 ]
 

@@ -7,6 +7,7 @@ import torch
 
 from lamina import dtype_policies as policies
 from lamina.layers.core.embedding import Embedding
+from lamina.ops import dtypes
 from lamina.utils.validation import arg_error
 
 
@@ -28,7 +29,9 @@ class ReversibleEmbedding(Embedding):
         mask_zero: index 0 is padding: the forward output carries the mask
             ``inputs != 0``.
         reverse_dtype: dtype of the reverse projection (default: the compute
-            dtype): inputs and weights are cast to it.
+            dtype): inputs and weights are cast to it (``"float32"`` logits from a
+            ``"bfloat16"`` layer). As in Keras, a float64 product comes back as
+            float32 (Keras's dtype rules narrow 64-bit results).
         logit_soft_cap: if set, reverse logits become ``tanh(logits / cap) *
             cap``.
         **kwargs: ``Embedding``'s other arguments (``lora_rank``, ``name``, ...).
@@ -128,6 +131,9 @@ class ReversibleEmbedding(Embedding):
             kernel = self.reverse_embeddings
         dtype = self._reverse_torch_dtype or self._compute_torch_dtype
         logits = torch.matmul(inputs.to(dtype), kernel.to(dtype))
+        # Keras's ops.matmul returns its dtype rules' result: float64 products
+        # come back as float32 (as in JAX), on every backend.
+        logits = logits.to(dtypes.to_torch_dtype(dtypes.result_type(logits.dtype)))
         if self.logit_soft_cap is not None:
             cap = self.logit_soft_cap
             logits = torch.tanh(logits / cap) * cap
