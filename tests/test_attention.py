@@ -205,6 +205,18 @@ def test_symbolic_scores_have_the_real_shape(kwargs, query, value, scores):
     assert tuple(real.shape) == (2, *scores[1:])
 
 
+def test_compute_output_spec_builds_from_every_input():
+    layer = lamina.layers.MultiHeadAttention(2, 4)
+    spec = layer.compute_output_spec(
+        query=lamina.Input((3, 8)), value=lamina.Input((5, 6))
+    )
+    assert tuple(spec.shape) == (None, 3, 8)
+    assert tuple(layer.key_dense.kernel.shape) == (6, 2, 4)  # from the value
+    assert layer.get_build_config() == {
+        "shapes_dict": {"query_shape": (None, 3, 8), "value_shape": (None, 5, 6)}
+    }
+
+
 def test_einsum_dense_output_sizes_left_none_come_from_the_input():
     layer = lamina.layers.EinsumDense("abc,cd->abd", (None, 4), bias_axes="d")
     assert tuple(layer(lamina.Input((3, 5))).shape) == (None, 3, 4)

@@ -189,9 +189,9 @@ class BaseMultiHeadAttention(Layer):
         if shapes:
             self.build(**{k: tuple(v) for k, v in shapes.items()})
 
-    def __call__(self, *args, **kwargs):
-        # Keras's keyword spelling layer(query=q, value=v) and the build from
-        # every input's shape, which the base class (one input) cannot see.
+    def _prepare(self, args, kwargs):
+        """Keras's keyword spelling ``layer(query=q, value=v)``, and the build
+        from every input's shape (the base class sees only the first input)."""
         if not args and "query" in kwargs:
             args = (kwargs.pop("query"),)
         if not self.built and args:
@@ -202,7 +202,15 @@ class BaseMultiHeadAttention(Layer):
             self.build(
                 *(None if x is None else _shape(x) for x in (args[0], value, key))
             )
+        return args, kwargs
+
+    def __call__(self, *args, **kwargs):
+        args, kwargs = self._prepare(args, kwargs)
         return super().__call__(*args, **kwargs)
+
+    def compute_output_spec(self, *args, **kwargs):
+        args, kwargs = self._prepare(args, kwargs)
+        return super().compute_output_spec(*args, **kwargs)
 
     # ---------------------------------------------------------------- call
     def call(
