@@ -172,14 +172,11 @@ class EinsumDense(LoRAMixin, Layer):
         }
         return type(init).from_config(config)
 
-    def _merged_kernel(self):
-        if not self.lora_enabled:
-            return self.kernel
-        a, b = self._lora_factors()
-        return self.kernel + self._lora_scale * (a @ b)
-
     def call(self, inputs):
-        kernel = self._merged_kernel()
+        kernel = self.kernel
+        if self.lora_enabled:
+            a, b = self._lora_factors()
+            kernel = kernel + self._lora_scale * (a @ b)
         plan = self._plan
         if plan is None:
             outputs = torch.einsum(self.equation, inputs, kernel)
@@ -191,15 +188,17 @@ class EinsumDense(LoRAMixin, Layer):
 
     def _linear_call(self, inputs, kernel, plan):
         """``F.linear`` over the trailing ``plan.contracted`` axes."""
-        produced = kernel.shape[plan.contracted :]
         x = inputs.flatten(-plan.contracted) if plan.contracted > 1 else inputs
-        matrix = kernel.reshape(x.shape[-1], -1)
         bias = self.bias
         if bias is not None and plan.fused_bias:
-            bias = bias.expand(produced).reshape(-1)
-        outputs = F.linear(x, matrix.T, bias if plan.fused_bias else None)
-        if plan.output_rank > 1:
-            outputs = outputs.unflatten(-1, produced)
+            if not plan.full_bias:
+                bias = bias.expand(plan.produced)
+            bias = bias.reshape(-1)
+        outputs = F.linear(
+            x, kernel.reshape(plan.matrix).T, bias if plan.fused_bias else None
+        )
+        if len(plan.produced) > 1:
+            outputs = outputs.unflatten(-1, plan.produced)
         if bias is not None and not plan.fused_bias:
             outputs = outputs + bias
         return outputs

@@ -23,11 +23,12 @@ Example:
 >>> spec.input_axes, spec.output_axes
 ((0,), (1, 2))
 >>> linear_plan("abc,cde->abde", spec)
-LinearPlan(contracted=1, output_rank=2, fused_bias=True)
+LinearPlan(contracted=1, produced=(4, 8), matrix=(16, 32), fused_bias=True, full_bias=True)
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple
 
@@ -56,8 +57,10 @@ class EinsumSpec(NamedTuple):
 
 class LinearPlan(NamedTuple):
     contracted: int  # trailing input axes summed over (leading kernel axes)
-    output_rank: int  # trailing output axes from the kernel
-    fused_bias: bool  # the bias lies on those axes only (F.linear adds it)
+    produced: tuple  # sizes of the trailing output axes, from the kernel
+    matrix: tuple  # the kernel as a matrix: (contracted size, produced size)
+    fused_bias: bool  # the bias lies on the produced axes only (F.linear adds it)
+    full_bias: bool  # ... and has their shape (no broadcasting to flatten)
 
 
 def parse(owner, equation) -> tuple[str, str, str, str | None]:
@@ -201,6 +204,8 @@ def linear_plan(equation, spec: EinsumSpec) -> LinearPlan | None:
         or outputs != "".join(free + produced)
     ):
         return None
+    sizes = spec.kernel_shape[len(contracted) :]
+    matrix = (math.prod(spec.kernel_shape[: len(contracted)]), math.prod(sizes))
     bias = spec.bias_shape
     fused = bias is None or len(bias) <= len(produced)
-    return LinearPlan(len(contracted), len(produced), fused)
+    return LinearPlan(len(contracted), sizes, matrix, fused, bias == sizes)
