@@ -205,6 +205,14 @@ CASES = [
     ),
     Case(
         "GroupQueryAttention",
+        {**GQA, "dropout": 0.5, "seed": 4},
+        SELF,
+        call_kwargs={"value": SELF, **TRAIN},
+        checks=("seed", "shapes"),
+        id="GQA-dropout-training",
+    ),
+    Case(
+        "GroupQueryAttention",
         GQA,
         QUERY,
         call_kwargs={
