@@ -22,6 +22,7 @@ _image_data_format = "channels_last"
 _device: torch.device | None = None
 _dtype_policy = None
 _unsafe_deserialization = False
+_flash_attention: bool | None = None  # None: the attention layers choose
 _safe_mode_scope = threading.local()  # SafeModeScope's per-thread override
 # `dtype_policy()` and `set_dtype_policy()` (keras.config names) are defined in
 # lamina.dtype_policies, which sits above this module and adds them here.
@@ -152,6 +153,26 @@ def enable_unsafe_deserialization() -> None:
 
 def is_unsafe_deserialization_enabled() -> bool:
     return _unsafe_deserialization
+
+
+def enable_flash_attention() -> None:
+    """Let attention layers use flash attention kernels where torch has them
+    (the default: ``is_flash_attention_enabled()`` is None, "when possible")."""
+    global _flash_attention
+    _flash_attention = None
+
+
+def disable_flash_attention() -> None:
+    """Keep attention layers whose ``flash_attention`` argument is None off torch's
+    flash attention kernels (they use its other fused or math kernels)."""
+    global _flash_attention
+    _flash_attention = False
+
+
+def is_flash_attention_enabled() -> bool | None:
+    """None (the default, and after ``enable_flash_attention()``: flash attention
+    when possible) or False (after ``disable_flash_attention()``), as in Keras."""
+    return _flash_attention
 
 
 def in_safe_mode() -> bool:

@@ -103,7 +103,19 @@ def _normalization(L, image):
     return L.SpectralNormalization(L.Dense(3, name="nm_dense"), name="nm_spectral")(x)
 
 
+def _attention(L, tokens):
+    embed = L.ReversibleEmbedding(10, 8, mask_zero=True, name="at_embedding")
+    x = embed(tokens)
+    x = L.MultiHeadAttention(2, 4, name="at_mha")(x, x)  # the embedding's masks
+    x = L.Attention(name="at_dot")([x, x])
+    x = L.AdditiveAttention(name="at_additive")([x, x])
+    x = L.GlobalAveragePooling1D(name="at_mean")(x)
+    x = L.EinsumDense("ab,bc->ac", 8, bias_axes="c", name="at_einsum")(x)
+    return embed(x, reverse=True)
+
+
 FAMILY_BLOCKS = {
+    "attention": [("tokens", _attention)],
     "core": [("vector", _core), ("tokens", _embedding)],
     "regularization": [("vector", _regularization)],
     "reshaping": [("vector", _reshaping), ("image", _image_reshaping)],

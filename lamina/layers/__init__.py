@@ -7,6 +7,7 @@ Every layer family lives in its own subpackage, which lists its public layers in
 import sys
 
 from lamina.layers import (
+    attention,
     convolutional,
     core,
     locally_connected,
@@ -17,6 +18,7 @@ from lamina.layers import (
     rnn,
 )
 from lamina.layers import operation as _operation
+from lamina.layers.attention import *  # noqa: F403
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
@@ -33,6 +35,7 @@ from lamina.layers.serialization import deserialize, serialize
 from lamina.saving import registry
 
 _FAMILIES = (
+    attention,
     convolutional,
     core,
     regularization,
