@@ -11,6 +11,7 @@ from lamina.layers import (
     core,
     locally_connected,
     pooling,
+    preprocessing,
     regularization,
     reshaping,
     rnn,
@@ -23,6 +24,7 @@ from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.locally_connected import *  # noqa: F403
 from lamina.layers.pooling import *  # noqa: F403
+from lamina.layers.preprocessing import *  # noqa: F403
 from lamina.layers.regularization import *  # noqa: F403
 from lamina.layers.reshaping import *  # noqa: F403
 from lamina.layers.rnn import *  # noqa: F403
@@ -37,6 +39,7 @@ _FAMILIES = (
     locally_connected,
     rnn,
     pooling,
+    preprocessing,
 )
 
 # Keras 1/2 names, argument spellings and module paths (after the families, whose

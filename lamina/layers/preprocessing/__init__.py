@@ -1,0 +1,12 @@
+"""Preprocessing layers: structured data and text (and, beside them, images and
+audio). Each module lists its layers; ``__all__`` gathers them."""
+
+from lamina.layers.preprocessing.category_encoding import CategoryEncoding
+from lamina.layers.preprocessing.discretization import Discretization
+from lamina.layers.preprocessing.normalization import Normalization
+
+__all__ = [
+    "CategoryEncoding",
+    "Discretization",
+    "Normalization",
+]
