@@ -3,10 +3,13 @@ audio). Each module lists its layers; ``__all__`` gathers them."""
 
 from lamina.layers.preprocessing.category_encoding import CategoryEncoding
 from lamina.layers.preprocessing.discretization import Discretization
+from lamina.layers.preprocessing.hashing import HashedCrossing, Hashing
 from lamina.layers.preprocessing.normalization import Normalization
 
 __all__ = [
     "CategoryEncoding",
     "Discretization",
+    "HashedCrossing",
+    "Hashing",
     "Normalization",
 ]
