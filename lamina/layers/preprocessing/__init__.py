@@ -4,12 +4,16 @@ audio). Each module lists its layers; ``__all__`` gathers them."""
 from lamina.layers.preprocessing.category_encoding import CategoryEncoding
 from lamina.layers.preprocessing.discretization import Discretization
 from lamina.layers.preprocessing.hashing import HashedCrossing, Hashing
+from lamina.layers.preprocessing.integer_lookup import IntegerLookup
 from lamina.layers.preprocessing.normalization import Normalization
+from lamina.layers.preprocessing.string_lookup import StringLookup
 
 __all__ = [
     "CategoryEncoding",
     "Discretization",
     "HashedCrossing",
     "Hashing",
+    "IntegerLookup",
     "Normalization",
+    "StringLookup",
 ]
