@@ -7,6 +7,7 @@ from lamina.layers.preprocessing.hashing import HashedCrossing, Hashing
 from lamina.layers.preprocessing.integer_lookup import IntegerLookup
 from lamina.layers.preprocessing.normalization import Normalization
 from lamina.layers.preprocessing.string_lookup import StringLookup
+from lamina.layers.preprocessing.text_vectorization import TextVectorization
 
 __all__ = [
     "CategoryEncoding",
@@ -16,4 +17,5 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "StringLookup",
+    "TextVectorization",
 ]

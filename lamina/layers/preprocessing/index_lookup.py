@@ -311,6 +311,10 @@ class IndexLookup(PreprocessingLayer):
         ids = self._ids_of(values)
         if self.output_mode == "int":
             return ids
+        return self._encode(ids)
+
+    def _encode(self, ids: torch.Tensor) -> torch.Tensor:
+        """Indices to the encoded output (``-1`` entries select nothing)."""
         if ids.ndim == 0:
             ids = ids.reshape(1)
         depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
