@@ -156,11 +156,14 @@ def _load_assets(model, archive: zipfile.ZipFile, filepath) -> None:
             parts = member.split("/")[1:]
             if member.endswith("/") or not parts:
                 continue
-            if member.startswith("/") or "\\" in member or any(
-                p in ("", ".", "..") for p in parts
+            if (
+                member.startswith("/")
+                or "\\" in member
+                or any(p in ("", ".", "..") for p in parts)
             ):
                 raise file_io.file_error(
-                    filepath, f"archive entry '{member}' leaves the assets folder; refused."
+                    filepath,
+                    f"archive entry '{member}' leaves the assets folder; refused.",
                 )
             data = file_io.read_zip_member(archive, member, filepath)
             total += len(data)
