@@ -93,6 +93,13 @@ def _rnn(L, sequence):
     return L.SimpleRNN(3, name="rnn_simple")(x)
 
 
+def _preprocessing(L, vector):
+    x = L.Normalization(mean=0.5, variance=2.0, name="pp_given")(vector)
+    x = L.Normalization(name="pp_weights")(x)
+    bins = L.Discretization([-1.0, 0.0, 1.0], output_mode="count", name="pp_bins")
+    return bins(x)
+
+
 FAMILY_BLOCKS = {
     "core": [("vector", _core), ("tokens", _embedding)],
     "regularization": [("vector", _regularization)],
@@ -101,6 +108,7 @@ FAMILY_BLOCKS = {
     "locally_connected": [("image", _locally_connected)],
     "pooling": [("image", _pooling)],
     "rnn": [("sequence", _rnn)],
+    "preprocessing": [("vector", _preprocessing)],
 }
 KERAS_FREE_FAMILIES = {"locally_connected"}  # Keras 3 has no such layers
 INPUT_SHAPES = {"vector": (6,), "image": (8, 8, 3), "sequence": (5, 4), "tokens": (4,)}

@@ -194,7 +194,7 @@ class HashedCrossing(PreprocessingLayer):
     >>> import lamina as keras
     >>> layer = keras.layers.HashedCrossing(num_bins=5)
     >>> layer([["A", "B", "A"], [101, 101, 102]]).tolist()
-    [1, 4, 1]
+    [1, 4, 3]
     """
 
     _list_input = True
