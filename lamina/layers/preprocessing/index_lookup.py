@@ -30,6 +30,7 @@ from lamina.layers.preprocessing.hashing import bucket, normalize_salt
 from lamina.utils.validation import arg_error, check_choice, check_int, describe
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
+_MISSING, _MASKED = -1, -2  # lookup results before the OOV and mask rules
 VOCABULARY_FILE = "vocabulary.txt"
 
 
@@ -259,10 +260,10 @@ class IndexLookup(PreprocessingLayer):
 
     def update_state(self, data):
         self._check_adaptable()
-        if isinstance(data, list) and data and isinstance(data[0], list):
-            rows = [
-                self._to_tokens(np.asarray(row, dtype=object)).tolist() for row in data
-            ]
+        if isinstance(data, list) and (not data or isinstance(data[0], list)):
+            rows = data  # token rows (TextVectorization's), or a ragged list
+            if not self._string_tokens:
+                rows = [[int(v) for v in row] for row in rows]
         else:
             values = self._to_tokens(to_numpy(data))
             if values.ndim < 2:
@@ -331,17 +332,13 @@ class IndexLookup(PreprocessingLayer):
         return output
 
     def _ids_of(self, values: np.ndarray) -> torch.Tensor:
+        """The index of each value (mask and OOV rules applied), as a tensor."""
         flat = values.reshape(-1)
         if self._string_tokens:
-            tokens = flat.tolist()
-            ids = np.fromiter(
-                map(self._index.get, tokens, itertools.repeat(-1)),
-                np.int64,
-                len(tokens),
+            return torch.from_numpy(self._ids_of_tokens(flat.tolist())).reshape(
+                values.shape
             )
-            ids = torch.from_numpy(ids)
-        else:
-            ids = self._search(torch.as_tensor(flat, dtype=torch.int64))
+        ids = self._search(torch.as_tensor(flat, dtype=torch.int64))
         masked = None
         if self.mask_token is not None:
             masked = torch.from_numpy(np.asarray(flat == self.mask_token).reshape(-1))
@@ -350,8 +347,24 @@ class IndexLookup(PreprocessingLayer):
         if masked is not None:
             missing &= ~masked
         if bool(missing.any()):
-            ids[missing] = self._oov_ids(flat[missing.numpy()])
+            ids[missing] = torch.from_numpy(self._oov_ids(flat[missing.numpy()]))
         return ids.reshape(values.shape)
+
+    def _ids_of_tokens(self, tokens: list) -> np.ndarray:
+        """The indices of a flat list of strings: one ``dict.get`` each (the mask
+        token is looked up as -2, then replaced)."""
+        table = self._index
+        if self.mask_token is not None:
+            table = {**table, self.mask_token: _MASKED}
+        ids = np.fromiter(
+            map(table.get, tokens, itertools.repeat(_MISSING)), np.int64, len(tokens)
+        )
+        missing = ids == _MISSING
+        if missing.any():
+            ids[missing] = self._oov_ids(np.array(tokens, dtype=object)[missing])
+        if self.mask_token is not None:
+            ids[ids == _MASKED] = 0 if self.output_mode == "int" else -1
+        return ids
 
     def _search(self, keys: torch.Tensor) -> torch.Tensor:
         if not self._tokens:
@@ -362,7 +375,7 @@ class IndexLookup(PreprocessingLayer):
         found = self._sorted_keys[position] == keys
         return torch.where(found, self._sorted_ids[position], -1)
 
-    def _oov_ids(self, values: np.ndarray) -> torch.Tensor:
+    def _oov_ids(self, values: np.ndarray) -> np.ndarray:
         start = self._oov_start_index()
         if self.num_oov_indices == 0:
             shown = values[:10].tolist()
@@ -372,12 +385,12 @@ class IndexLookup(PreprocessingLayer):
                 "`num_oov_indices=1` to map them to an OOV index."
             )
         if self.num_oov_indices == 1:
-            return torch.full((len(values),), start, dtype=torch.int64)
+            return np.full(len(values), start, dtype=np.int64)
         if not self._string_tokens and self.oov_method != "farmhash":
             buckets = np.mod(values.astype(np.int64), self.num_oov_indices)
         else:
             buckets = bucket(values, self.num_oov_indices, self.salt)
-        return torch.from_numpy(buckets + start)
+        return (buckets + start).astype(np.int64)
 
     def _tokens_of(self, indices: np.ndarray):
         """The ``invert=True`` lookup: indices to tokens (OOV token elsewhere)."""

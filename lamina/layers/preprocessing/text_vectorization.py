@@ -47,6 +47,10 @@ _TABLES = {
     "lower_and_strip_punctuation": _LOWER_AND_STRIP,
 }
 _WORDS = re.compile(r"[^ \t\n\r\v\f]+")  # tf.strings.split: ASCII whitespace
+# What Python's str.split() also splits on, and TensorFlow does not.
+_OTHER_SPACE = re.compile(
+    "[\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+)
 
 
 @fill_docs({"sparse": f"sparse: {SPARSE_NOTE}"})
@@ -268,7 +272,7 @@ class TextVectorization(PreprocessingLayer):
             values = values[..., 0]
         flat = values.reshape(-1).tolist()
         if self._split == "whitespace":
-            rows = [_WORDS.findall(s) for s in flat]
+            rows = _split_whitespace(flat)
         elif self._split == "character":
             rows = [list(s) for s in flat]
         else:
@@ -381,17 +385,23 @@ def _padded_ids(lookup, rows: list, length: int | None) -> torch.Tensor:
     """The token indices of each row, padded with 0 (truncated) to ``length`` or
     to the longest row. Non-int modes pad with -1, which encodes to nothing."""
     lengths = np.fromiter(map(len, rows), np.int64, len(rows))
-    flat = np.array(list(itertools.chain.from_iterable(rows)), dtype=str)
-    ids = lookup._ids_of(flat) if flat.size else torch.zeros(0, dtype=torch.int64)
+    ids = lookup._ids_of_tokens(list(itertools.chain.from_iterable(rows)))
     width = int(lengths.max(initial=0)) if length is None else length
     pad = 0 if lookup.output_mode == "int" else -1
-    out = torch.full((len(rows), width), pad, dtype=torch.int64)
-    row_index = torch.from_numpy(np.repeat(np.arange(len(rows)), lengths))
-    starts = np.cumsum(lengths) - lengths
-    col_index = torch.from_numpy(np.arange(flat.size) - np.repeat(starts, lengths))
+    out = np.full((len(rows), width), pad, dtype=np.int64)
+    row_index = np.repeat(np.arange(len(rows)), lengths)
+    col_index = np.arange(ids.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     keep = col_index < width
     out[row_index[keep], col_index[keep]] = ids[keep]
-    return out
+    return torch.from_numpy(out)
+
+
+def _split_whitespace(texts: list) -> list:
+    """``tf.strings.split``: tokens between ASCII whitespace. ``str.split()`` is
+    the same (and fastest) unless a text holds other Unicode whitespace."""
+    if _OTHER_SPACE.search("".join(texts)):
+        return [_WORDS.findall(text) for text in texts]
+    return [text.split() for text in texts]
 
 
 def _fit_length(output: torch.Tensor, length: int) -> torch.Tensor:
