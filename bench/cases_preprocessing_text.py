@@ -33,7 +33,8 @@ def setup(rng: np.random.Generator):
     words = np.array([f"w{i}" for i in range(8_000)] + ["The", "A", "cat!", "Dog,"])
     zipf = rng.zipf(1.3, size=(N_STRINGS, 8)) % len(words)
     lengths = rng.integers(3, 9, size=N_STRINGS)
-    texts = [" ".join(words[row[:n]]) for row, n in zip(zipf, lengths)]
+    rows = words[zipf].tolist()
+    texts = [" ".join(row[:n]) for row, n in zip(rows, lengths.tolist())]
     return {"texts": np.array(texts)}
 
 
