@@ -297,25 +297,6 @@ def is_traceback_filtering_enabled() -> bool:
     return _traceback_filtering
 
 
-def enable_flash_attention() -> None:
-    """Let attention layers use a fused (flash) kernel where torch has one: back
-    to the automatic default, as Keras's ``enable_flash_attention`` does."""
-    global _flash_attention
-    _flash_attention = None
-
-
-def disable_flash_attention() -> None:
-    """Attention layers compute the plain softmax attention."""
-    global _flash_attention
-    _flash_attention = False
-
-
-def is_flash_attention_enabled() -> bool | None:
-    """``False`` once disabled; ``None`` (automatic, the default) otherwise, as
-    Keras returns."""
-    return _flash_attention
-
-
 def is_nnx_enabled() -> bool:
     """Always False: Flax NNX is a JAX feature (Keras's JAX backend only)."""
     return False

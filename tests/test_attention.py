@@ -312,12 +312,6 @@ def test_multi_head_attention_weights_files_use_keras_s_paths(tmp_path):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lamina.saving.weights_h5 names list entries by `_keras_class_name` "
-    "(GroupQueryAttention, the exported name) where Keras uses the Python class "
-    "name (GroupedQueryAttention): needs weights_h5 to use type(item).__name__",
-)
 def test_group_query_attention_in_a_model_has_keras_s_weights_path():
     def model(lib):
         x = lib.Input((3, 8))

@@ -114,6 +114,13 @@ def _attention(L, tokens):
     return embed(x, reverse=True)
 
 
+def _preprocessing(L, vector):
+    x = L.Normalization(mean=0.5, variance=2.0, name="pp_given")(vector)
+    x = L.Normalization(name="pp_weights")(x)
+    bins = L.Discretization([-1.0, 0.0, 1.0], output_mode="count", name="pp_bins")
+    return bins(x)
+
+
 FAMILY_BLOCKS = {
     "attention": [("tokens", _attention)],
     "core": [("vector", _core), ("tokens", _embedding)],
@@ -124,6 +131,7 @@ FAMILY_BLOCKS = {
     "pooling": [("image", _pooling)],
     "rnn": [("sequence", _rnn)],
     "normalization": [("image", _normalization)],
+    "preprocessing": [("vector", _preprocessing)],
 }
 KERAS_FREE_FAMILIES = {"locally_connected"}  # Keras 3 has no such layers
 INPUT_SHAPES = {"vector": (6,), "image": (8, 8, 3), "sequence": (5, 4), "tokens": (4,)}

@@ -13,6 +13,7 @@ from lamina.layers import (
     locally_connected,
     normalization,
     pooling,
+    preprocessing,
     regularization,
     reshaping,
     rnn,
@@ -28,6 +29,7 @@ from lamina.layers.layer import Layer
 from lamina.layers.locally_connected import *  # noqa: F403
 from lamina.layers.normalization import *  # noqa: F403
 from lamina.layers.pooling import *  # noqa: F403
+from lamina.layers.preprocessing import *  # noqa: F403
 from lamina.layers.regularization import *  # noqa: F403
 from lamina.layers.reshaping import *  # noqa: F403
 from lamina.layers.rnn import *  # noqa: F403
@@ -44,6 +46,7 @@ _FAMILIES = (
     rnn,
     pooling,
     normalization,
+    preprocessing,
 )
 
 # Keras 1/2 names, argument spellings and module paths (after the families, whose

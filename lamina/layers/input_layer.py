@@ -42,7 +42,10 @@ class InputLayer(Layer):
         if "batch_input_shape" in kwargs:
             batch_shape = kwargs.pop("batch_input_shape")
         kwargs.pop("ragged", None)
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        # A string input has no torch dtype: the layer's own policy stays the
+        # default, the tensor carries "string" (preprocessing layers take it).
+        policy = None if dtype in ("string", "str") else dtype
+        super().__init__(name=name, dtype=policy, **kwargs)
         if shape is not None and batch_shape is not None:
             raise arg_error(
                 self, "shape", "left out when `batch_shape` is given", shape
@@ -66,6 +69,8 @@ class InputLayer(Layer):
         self._input_dtype = (
             dtype.name if hasattr(dtype, "name") else (dtype or config.floatx())
         )
+        if self._input_dtype == "str":
+            self._input_dtype = "string"
         if sparse:
             warnings.warn(
                 f"InputLayer '{self.name}': sparse inputs are converted to dense "

@@ -617,7 +617,9 @@ def _holds_arrays(structure) -> bool:
 
 
 def _as_tensor(x):
-    return torch.as_tensor(x) if isinstance(x, np.ndarray) else x
+    if isinstance(x, np.ndarray) and x.dtype.kind not in "USO":  # strings stay
+        return torch.as_tensor(x)
+    return x
 
 
 def _cast_keeping_mask(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

@@ -124,7 +124,16 @@ def _run_probe(layer, args, kwargs, size: int, fake: bool):
 
 
 def infer_symbolic_outputs(layer, args, kwargs):
-    """Run ``layer`` on stand-in tensors to learn its output shapes, dtypes and masks."""
+    """Run ``layer`` on stand-in tensors to learn its output shapes, dtypes and masks.
+
+    String inputs have no stand-in tensors (torch holds no strings): a layer that
+    takes them answers with its own ``compute_output_spec``.
+    """
+    if any(
+        isinstance(t, KerasTensor) and t.dtype == "string"
+        for t in tree.flatten((args, kwargs))
+    ):
+        return _declared_outputs(layer, args, kwargs)
     two_runs = _has_unknown((args, kwargs))
     try:
         return _to_keras_tensors(_probe(layer, args, kwargs, _PROBE_SIZES, two_runs))
@@ -138,6 +147,17 @@ def infer_symbolic_outputs(layer, args, kwargs):
         except Exception:
             raise error from None
         return _to_keras_tensors(runs)
+
+
+def _declared_outputs(layer, args, kwargs):
+    method = type(layer).compute_output_spec
+    if getattr(method, "__qualname__", "") == "Layer.compute_output_spec":
+        raise TypeError(
+            f"{type(layer).__name__} '{layer.name}' was called on a string "
+            "KerasTensor; torch has no string tensors to run `call` on, so the "
+            "layer must define `compute_output_spec(inputs)` to say what it returns."
+        )
+    return layer.compute_output_spec(*args, **kwargs)
 
 
 def _probe(layer, args, kwargs, sizes, two_runs):

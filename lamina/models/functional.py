@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 
 from lamina import dtype_policies as policies
@@ -179,7 +180,11 @@ class Functional(Model):
             if not isinstance(layer, (InputLayer, Operation)):
                 self.add_module(self._free_module_key(layer.name), layer)
         self._compile_plan(graph.nodes, flat_inputs, flat_outputs)
-        self._input_dtypes = [policies.to_torch_dtype(t.dtype) for t in flat_inputs]
+        # String inputs (preprocessing layers) stay NumPy: torch has no strings.
+        self._input_dtypes = [
+            None if t.dtype == "string" else policies.to_torch_dtype(t.dtype)
+            for t in flat_inputs
+        ]
         self.built = True
         self._build_shapes = self._shapes_of_struct(self._inputs_struct)
         # Keras 2: node 0 of a model is its own graph (inputs -> outputs). It does not
@@ -246,9 +251,11 @@ class Functional(Model):
         for slot, x, dtype, m in zip(
             self._input_slots, flat, self._input_dtypes, masks
         ):
-            if x is not None and not isinstance(x, torch.Tensor):
+            if dtype is None:
+                x = np.asarray(x) if x is not None else x
+            elif x is not None and not isinstance(x, torch.Tensor):
                 x = torch.as_tensor(x)
-            if x is not None and x.dtype is not dtype:
+            if x is not None and dtype is not None and x.dtype is not dtype:
                 x = x.to(dtype)
             if m is not None:
                 x._keras_mask = m

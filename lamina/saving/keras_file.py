@@ -1,9 +1,12 @@
-"""The Keras 3 ``.keras`` format: a zip of ``metadata.json``, ``config.json`` and
-``model.weights.h5``, read and written exactly as Keras 3 does.
+"""The Keras 3 ``.keras`` format: a zip of ``metadata.json``, ``config.json``,
+``model.weights.h5`` and ``assets/``, read and written exactly as Keras 3 does.
 
 ``config.json`` holds the model's serialization with its ``build_config`` and,
 for a compiled model, ``compile_config``; ``model.weights.h5`` holds the
-variables of every layer and of the optimizer (``weights_h5``). Saving writes a
+variables of every layer and of the optimizer (``weights_h5``); ``assets/<path>/``
+holds the files of each object that defines ``save_assets(dir_path)`` (a
+vocabulary), ``<path>`` being its weights path, and is given back to its
+``load_assets(dir_path)`` after its variables are loaded. Saving writes a
 temporary file and renames it over the target, so an interrupted save leaves
 the previous file intact.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import tempfile
 import warnings
 import zipfile
 
@@ -25,6 +29,10 @@ from lamina.version import __version__
 CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 WEIGHTS_FILE = "model.weights.h5"
+ASSETS_DIR = "assets"
+# Assets are unpacked to disk for ``load_assets``: bound what an archive may put
+# there (members one by one are bounded by ``file_io.read_zip_member``).
+MAX_ASSETS_BYTES = 4 << 30
 # The Keras 3 file layout this module follows (stable across Keras 3.x).
 FORMAT_VERSION = "3"
 
@@ -60,6 +68,28 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             archive.writestr(METADATA_FILE, metadata_json)
             archive.writestr(CONFIG_FILE, config_json)
             archive.writestr(WEIGHTS_FILE, weights.getvalue())
+            _write_assets(model, archive)
+
+
+def _write_assets(model, archive: zipfile.ZipFile) -> None:
+    """Each object's ``save_assets`` files under ``assets/<its path>/``."""
+    savers = [
+        (path, obj)
+        for path, obj in weights_h5.walk(model)
+        if callable(getattr(obj, "save_assets", None))
+    ]
+    if not savers:
+        return
+    with tempfile.TemporaryDirectory() as root:
+        for path, obj in savers:
+            folder = os.path.join(root, *path.split("/")) if path else root
+            os.makedirs(folder, exist_ok=True)
+            obj.save_assets(folder)
+        for folder, _, files in sorted(os.walk(root)):
+            for name in sorted(files):
+                full = os.path.join(folder, name)
+                relative = os.path.relpath(full, root).replace(os.sep, "/")
+                archive.write(full, f"{ASSETS_DIR}/{relative}")
 
 
 def read_config(filepath) -> tuple[dict, dict]:
@@ -102,10 +132,52 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         if compile and config.get("compile_config"):
             compile_from_config(model, config["compile_config"], custom_objects)
         weights = file_io.read_zip_member(archive, WEIGHTS_FILE, filepath)
-    name = f"{file_io.display_name(filepath)} ({WEIGHTS_FILE})"
-    with file_io.h5_from_bytes(weights, name) as h5file:
-        weights_h5.read_model_state(model, h5file, name)
+        name = f"{file_io.display_name(filepath)} ({WEIGHTS_FILE})"
+        with file_io.h5_from_bytes(weights, name) as h5file:
+            weights_h5.read_model_state(model, h5file, name)
+        _load_assets(model, archive, filepath)
     return model
+
+
+def _load_assets(model, archive: zipfile.ZipFile, filepath) -> None:
+    """Unpack ``assets/`` to a temporary folder (refusing paths that leave it)
+    and hand each object with ``load_assets`` its own folder (None if absent)."""
+    loaders = [
+        (path, obj)
+        for path, obj in weights_h5.walk(model)
+        if callable(getattr(obj, "load_assets", None))
+    ]
+    if not loaders:
+        return
+    members = [m for m in archive.namelist() if m.startswith(f"{ASSETS_DIR}/")]
+    with tempfile.TemporaryDirectory() as root:
+        total = 0
+        for member in members:
+            parts = member.split("/")[1:]
+            if member.endswith("/") or not parts:
+                continue
+            if (
+                member.startswith("/")
+                or "\\" in member
+                or any(p in ("", ".", "..") for p in parts)
+            ):
+                raise file_io.file_error(
+                    filepath,
+                    f"archive entry '{member}' leaves the assets folder; refused.",
+                )
+            data = file_io.read_zip_member(archive, member, filepath)
+            total += len(data)
+            if total > MAX_ASSETS_BYTES:
+                raise file_io.file_error(
+                    filepath, f"its assets exceed {MAX_ASSETS_BYTES} bytes; refused."
+                )
+            target = os.path.join(root, *parts)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as f:
+                f.write(data)
+        for path, obj in loaders:
+            folder = os.path.join(root, *path.split("/")) if path else root
+            obj.load_assets(folder if os.path.isdir(folder) else None)
 
 
 def load_weights(model, filepath, skip_mismatch: bool = False) -> None:

@@ -105,9 +105,9 @@ def walk(root) -> Iterator[tuple[str, object]]:
         values = container.values() if isinstance(container, dict) else container
         for item in values:
             if _is_saveable(item):
-                base = to_snake_case(
-                    getattr(type(item), "_keras_class_name", type(item).__name__)
-                )
+                # Keras names list entries by the Python class, not the name
+                # the class is exported under (GroupedQueryAttention).
+                base = to_snake_case(type(item).__name__)
                 yield from visit(item, f"{path}/{_unique(base, used)}")
             elif isinstance(item, (list, tuple, dict)):
                 yield from visit_container(item, f"{path}/{_unique('container', used)}")
