@@ -1,9 +1,11 @@
-"""LoRA (low-rank adaptation) for layers with one base matrix: Dense's ``kernel``
-and Embedding's ``embeddings``, with Keras 3's rules.
+"""LoRA (low-rank adaptation) for layers with one base weight: Dense's ``kernel``,
+Embedding's ``embeddings`` and the convolutions' ``kernel``, with Keras 3's rules.
 
-``enable_lora(rank)`` freezes the base matrix W (rows, cols) and adds trainable
-``a`` (rows, rank), he_uniform, and ``b`` (rank, cols), zeros: the layer computes
-with ``W + (lora_alpha / rank) * a @ b``, equal to W until training moves ``b``.
+``enable_lora(rank)`` freezes the base weight W (..., cols) and adds trainable
+``a`` (..., rank), he_uniform, and ``b`` (rank, cols), zeros: the layer computes
+with ``W + (lora_alpha / rank) * a @ b`` (a matrix product over the last two axes,
+so a convolution kernel (*kernel_size, in, filters) gets ``a`` (*kernel_size, in,
+rank)), equal to W until training moves ``b``.
 Saved weights files hold the merged matrix and no LoRA factors, as Keras writes
 them, so files interoperate with Keras 3; loading one into a LoRA layer zeroes
 ``b`` (Keras zeroes ``a`` too, which stops LoRA from training further).
@@ -19,7 +21,7 @@ from lamina.utils.validation import check_int, describe
 
 
 class LoRAMixin:
-    """Adds ``enable_lora`` to a layer whose base matrix is ``self.<_lora_base>``
+    """Adds ``enable_lora`` to a layer whose base weight is ``self.<_lora_base>``
     (regularized by ``self.<_lora_base>_regularizer``, constrained by
     ``self.<_lora_base>_constraint``)."""
 
@@ -66,7 +68,7 @@ class LoRAMixin:
             )
         base = getattr(self, base_name)
         regularizer = getattr(self, f"{base_name}_regularizer")
-        factors = {"a": (base.shape[0], rank), "b": (rank, base.shape[1])}
+        factors = {"a": (*base.shape[:-1], rank), "b": (rank, base.shape[-1])}
         for (part, shape), init in zip(factors.items(), (a_initializer, b_initializer)):
             name = f"lora_{base_name}_{part}"
             weight = self.add_weight(
