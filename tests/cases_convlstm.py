@@ -4,7 +4,8 @@ Every argument that changes the arithmetic, on small inputs: strides and
 ``same`` padding on odd sizes (the extra zero at the end), even kernels (the
 recurrent ``same`` convolution pads asymmetrically too), dilation, both data
 formats, return_sequences/return_state with ``initial_state``, go_backwards,
-masks (given as a call argument), unit_forget_bias, use_bias, activations,
+masks (a call argument: per timestep, or per position as Masking gives them;
+also through Bidirectional), unit_forget_bias, use_bias, activations,
 regularizers and constraints, dropout at inference, and dropout in training with
 Keras's cell fed lamina's masks (``_same_dropout_masks``: the draws differ
 between the libraries, the arithmetic must not). tests/test_convlstm.py keeps
@@ -27,6 +28,9 @@ SEQ_FIRST = {1: (2, 3, 2, 7), 2: (2, 3, 2, 5, 6), 3: (2, 2, 1, 4, 3, 5)}
 INFER = {"training": False}
 # Row 0 masked at the end, row 1 at the start and in the middle.
 MASK = torch.tensor(np.array([[1, 1, 0], [0, 1, 0]], dtype=bool))
+# What Masking computes on (batch, time, rows, cols, channels): one flag per
+# position, which Keras applies per position (with "same" padding).
+POSITIONS = torch.tensor(np.random.default_rng(5).random((2, 3, 5, 6)) < 0.7)
 
 
 def _same_dropout_masks(ours, theirs, feed):
@@ -142,6 +146,22 @@ CASES = [
         SEQ[2],
         call_kwargs={"mask": MASK},
         id="ConvLSTM2D-mask-backwards-states",
+    ),
+    Case(
+        "ConvLSTM2D",
+        {"filters": 2, "kernel_size": 3, "padding": "same", "return_sequences": True},
+        SEQ[2],
+        call_kwargs={"mask": POSITIONS},
+        id="ConvLSTM2D-mask-per-position",
+    ),
+    Case(
+        "Bidirectional",
+        build=lambda L: L.Bidirectional(
+            L.ConvLSTM2D(2, 2, padding="same", return_sequences=True)
+        ),
+        inputs=SEQ[2],
+        call_kwargs={"mask": MASK},
+        id="Bidirectional-ConvLSTM2D-mask",
     ),
     Case(
         "ConvLSTM1D",

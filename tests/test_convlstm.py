@@ -195,6 +195,23 @@ def test_keras_files_load_both_ways(tmp_path):
     _close(again.predict(x, verbose=0), theirs.predict(x, verbose=0))
 
 
+def test_masking_masks_per_position_as_in_keras():
+    def build(k):
+        return k.Sequential(
+            [
+                k.Input((4, 5, 5, 2)),
+                k.layers.Masking(),
+                k.layers.ConvLSTM2D(3, 3, padding="same", go_backwards=True),
+            ]
+        )
+
+    x = RNG.standard_normal((3, 4, 5, 5, 2)).astype("float32")
+    x[0, 3], x[1, :2], x[2, 1, 2, 2] = 0, 0, 0  # whole steps, and one position
+    ours, theirs = build(lamina), build(keras)
+    ours.set_weights(theirs.get_weights())
+    _close(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
+
+
 def test_a_model_trains():
     torch.manual_seed(0)
     model = _model(lamina)

@@ -243,6 +243,19 @@ class BaseConvLSTM(CellRNN):
             return sequences.new_zeros(shape), states
         return super()._run(sequences, states, mask, training)
 
+    def _sequence_mask(self, sequences, mask):
+        """Keras's (batch, timesteps) mask; or, channels_last, a mask with the
+        state's spatial axes too (what ``Masking`` computes on these inputs), which
+        Keras applies per position (a masked position keeps its states and output).
+        """
+        mask = mask[0] if isinstance(mask, (list, tuple)) else mask
+        if mask is not None and not call_context.symbolic and self.cell._channels_last:
+            mask = torch.as_tensor(mask, device=sequences.device)
+            spatial = self.cell._state_shape[:-1]
+            if tuple(mask.shape) == (*sequences.shape[:2], *spatial):
+                return mask.to(torch.bool)
+        return super()._sequence_mask(sequences, mask)
+
     def _check_initial_states(self, states, batch):
         expected = (batch, *self.cell._state_shape)
         shapes_given = [tuple(s.shape) for s in tree.flatten(states)]
@@ -296,7 +309,8 @@ stateful: carry each batch row's final states into the next call; needs a
     "conv_lstm_call": """sequences: the input (see Input shape).
 initial_state: optional ``[h, c]``, each of the state shape.
 mask: optional boolean ``(batch, timesteps)``: False steps carry the states
-    over and repeat the previous output.
+    over and repeat the previous output. channels_last, a mask with the state's
+    spatial axes too (``Masking`` gives one) applies per position, as in Keras.
 training: whether dropout applies.""",
     "conv_lstm_weights": """``kernel`` ``(*kernel_size, channels, 4 * filters)``,
 ``recurrent_kernel`` ``(*kernel_size, filters, 4 * filters)``, then ``bias``
