@@ -99,20 +99,31 @@ class LoRAMixin:
         return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
 
     # -------------------------------------------------- weights files (Keras's)
+    # Keras's hooks, present only while LoRA is enabled (the saving code takes a
+    # layer's hooks when they are callable): a layer without LoRA is saved and
+    # loaded like any other, with the loader's own checks and layout hints.
+    @property
+    def save_own_variables(self):
+        return self._save_merged if self.lora_enabled else None
+
+    @property
+    def load_own_variables(self):
+        return self._load_merged if self.lora_enabled else None
+
     def _saved_weights(self):
-        factors = self._lora_factors() if self.lora_enabled else ()
+        factors = self._lora_factors()
         return [w for w in self._own_weights() if all(w is not f for f in factors)]
 
-    def save_own_variables(self, store):
+    def _save_merged(self, store):
         base = getattr(self, self._lora_base)
         for i, weight in enumerate(self._saved_weights()):
             value = weight.detach()
-            if weight is base and self.lora_enabled:
+            if weight is base:
                 a, b = self._lora_factors()
                 value = value + self._lora_scale * (a.detach() @ b.detach())
             store[str(i)] = value
 
-    def load_own_variables(self, store):
+    def _load_merged(self, store):
         targets = self._saved_weights()
         if len(store) != len(targets):
             names = ", ".join(f"{w.name} {tuple(w.shape)}" for w in targets)
@@ -130,7 +141,7 @@ class LoRAMixin:
         with torch.no_grad():
             for weight, value in zip(targets, values):
                 weight.copy_(torch.as_tensor(value).to(weight.device, weight.dtype))
-            if self.lora_enabled:  # the file's base matrix has the update merged
-                # Keras zeroes both factors, which leaves LoRA nothing to train
-                # (both gradients vanish); zeroing b alone gives the same output.
-                self._lora_factors()[1].zero_()
+            # The file's base weight has the update merged. Keras zeroes both
+            # factors, which leaves LoRA nothing to train (both gradients
+            # vanish); zeroing b alone gives the same output.
+            self._lora_factors()[1].zero_()
