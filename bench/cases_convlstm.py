@@ -13,8 +13,7 @@ torch's layout (contiguous gate blocks) costs more in the two 21 MB transpositio
 than it saves in the gate arithmetic; one ``cat([x_t, h])`` convolution per step
 in channels-last is within noise of the one input convolution over batch * time.
 With 32 input channels and 16 filters lamina is 0.9x torch (1.08x with 32
-filters): the input convolution over 8
-channels is what oneDNN runs least well.
+filters): the input convolution over 8 channels is what oneDNN runs least well.
 """
 
 from __future__ import annotations
