@@ -252,6 +252,22 @@ CASES = [
         dtype="float64",
         id="Conv2D-f64",
     ),
+    # LoRA (Keras 3 has it on Conv1D/2D/3D only): lora_kernel_b starts at zero,
+    # so these compare the weights, configs and b's gradient; tests/test_embedding.py
+    # compares outputs with trained factors and the merged weights files.
+    *[
+        Case(
+            f"Conv{rank}D",
+            {"filters": 4, "kernel_size": 2, "lora_rank": 2, **kwargs},
+            _shape(rank, 2),
+            id=f"Conv{rank}D-lora",
+        )
+        for rank, kwargs in (
+            (1, {"padding": "causal"}),
+            (2, {"groups": 2, "lora_alpha": 3}),
+            (3, {}),
+        )
+    ],
 ]
 
 
@@ -298,6 +314,12 @@ def _errors(layer, base, rank):
 
 
 ERROR_CASES = [
+    ErrorCase(
+        "Conv2D",
+        {"filters": 2, "kernel_size": 3, "lora_rank": 0},
+        r"`lora_rank` must be an integer >= 1; got lora_rank=0\.",
+        keras_raises=False,  # Keras reads lora_rank=0 as "no LoRA"
+    ),
     *[e for rank in (2, 3) for e in _errors(f"Conv{rank}D", {"filters": 2}, rank)],
     *_errors("Conv1DTranspose", {"filters": 2}, 1),
     *_errors("DepthwiseConv2D", {}, 2),

@@ -1,5 +1,6 @@
 """Embedding beyond tests/cases_rnn.py: the documented example, masks, index
-checks, the index_add gradient, LoRA on Embedding and Dense, Keras 2 arguments."""
+checks, the index_add gradient, LoRA on Embedding, Dense and Conv1D/2D/3D, Keras 2
+arguments."""
 
 from __future__ import annotations
 
@@ -113,6 +114,19 @@ LORA_LAYERS = {
         lambda: torch.randn(4, 5),
         ["lora_kernel_a", "lora_kernel_b"],
     ),
+    # Convolutions: a (*kernel_size, in // groups, rank) @ b (rank, filters).
+    "Conv2D": (
+        lambda k, **kw: k.layers.Conv2D(6, (3, 2), groups=2, **kw),
+        lambda: torch.randn(2, 5, 6, 4),
+        ["lora_kernel_a", "lora_kernel_b"],
+    ),
+    "Conv1D": (
+        lambda k, **kw: k.layers.Conv1D(
+            4, 3, padding="causal", data_format="channels_first", **kw
+        ),
+        lambda: torch.randn(2, 3, 7),
+        ["lora_kernel_a", "lora_kernel_b"],
+    ),
 }
 
 
@@ -170,13 +184,12 @@ def test_lora_errors(name):
     build, data, _ = LORA_LAYERS[name]
     with pytest.raises(ValueError, match=r"enable_lora\(\) needs the layer built"):
         build(lamina).enable_lora(2)
-    constraint = {"Dense": "kernel_constraint", "Embedding": "embeddings_constraint"}
-    layer = build(lamina, **{constraint[name]: "non_neg"})
+    constraint = "embeddings_constraint" if name == "Embedding" else "kernel_constraint"
+    layer = build(lamina, **{constraint: "non_neg"})
     layer(data())
     with pytest.raises(
         ValueError,
-        match=rf"LoRA cannot be used with an? "
-        rf"`{constraint[name]}`",
+        match=rf"LoRA cannot be used with an? `{constraint}`",
     ):
         layer.enable_lora(2)
     with pytest.raises(ValueError, match=r"`rank` must be an integer >= 1"):
@@ -203,6 +216,25 @@ def test_lora_alpha_from_the_constructor_is_kept():
     again = lamina.layers.Dense.from_config(layer.get_config())
     again(x)
     assert again.lora_enabled and again.lora_alpha == 8
+
+
+def test_conv_lora_alpha_scales_the_update_as_in_keras():
+    # Unlike Dense's, Keras 3's BaseConv.build passes lora_alpha on.
+    def build(k):
+        return k.layers.Conv3D(3, 2, strides=(1, 2, 1), lora_rank=2, lora_alpha=5)
+
+    ours, theirs = build(lamina), build(keras)
+    x = torch.randn(2, 4, 5, 3, 2)
+    ours(x)
+    theirs(x)
+    rng = np.random.default_rng(1)
+    values = [rng.standard_normal(w.shape).astype("float32") for w in theirs.weights]
+    theirs.set_weights(values)
+    ours.set_weights(values)
+    assert ours.lora_alpha == theirs.lora_alpha == 5
+    np.testing.assert_allclose(
+        ours(x).detach().numpy(), keras.ops.convert_to_numpy(theirs(x)), atol=1e-4
+    )
 
 
 @pytest.mark.parametrize("name", sorted(LORA_LAYERS))
@@ -253,3 +285,10 @@ def test_per_sample_gradients_with_torch_func():
     expected[0, [1, 2]] = 1.0
     expected[1, 3] = 2.0
     torch.testing.assert_close(grads["embeddings"], expected)
+
+
+def test_layers_without_lora_can_be_traced_by_torch_jit():
+    model = lamina.Sequential([lamina.Input((3,)), lamina.layers.Dense(2)])
+    x = torch.ones(1, 3)
+    traced = torch.jit.trace(model, x)
+    torch.testing.assert_close(traced(x), model(x))

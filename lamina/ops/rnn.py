@@ -176,8 +176,10 @@ def step_loop(step, inputs, states, mask=None):
     """
     outputs = []
     previous = None
-    for t in range(inputs.shape[1]):
-        output, new_states = step(inputs[:, t], states)
+    # unbind, not inputs[:, t]: its backward stacks the steps' gradients once,
+    # where indexing makes a zero tensor of the whole sequence per step.
+    for t, input_t in enumerate(inputs.unbind(1)):
+        output, new_states = step(input_t, states)
         if mask is not None:
             keep = mask[:, t]
             if previous is None:

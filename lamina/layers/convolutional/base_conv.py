@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lamina.layers.convolutional.base_spatial import BaseSpatialConv
+from lamina.layers.core.lora import LoRAMixin
 from lamina.layers.weight_options import (
     set_weight_options,
     weight_options,
@@ -12,12 +13,17 @@ from lamina.ops import convolution as conv_ops
 from lamina.utils.validation import arg_error, check_int, shape_error
 
 
-class BaseConv(BaseSpatialConv):
+class BaseConv(LoRAMixin, BaseSpatialConv):
     """``activation(conv(inputs, kernel) + bias)`` over ``rank`` spatial axes.
 
     Weights: ``kernel`` ``(*kernel_size, in_channels // groups, filters)``, then
-    ``bias`` ``(filters,)`` if ``use_bias``. ``padding="causal"`` exists for
-    ``rank == 1`` only.
+    ``bias`` ``(filters,)`` if ``use_bias``; with LoRA (``lora_rank``, or
+    ``enable_lora``) then ``lora_kernel_a`` ``(*kernel_size, in_channels //
+    groups, rank)`` and ``lora_kernel_b`` ``(rank, filters)``, ``kernel`` frozen:
+    the convolution runs with ``kernel + (lora_alpha / rank) * lora_kernel_a @
+    lora_kernel_b`` (Keras 3's rule; ``layer.kernel`` stays the frozen base, where
+    Keras returns the merged kernel). ``padding="causal"`` exists for ``rank ==
+    1`` only.
     """
 
     def __init__(
@@ -29,9 +35,12 @@ class BaseConv(BaseSpatialConv):
         kernel_initializer="glorot_uniform",
         kernel_regularizer=None,
         kernel_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
         **kwargs,
     ):
         super().__init__(rank=rank, allow_causal=rank == 1, **kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         self.filters = check_int(self, "filters", filters, minimum=1)
         self.groups = check_int(self, "groups", groups, minimum=1)
         if self.filters % self.groups:
@@ -56,11 +65,16 @@ class BaseConv(BaseSpatialConv):
             **weight_options(self, "kernel"),
         )
         self.bias = self._bias_weight(self.filters)
+        self._build_lora()
 
     def call(self, inputs):
+        kernel = self.kernel
+        if self.lora_enabled:
+            a, b = self._lora_factors()
+            kernel = kernel + self._lora_scale * (a @ b)
         outputs = conv_ops.conv(
             inputs,
-            self.kernel,
+            kernel,
             self.strides,
             self.padding,
             self.data_format,
@@ -75,4 +89,5 @@ class BaseConv(BaseSpatialConv):
             "filters": self.filters,
             "groups": self.groups,
             **weight_options_config(self, "kernel"),
+            **self._lora_config(),
         }

@@ -170,6 +170,17 @@ dilation_rate + 1``: without ``output_padding``, ``n * strides + max(k' - stride
 0)`` for ``"valid"`` and ``n * strides`` for ``"same"``; with it, ``(n - 1) *
 strides + k' + output_padding`` for ``"valid"`` and ``(n - 1) * strides + k' % 2 +
 output_padding`` for ``"same"``.""",
+    "lora_args": """lora_rank, lora_alpha: keyword arguments (in ``**kwargs``, as in
+    Keras): with ``lora_rank``, ``enable_lora(lora_rank, lora_alpha)`` once
+    built: the kernel is frozen and a low-rank update, scaled by ``lora_alpha /
+    lora_rank`` (default alpha: the rank), is learned.""",
+    "lora_weights": """With LoRA, then ``lora_kernel_a`` ``(*kernel_size, channels
+// groups, rank)`` and ``lora_kernel_b`` ``(rank, filters)``; the convolution
+uses ``kernel + (lora_alpha / rank) * lora_kernel_a @ lora_kernel_b``, and
+weights files hold that merged kernel, as Keras writes them. ``layer.kernel``
+stays the frozen base (Keras returns the merged kernel).""",
+    "lora_raises": """ValueError: ``lora_rank`` not a positive int (construction);
+    ``enable_lora`` before build, twice, or with a ``kernel_constraint``.""",
     "conv_raises": """ValueError: at construction, a size, stride or dilation < 1,
     a tuple of the wrong length, an unknown ``padding`` or ``data_format``;
     at build, an input of the wrong rank, with unknown channels, or too small

@@ -22,6 +22,7 @@ class Conv3D(BaseConv):
         {activation}
         {use_bias}
         {kernel_args}
+        {lora_args}
         {kwargs}
 
     Input shape:
@@ -36,11 +37,13 @@ class Conv3D(BaseConv):
     Weights:
         ``kernel`` ``(*kernel_size, channels // groups, filters)``, then ``bias``
         ``(filters,)`` if ``use_bias``.
+        {lora_weights}
 
     Raises:
         {conv_raises}
         ValueError: ``filters`` not divisible by ``groups`` (construction), input
             channels not divisible by ``groups`` (build).
+        {lora_raises}
 
     Example:
     >>> import lamina as keras

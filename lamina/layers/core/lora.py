@@ -1,10 +1,12 @@
 """LoRA (low-rank adaptation) for layers with one base weight: Dense's ``kernel``,
-Embedding's ``embeddings`` and EinsumDense's N-D ``kernel``, with Keras 3's rules.
+Embedding's ``embeddings``, EinsumDense's N-D ``kernel`` and the convolutions'
+``kernel``, with Keras 3's rules.
 
 ``enable_lora(rank)`` freezes the base weight W (..., cols) and adds trainable
-``a`` (..., rank), he_uniform, and ``b`` (rank, cols), zeros (the factorization is
-on the last axis): the layer computes with ``W + (lora_alpha / rank) * a @ b``,
-equal to W until training moves ``b``.
+``a`` (..., rank), he_uniform, and ``b`` (rank, cols), zeros: the layer computes
+with ``W + (lora_alpha / rank) * a @ b`` (a matrix product over the last two axes,
+so a convolution kernel (*kernel_size, in, filters) gets ``a`` (*kernel_size, in,
+rank)), equal to W until training moves ``b``.
 Saved weights files hold the merged matrix and no LoRA factors, as Keras writes
 them, so files interoperate with Keras 3; loading one into a LoRA layer zeroes
 ``b`` (Keras zeroes ``a`` too, which stops LoRA from training further).
@@ -20,7 +22,7 @@ from lamina.utils.validation import check_int, describe
 
 
 class LoRAMixin:
-    """Adds ``enable_lora`` to a layer whose base matrix is ``self.<_lora_base>``
+    """Adds ``enable_lora`` to a layer whose base weight is ``self.<_lora_base>``
     (regularized by ``self.<_lora_base>_regularizer``, constrained by
     ``self.<_lora_base>_constraint``)."""
 
@@ -90,7 +92,9 @@ class LoRAMixin:
 
     @property
     def _lora_scale(self) -> float:
-        return self.lora_alpha / self.lora_rank
+        """``lora_alpha / lora_rank``; 0 without LoRA (torch.jit reads every
+        property of a module it traces)."""
+        return self.lora_alpha / self.lora_rank if self.lora_rank else 0.0
 
     def _lora_config(self) -> dict:
         if not self.lora_rank:
@@ -98,20 +102,31 @@ class LoRAMixin:
         return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
 
     # -------------------------------------------------- weights files (Keras's)
+    # Keras's hooks, present only while LoRA is enabled (the saving code takes a
+    # layer's hooks when they are callable): a layer without LoRA is saved and
+    # loaded like any other, with the loader's own checks and layout hints.
+    @property
+    def save_own_variables(self):
+        return self._save_merged if self.lora_enabled else None
+
+    @property
+    def load_own_variables(self):
+        return self._load_merged if self.lora_enabled else None
+
     def _saved_weights(self):
-        factors = self._lora_factors() if self.lora_enabled else ()
+        factors = self._lora_factors()
         return [w for w in self._own_weights() if all(w is not f for f in factors)]
 
-    def save_own_variables(self, store):
+    def _save_merged(self, store):
         base = getattr(self, self._lora_base)
         for i, weight in enumerate(self._saved_weights()):
             value = weight.detach()
-            if weight is base and self.lora_enabled:
+            if weight is base:
                 a, b = self._lora_factors()
                 value = value + self._lora_scale * (a.detach() @ b.detach())
             store[str(i)] = value
 
-    def load_own_variables(self, store):
+    def _load_merged(self, store):
         targets = self._saved_weights()
         if len(store) != len(targets):
             names = ", ".join(f"{w.name} {tuple(w.shape)}" for w in targets)
@@ -129,7 +144,7 @@ class LoRAMixin:
         with torch.no_grad():
             for weight, value in zip(targets, values):
                 weight.copy_(torch.as_tensor(value).to(weight.device, weight.dtype))
-            if self.lora_enabled:  # the file's base matrix has the update merged
-                # Keras zeroes both factors, which leaves LoRA nothing to train
-                # (both gradients vanish); zeroing b alone gives the same output.
-                self._lora_factors()[1].zero_()
+            # The file's base weight has the update merged. Keras zeroes both
+            # factors, which leaves LoRA nothing to train (both gradients
+            # vanish); zeroing b alone gives the same output.
+            self._lora_factors()[1].zero_()

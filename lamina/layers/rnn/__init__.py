@@ -1,7 +1,11 @@
 """Recurrent layers: the generic RNN over a cell, SimpleRNN, LSTM, GRU, their
-cells, StackedRNNCells, and the Bidirectional and TimeDistributed wrappers."""
+cells, StackedRNNCells, ConvLSTM1D/2D/3D, and the Bidirectional and
+TimeDistributed wrappers."""
 
 from lamina.layers.rnn.bidirectional import Bidirectional
+from lamina.layers.rnn.conv_lstm1d import ConvLSTM1D
+from lamina.layers.rnn.conv_lstm2d import ConvLSTM2D
+from lamina.layers.rnn.conv_lstm3d import ConvLSTM3D
 from lamina.layers.rnn.gru import GRU, GRUCell
 from lamina.layers.rnn.lstm import LSTM, LSTMCell
 from lamina.layers.rnn.rnn import RNN
@@ -14,6 +18,9 @@ __all__ = [
     "LSTM",
     "RNN",
     "Bidirectional",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "GRUCell",
     "LSTMCell",
     "SimpleRNN",

@@ -47,6 +47,7 @@ class BaseRNNCell(Layer):
 
     _gates = 1
     _arguments: tuple = ()
+    _units_argument = "units"  # the constructor's name for ``units`` (in errors)
 
     def __init__(
         self,
@@ -68,7 +69,7 @@ class BaseRNNCell(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = check_int(self, "units", units, minimum=1)
+        self.units = check_int(self, self._units_argument, units, minimum=1)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         set_weight_options(
@@ -108,11 +109,17 @@ class BaseRNNCell(Layer):
     def build(self, input_shape):
         input_dim = input_shape[-1]
         width = self._gates * self.units
+        self._add_weights((input_dim, width), (self.units, width))
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def _add_weights(self, kernel_shape, recurrent_shape):
+        """``kernel``, ``recurrent_kernel`` and (with ``use_bias``) ``bias``, in
+        Keras's order."""
         self.kernel = self.add_weight(
-            shape=(input_dim, width), name="kernel", **weight_options(self, "kernel")
+            shape=kernel_shape, name="kernel", **weight_options(self, "kernel")
         )
         self.recurrent_kernel = self.add_weight(
-            shape=(self.units, width),
+            shape=recurrent_shape,
             name="recurrent_kernel",
             **weight_options(self, "recurrent"),
         )
@@ -125,7 +132,6 @@ class BaseRNNCell(Layer):
                 constraint=self.bias_constraint,
                 name="bias",
             )
-        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def _bias_shape(self):
         return (self._gates * self.units,)

@@ -74,6 +74,7 @@ class LSTMCell(BaseRNNCell):
 
     _gates = 4
     _arguments = _CELL_ARGUMENTS
+    _gate_axis = -1  # the axis of z holding the gate blocks
 
     def __init__(
         self,
@@ -135,7 +136,7 @@ class LSTMCell(BaseRNNCell):
         activation, recurrent_activation = self._activations()
         h, c = states
         z = projected + self._recurrent(h, recurrent_masks)
-        i, f, g, o = z.chunk(4, dim=1)
+        i, f, g, o = z.chunk(4, dim=self._gate_axis)
         c = recurrent_activation(f) * c + recurrent_activation(i) * activation(g)
         h = recurrent_activation(o) * activation(c)
         return h, [h, c]

@@ -369,7 +369,9 @@ class CellRNN(RNN):
             k: v for k, v in arguments.items() if k not in ("self", "__class__")
         }
         kwargs = dict(arguments.pop("kwargs"))
-        layer_arguments = {k: arguments.pop(k) for k in _LAYER_ARGUMENTS}
+        layer_arguments = {
+            k: arguments.pop(k) for k in _LAYER_ARGUMENTS if k in arguments
+        }
         use_cudnn = arguments.pop("use_cudnn", "auto")
         if "implementation" in kwargs:
             arguments["implementation"] = kwargs.pop("implementation")
@@ -391,6 +393,8 @@ class CellRNN(RNN):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if "_cell_class" not in cls.__dict__:
+            return  # inherits the read-through properties of its base
         for key in getattr(cls._cell_class, "_arguments", ()):
             if key not in cls.__dict__:
                 setattr(
