@@ -7,14 +7,17 @@ Every layer family lives in its own subpackage, which lists its public layers in
 import sys
 
 from lamina.layers import (
+    activations,
     convolutional,
     core,
     locally_connected,
+    merging,
     pooling,
     regularization,
     reshaping,
     rnn,
 )
+from lamina.layers.activations import *  # noqa: F403
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import *  # noqa: F403
 from lamina.layers.input_layer import Input, InputLayer
@@ -22,6 +25,7 @@ from lamina.layers.input_spec import InputSpec
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.locally_connected import *  # noqa: F403
+from lamina.layers.merging import *  # noqa: F403
 from lamina.layers.pooling import *  # noqa: F403
 from lamina.layers.regularization import *  # noqa: F403
 from lamina.layers.reshaping import *  # noqa: F403
@@ -37,6 +41,8 @@ _FAMILIES = (
     locally_connected,
     rnn,
     pooling,
+    merging,
+    activations,
 )
 
 # Keras 1/2 names, argument spellings and module paths (after the families, whose

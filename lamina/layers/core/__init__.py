@@ -3,5 +3,16 @@ from lamina.layers.core.dense import Dense
 from lamina.layers.core.embedding import Embedding
 from lamina.layers.core.lambda_layer import Lambda
 from lamina.layers.core.masking import Masking
+from lamina.layers.core.torch_module_wrapper import TorchModuleWrapper
+from lamina.layers.core.wrapper import Wrapper
 
-__all__ = ["Activation", "Dense", "Embedding", "Identity", "Lambda", "Masking"]
+__all__ = [
+    "Activation",
+    "Dense",
+    "Embedding",
+    "Identity",
+    "Lambda",
+    "Masking",
+    "TorchModuleWrapper",
+    "Wrapper",
+]
