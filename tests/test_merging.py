@@ -123,6 +123,16 @@ def test_a_later_call_with_shapes_that_do_not_fit_names_them():
         concat([torch.ones(2, 3), torch.ones(4, 3)])
 
 
+def test_ranks_that_change_after_the_build_still_align_after_the_batch_axis():
+    """(4, 3) with (4, 4, 3): each sample's row is added to each of its 4 rows
+    (plain broadcasting would pair the batch axis with axis 1)."""
+    layer = lamina.layers.Add()
+    layer([torch.ones(4, 3), torch.ones(4, 3)])
+    x = torch.arange(12.0).reshape(4, 3)
+    out = layer([x, torch.zeros(4, 4, 3)])
+    np.testing.assert_array_equal(out.numpy(), np.repeat(x.numpy()[:, None], 4, 1))
+
+
 def test_compute_mask_refuses_a_mask_that_is_not_a_list():
     layer = lamina.layers.Add()
     x = torch.ones(2, 3)

@@ -77,7 +77,6 @@ class Merge(Layer):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self._reshape_required = False
         # The output mask only ever comes from input masks: with none, the Layer
         # need not ask `compute_mask` (a saving of half the call at batch 1).
         self._call_info = self._call_info._replace(computes_mask=False)
@@ -120,11 +119,7 @@ class Merge(Layer):
         )
 
     def build(self, input_shape):
-        shapes = self._shape_list(input_shape)
-        self._check_shapes(shapes)
-        self._reshape_required = (
-            self._aligns_ranks and len({len(s) for s in shapes}) > 1
-        )
+        self._check_shapes(self._shape_list(input_shape))
 
     def _check_shapes(self, shapes) -> None:
         """Raise the error naming every input shape if ``shapes`` cannot merge."""
@@ -169,8 +164,8 @@ class Merge(Layer):
         merged = inputs
         if self.autocast:
             merged = _autocast(merged, self._compute_torch_dtype)
-        if self._reshape_required:
-            merged = _same_rank(merged)
+        if self._aligns_ranks and any(x.ndim != merged[0].ndim for x in merged):
+            merged = _same_rank(merged)  # checked on every call: ranks may change
         try:
             return self._merge_function(merged)
         except RuntimeError:
