@@ -73,13 +73,17 @@ class TorchModuleWrapper(Layer):
         is the layer's input). training: picks the module's mode.
 
     Weights:
-        The module's parameters, by name, trainable ones first. Its buffers
-        (BatchNorm statistics) are saved with them in ``.weights.h5``.
+        The module's parameters, by name, trainable ones first: each is replaced
+        in the module by a ``lamina.Variable`` on the same storage (a torch
+        optimizer made before wrapping holds the replaced objects; make it
+        after). Its buffers (BatchNorm statistics) are saved with them in
+        ``.weights.h5``.
 
     Raises:
         ValueError: ``module`` not a ``torch.nn.Module``, or a lazy module not
             yet initialized (at construction); ``from_config`` of a config
-            holding a module in safe mode.
+            holding a module in safe mode, or, with ``safe_mode=False``, one whose
+            pickle needs classes outside ``torch.nn`` and ``custom_objects``.
 
     Example:
     >>> import torch
