@@ -1,10 +1,11 @@
 """PReLU: a rectified linear unit whose negative slope is learned.
 
-Keras computes ``relu(x) - alpha * relu(-x)``: five kernels forwards, more
-backwards. The same numbers come from torch's fused PReLU kernel (one pass,
-``alpha`` broadcast in any layout), except the input gradient at ``x == 0``,
-which Keras (and TensorFlow) make 0 and torch makes ``alpha``; ``prelu`` uses the
-fused kernels and zeroes that gradient (bench/cases_merging.py).
+Keras computes ``relu(x) - alpha * relu(-x)``: five kernels forwards. torch's
+fused PReLU kernel gives the same values in one pass (``alpha`` broadcast in any
+layout), ten times faster; its backward, though, is slow with a broadcast
+``alpha`` and gives the input gradient ``alpha`` at ``x == 0`` where Keras (and
+TensorFlow) give 0. ``prelu`` runs the fused forward and Keras's gradients from
+torch's relu backward (bench/cases_merging.py: faster than both).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from lamina.utils.validation import arg_error, shape_error
 
 
 class _PReLU(torch.autograd.Function):
-    """``x`` where ``x > 0``, ``alpha * x`` elsewhere; no input gradient at 0."""
+    """``x`` where ``x > 0``, ``alpha * x`` elsewhere, with the gradients of
+    Keras's formula (none for the input at 0)."""
 
     @staticmethod
     def forward(ctx, x, alpha):
@@ -34,8 +36,18 @@ class _PReLU(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         x, alpha = ctx.saved_tensors
-        grad_x, grad_alpha = torch.ops.aten._prelu_kernel_backward(grad, x, alpha)
-        return grad_x.masked_fill_(x == 0, 0), grad_alpha.sum_to_size(alpha.shape)
+        grad_x = grad_alpha = None
+        if ctx.needs_input_grad[0]:
+            # relu(x)' + alpha * relu(-x)': torch's relu backward, twice.
+            grad_x = _relu_backward(grad, x, 0) + alpha * _relu_backward(
+                grad, x.neg(), 0
+            )
+        if ctx.needs_input_grad[1]:  # d/dalpha of -alpha * relu(-x) is min(x, 0)
+            grad_alpha = (torch.clamp(x, max=0) * grad).sum_to_size(alpha.shape)
+        return grad_x, grad_alpha
+
+
+_relu_backward = torch.ops.aten.threshold_backward
 
 
 def prelu(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
