@@ -8,6 +8,8 @@ KERAS_FREE_LAYERS = (
     "Deconv3D",
     "Deconvolution2D",
     "Deconvolution3D",
+    "Merge",
+    "ThresholdedReLU",
 )
 CASES = []
 ERROR_CASES = []

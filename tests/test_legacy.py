@@ -464,3 +464,125 @@ def test_keras1_functional_model_keywords():
     ):
         model = lamina.models.Model(input=inputs, output=outputs)
     assert model.inputs == [inputs] and model.output_shape == (None, 2)
+
+
+# ------------------------------------------- Keras 1/2 merge and activations
+MERGES = [
+    ("sum", {}, "Add", {}),
+    ("mul", {}, "Multiply", {}),
+    ("ave", {}, "Average", {}),
+    ("max", {}, "Maximum", {}),
+    ("concat", {"concat_axis": 1}, "Concatenate", {"axis": 1}),
+    ("dot", {"dot_axes": [1, 1]}, "Dot", {"axes": [1, 1]}),
+    ("dot", {"dot_axes": [[1], [1]]}, "Dot", {"axes": [1, 1]}),
+    ("cos", {}, "Dot", {"axes": -1, "normalize": True}),
+]
+
+
+@pytest.mark.parametrize("mode, old, name, new", MERGES, ids=[m[0] for m in MERGES])
+def test_keras1_merge_modes_build_the_keras3_layers(mode, old, name, new):
+    a, b = lamina.Input((3,)), lamina.Input((3,))
+    with pytest.warns(DeprecationWarning, match=rf"the Keras 3 call is {name}\("):
+        merged = lamina.layers.merge([a, b], mode=mode, name="m", **old)
+    layer = merged._keras_history.layer
+    modern = getattr(lamina.layers, name)(name="m", **new)
+    assert type(layer) is type(modern) and layer.get_config() == modern.get_config()
+    with pytest.warns(DeprecationWarning, match=r"Merge\(mode="):
+        assert type(lamina.layers.Merge(mode=mode, **old)) is type(modern)
+
+
+def test_keras1_merge_with_a_function_and_what_cannot_be_translated():
+    a, b = lamina.Input((3,)), lamina.Input((3,))
+    product = lamina.layers.merge(
+        [a, b], mode=lambda xs: xs[0] * xs[1], output_shape=(3,)
+    )
+    assert type(product._keras_history.layer) is lamina.layers.Lambda
+    assert product.shape == (None, 3)
+    with pytest.raises(
+        ValueError, match=r"`mode` must be one of 'sum', .*got mode='x'"
+    ):
+        lamina.layers.merge([a, b], mode="x")
+    with pytest.raises(ValueError, match=r"Keras 1's `layers=` .* functional model"):
+        lamina.layers.Merge([lamina.layers.Dense(2), lamina.layers.Dense(2)])
+
+
+def test_keras1_functional_config_with_a_merge_loads():
+    config = {
+        "class_name": "Model",
+        "keras_version": "1.2.2",
+        "config": {
+            "name": "model",
+            "layers": [
+                {
+                    "class_name": "InputLayer",
+                    "name": "a",
+                    "config": {"batch_input_shape": [None, 3], "name": "a"},
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "InputLayer",
+                    "name": "b",
+                    "config": {"batch_input_shape": [None, 3], "name": "b"},
+                    "inbound_nodes": [],
+                },
+                {
+                    "class_name": "Merge",
+                    "name": "merged",
+                    "config": {
+                        "name": "merged",
+                        "mode": "concat",
+                        "mode_type": "raw",
+                        "concat_axis": -1,
+                        "dot_axes": -1,
+                        "output_shape": None,
+                        "output_shape_type": "raw",
+                        "output_mask": None,
+                        "output_mask_type": "raw",
+                        "arguments": {},
+                    },
+                    "inbound_nodes": [[["a", 0, 0], ["b", 0, 0]]],
+                },
+            ],
+            "input_layers": [["a", 0, 0], ["b", 0, 0]],
+            "output_layers": [["merged", 0, 0]],
+        },
+    }
+    with pytest.warns(DeprecationWarning):
+        model = lamina.models.model_from_json(json.dumps(config))
+    assert type(model.get_layer("merged")) is lamina.layers.Concatenate
+    assert model.output_shape == (None, 6)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_keras2_activation_spellings():
+    layers = lamina.layers
+    assert layers.LeakyReLU(alpha=0.1).negative_slope == 0.1
+    assert layers.LeakyReLU(0.2).negative_slope == 0.2
+    assert type(layers.PReLU(init="zero").alpha_initializer).__name__ == "Zeros"
+    with pytest.warns(DeprecationWarning, match=r"ReLU\(threshold=1.0\)"):
+        thresholded = layers.ThresholdedReLU()
+    assert type(thresholded) is layers.ReLU and thresholded.threshold == 1.0
+    x = lamina.ops.convert_to_tensor([0.5, 1.0, 1.5])
+    assert layers.ThresholdedReLU(theta=1.0)(x).tolist() == [0.0, 0.0, 1.5]
+    config = {"class_name": "ThresholdedReLU", "config": {"name": "t", "theta": 0.5}}
+    assert layers.deserialize(config).threshold == 0.5
+
+
+def test_keras2_module_paths_of_merge_activation_and_noise_layers():
+    from lamina.layers.advanced_activations import ELU, PReLU, ThresholdedReLU
+    from lamina.layers.merge import Add, Concatenate, concatenate
+    from lamina.layers.noise import AlphaDropout
+
+    layers = lamina.layers
+    assert (ELU, PReLU, ThresholdedReLU) == (
+        layers.ELU,
+        layers.PReLU,
+        layers.ThresholdedReLU,
+    )
+    assert (Add, Concatenate, concatenate, AlphaDropout) == (
+        layers.Add,
+        layers.Concatenate,
+        layers.concatenate,
+        layers.AlphaDropout,
+    )
+    assert layers.merge.__name__ == "merge"  # Keras 1's function keeps the name

@@ -121,6 +121,26 @@ def _preprocessing(L, vector):
     return bins(x)
 
 
+def _merging(L, sequence):
+    x = L.Dense(4, name="mg_dense")(sequence)
+    last = L.Dense(4, name="mg_last")(L.Flatten(name="mg_flat")(sequence))
+    x = L.Add(name="mg_add")([x, last])  # (5, 4) + (4,): ranks differ
+    x = L.Concatenate(axis=1, name="mg_concat")([x, L.Maximum(name="mg_max")([x, x])])
+    x = L.Dot(axes=(2, 2), normalize=True, name="mg_dot")([x, sequence])
+    x = L.Average(name="mg_avg")([L.Subtract(name="mg_sub")([x, x]), x])
+    x = L.Minimum(name="mg_min")([L.Multiply(name="mg_mul")([x, x]), x])
+    return L.Flatten(name="mg_out")(x)
+
+
+def _activations(L, x):
+    x = L.ReLU(6.0, negative_slope=0.1, threshold=0.2, name="act_relu")(x)
+    x = L.LeakyReLU(0.2, name="act_leaky")(x)
+    x = L.PReLU(alpha_initializer="random_uniform", name="act_prelu")(x)
+    x = L.ELU(0.5, name="act_elu")(x)
+    x = L.AlphaDropout(0.2, name="act_alpha_dropout")(x)
+    return L.Softmax(name="act_softmax")(x)
+
+
 FAMILY_BLOCKS = {
     "attention": [("tokens", _attention)],
     "core": [("vector", _core), ("tokens", _embedding)],
@@ -132,6 +152,8 @@ FAMILY_BLOCKS = {
     "rnn": [("sequence", _rnn)],
     "normalization": [("image", _normalization)],
     "preprocessing": [("vector", _preprocessing)],
+    "merging": [("sequence", _merging)],
+    "activations": [("vector", _activations)],
 }
 KERAS_FREE_FAMILIES = {"locally_connected"}  # Keras 3 has no such layers
 INPUT_SHAPES = {"vector": (6,), "image": (8, 8, 3), "sequence": (5, 4), "tokens": (4,)}

@@ -7,10 +7,12 @@ Every layer family lives in its own subpackage, which lists its public layers in
 import sys
 
 from lamina.layers import (
+    activations,
     attention,
     convolutional,
     core,
     locally_connected,
+    merging,
     normalization,
     pooling,
     preprocessing,
@@ -19,6 +21,7 @@ from lamina.layers import (
     rnn,
 )
 from lamina.layers import operation as _operation
+from lamina.layers.activations import *  # noqa: F403
 from lamina.layers.attention import *  # noqa: F403
 from lamina.layers.convolutional import *  # noqa: F403
 from lamina.layers.core import *  # noqa: F403
@@ -27,6 +30,7 @@ from lamina.layers.input_spec import InputSpec
 from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.locally_connected import *  # noqa: F403
+from lamina.layers.merging import *  # noqa: F403
 from lamina.layers.normalization import *  # noqa: F403
 from lamina.layers.pooling import *  # noqa: F403
 from lamina.layers.preprocessing import *  # noqa: F403
@@ -47,6 +51,8 @@ _FAMILIES = (
     pooling,
     normalization,
     preprocessing,
+    merging,
+    activations,
 )
 
 # Keras 1/2 names, argument spellings and module paths (after the families, whose

@@ -203,6 +203,8 @@ SPELLINGS: dict[str, tuple[str, Spelling]] = {
     ),
     **_family("locally_connected", "LocallyConnected1D", renames=_CONV1D),
     **_family("locally_connected", "LocallyConnected2D", renames=_CONV, kernel_rank=2),
+    **_family("activations", "LeakyReLU", renames=(("alpha", "negative_slope"),)),
+    **_family("activations", "PReLU", renames=(("init", "alpha_initializer"),)),
     **_family(
         "normalization",
         "BatchNormalization",
@@ -247,6 +249,41 @@ RENAMED_CLASSES = {
     "Deconv2D": "Conv2DTranspose",
     "Deconv3D": "Conv3DTranspose",
 }
+# Keras 2 layers Keras 3 replaced by another class with other arguments: old name
+# -> (family, modern class, old positional argument names, old defaults, renames).
+REPLACED_LAYERS = {
+    "ThresholdedReLU": (
+        "activations",
+        "ReLU",
+        ("theta",),
+        {"theta": 1.0},
+        {"theta": "threshold"},
+    ),
+}
+# Keras 1's merge(inputs, mode=...) and Merge(mode=...): mode -> (modern class,
+# old argument -> new argument, fixed arguments). Masks follow Keras 3's rules (an
+# OR where Keras 1 took an AND); "cos" is Dot(normalize=True), without Keras 1's
+# extra axis of size 1 (which contradicted Keras 1's own output shape).
+MERGE_MODES = {
+    "sum": ("Add", {}, {}),
+    "mul": ("Multiply", {}, {}),
+    "ave": ("Average", {}, {}),
+    "max": ("Maximum", {}, {}),
+    "concat": ("Concatenate", {"concat_axis": "axis"}, {}),
+    "dot": ("Dot", {"dot_axes": "axes"}, {}),
+    "cos": ("Dot", {"dot_axes": "axes"}, {"normalize": True}),
+}
+# Keras 1 Merge arguments with no Keras 3 meaning for the string modes.
+_MERGE_DROPPED = (
+    "output_shape",
+    "output_mask",
+    "arguments",
+    "node_indices",
+    "tensor_indices",
+    "mode_type",
+    "output_shape_type",
+    "output_mask_type",
+)
 # Keras 3 keeps these as aliases; lamina makes them read Keras 1's positional form
 # (``Convolution2D(64, 3, 3)`` is a 3x3 kernel, as in every Keras 1 script).
 KERAS1_ALIASES = {
@@ -320,7 +357,33 @@ MODULE_PATHS = {
     ),
     "embeddings": ("Embedding",),
     "wrappers": ("TimeDistributed", "Bidirectional", "Wrapper"),
-    "noise": ("GaussianNoise", "GaussianDropout"),
+    "noise": ("GaussianNoise", "GaussianDropout", "AlphaDropout"),
+    "advanced_activations": (
+        "LeakyReLU",
+        "PReLU",
+        "ELU",
+        "ThresholdedReLU",
+        "Softmax",
+        "ReLU",
+    ),
+    "merge": (
+        "Add",
+        "Subtract",
+        "Multiply",
+        "Average",
+        "Maximum",
+        "Minimum",
+        "Concatenate",
+        "Dot",
+        "add",
+        "subtract",
+        "multiply",
+        "average",
+        "maximum",
+        "minimum",
+        "concatenate",
+        "dot",
+    ),
     "local": ("LocallyConnected1D", "LocallyConnected2D"),
     "normalization": ("BatchNormalization",),
 }
@@ -532,6 +595,124 @@ def _make_old_name(old_name: str, modern, as_alias: bool):
     return cls
 
 
+def _make_replaced(old_name, family, modern_name, positional, defaults, renames):
+    """An old class whose construction returns the ``modern_name`` layer built from
+    the old arguments (``ThresholdedReLU(theta)`` is ``ReLU(threshold=theta)``)."""
+    modern = _layer_class(family, modern_name)
+
+    def __new__(cls, *args, **kwargs):
+        if len(args) > len(positional):
+            raise TypeError(
+                f"{old_name}: takes at most {len(positional)} positional "
+                f"argument(s) {positional}; got {len(args)}."
+            )
+        old = {**defaults, **dict(zip(positional, args)), **kwargs}
+        new = {renames.get(key, key): value for key, value in old.items()}
+        _warn(old_name, args, kwargs, modern_name, (), new, 3)
+        return modern(**new)
+
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)
+
+    namespace = {
+        "__new__": __new__,
+        "from_config": classmethod(from_config),
+        "__doc__": f"Keras 2's ``{old_name}``: builds a ``{modern_name}``.",
+        "__module__": __name__,
+    }
+    return type(old_name, (modern,), namespace)
+
+
+def merge_layer(mode="sum", caller="Merge", **kwargs):
+    """The Keras 3 layer for Keras 1's ``Merge(mode=..., ...)``: ``Add`` for
+    ``"sum"``, ``Concatenate(axis=concat_axis)`` for ``"concat"``, ... (see
+    ``MERGE_MODES``); a callable ``mode`` becomes a ``Lambda`` over the list.
+
+    Raises:
+        ValueError: an unknown ``mode``; ``layers=`` (Keras 1's merge of models
+            inside a Sequential: merge their outputs in a functional model
+            instead); a mode saved as a function or lambda in a Keras 1 config.
+    """
+    if kwargs.get("layers") is not None:
+        raise ValueError(
+            f"{caller}: Keras 1's `layers=` (merging models inside a Sequential) "
+            "has no Keras 3 form; build a functional model and merge the models' "
+            "outputs, e.g. `concatenate([model_a.output, model_b.output])`."
+        )
+    if callable(mode):
+        return _merge_lambda(mode, kwargs)
+    if kwargs.get("mode_type", "raw") != "raw" or mode not in MERGE_MODES:
+        raise ValueError(
+            f"{caller}: `mode` must be one of {', '.join(map(repr, MERGE_MODES))} "
+            f"or a callable; got mode={mode!r}"
+            + (
+                f" (saved as a {kwargs['mode_type']})."
+                if "mode_type" in kwargs
+                else "."
+            )
+        )
+    class_name, renames, fixed = MERGE_MODES[mode]
+    dropped = {"layers", "concat_axis", "dot_axes", *_MERGE_DROPPED}
+    new = {k: v for k, v in kwargs.items() if k not in dropped}
+    for old_key, new_key in renames.items():
+        value = kwargs.get(old_key, -1)  # Keras 1's default for both
+        new[new_key] = _one_axis_each(value) if old_key == "dot_axes" else value
+    new.update(fixed)
+    _warn(caller, (), {"mode": mode, **kwargs}, class_name, (), new, 4)
+    return _layer_class("merging", class_name)(**new)
+
+
+def _one_axis_each(axes):
+    """Keras 1.0's ``dot_axes=[[1], [2]]`` as ``[1, 2]``."""
+    if isinstance(axes, (list, tuple)) and all(
+        isinstance(a, (list, tuple)) and len(a) == 1 for a in axes
+    ):
+        return [a[0] for a in axes]
+    return axes
+
+
+def _merge_lambda(mode, kwargs):
+    output_mask = kwargs.get("output_mask")
+    mask = output_mask
+    if callable(output_mask):
+        mask = lambda inputs, previous_mask: output_mask(previous_mask)  # noqa: E731
+    lambda_class = _layer_class("core", "Lambda")
+    return lambda_class(
+        mode,
+        output_shape=kwargs.get("output_shape"),
+        mask=mask,
+        arguments=kwargs.get("arguments"),
+        name=kwargs.get("name"),
+    )
+
+
+def merge(inputs, mode="sum", **kwargs):
+    """Keras 1's functional ``merge``: ``merge([a, b], mode="concat",
+    concat_axis=1)`` is ``concatenate([a, b], axis=1)``, and so on (see
+    ``merge_layer``)."""
+    return merge_layer(mode, caller="merge", **kwargs)(inputs)
+
+
+def _make_keras1_merge(base):
+    """Keras 1's ``Merge`` layer: constructing it returns the Keras 3 layer."""
+
+    def __new__(cls, layers=None, mode="sum", **kwargs):
+        if layers is not None:
+            kwargs["layers"] = layers
+        return merge_layer(mode, **kwargs)
+
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)
+
+    namespace = {
+        "__new__": __new__,
+        "from_config": classmethod(from_config),
+        "__doc__": "Keras 1's ``Merge(mode=...)``: builds the Keras 3 merge layer.",
+        "__module__": __name__,
+    }
+    return type("Merge", (base,), namespace)
+
+
 def _layer_class(module: str, name: str):
     try:
         family = importlib.import_module(f"lamina.layers.{module}")
@@ -556,7 +737,13 @@ def install(package) -> dict:
             modern = _layer_class(module, modern_name)
             if modern is not None:
                 created[old_name] = _make_old_name(old_name, modern, as_alias)
+    for old_name, spec in REPLACED_LAYERS.items():
+        created[old_name] = _make_replaced(old_name, *spec)
+    created["Merge"] = _make_keras1_merge(_layer_class("merging", "Add").__base__)
     _register_module_paths(package, created)
+    # Keras 1's `merge` function; Keras 2's `keras.layers.merge` module stays
+    # importable by its path (as in Keras 2.0, where the two shared the name).
+    created["merge"] = merge
     return created
 
 

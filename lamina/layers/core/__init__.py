@@ -5,6 +5,8 @@ from lamina.layers.core.embedding import Embedding
 from lamina.layers.core.lambda_layer import Lambda
 from lamina.layers.core.masking import Masking
 from lamina.layers.core.reversible_embedding import ReversibleEmbedding
+from lamina.layers.core.torch_module_wrapper import TorchModuleWrapper
+from lamina.layers.core.wrapper import Wrapper
 
 __all__ = [
     "Activation",
@@ -15,4 +17,6 @@ __all__ = [
     "Lambda",
     "Masking",
     "ReversibleEmbedding",
+    "TorchModuleWrapper",
+    "Wrapper",
 ]

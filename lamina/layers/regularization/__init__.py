@@ -1,4 +1,5 @@
 from lamina.layers.regularization.activity_regularization import ActivityRegularization
+from lamina.layers.regularization.alpha_dropout import AlphaDropout
 from lamina.layers.regularization.dropout import Dropout
 from lamina.layers.regularization.noise import GaussianDropout, GaussianNoise
 from lamina.layers.regularization.spatial_dropout import (
@@ -9,6 +10,7 @@ from lamina.layers.regularization.spatial_dropout import (
 
 __all__ = [
     "ActivityRegularization",
+    "AlphaDropout",
     "Dropout",
     "GaussianDropout",
     "GaussianNoise",

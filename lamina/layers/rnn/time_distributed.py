@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from lamina.layers.call_context import call_context
+from lamina.layers.core.wrapper import Wrapper
 from lamina.layers.input_spec import InputSpec
-from lamina.layers.layer import Layer
-from lamina.layers.serialization import deserialize as deserialize_layer
-from lamina.layers.serialization import serialize_nested as serialize_layer
-from lamina.utils.validation import arg_error, describe
+from lamina.utils.validation import describe
 
 
-class TimeDistributed(Layer):
+class TimeDistributed(Wrapper):
     """Applies ``layer`` to every temporal slice of its input, with shared weights.
 
     The timesteps are folded into the batch (one call of ``layer`` on ``(batch *
@@ -48,13 +46,8 @@ class TimeDistributed(Layer):
     (32, 10, 8)
     """
 
-    _promotes_integer_inputs = False  # the wrapped layer decides
-
     def __init__(self, layer, **kwargs):
-        super().__init__(**kwargs)
-        if not isinstance(layer, Layer):
-            raise arg_error(self, "layer", "a Layer instance", layer)
-        self.layer = layer
+        super().__init__(layer, **kwargs)
         self.supports_masking = True
         self.input_spec = InputSpec(min_ndim=3, name="(batch, timesteps, ...)")
 
@@ -85,12 +78,3 @@ class TimeDistributed(Layer):
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((input_shape[0], *input_shape[2:]))
         return (inner[0], input_shape[1], *inner[1:])
-
-    def get_config(self):
-        return {**super().get_config(), "layer": serialize_layer(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        layer = deserialize_layer(config.pop("layer"), custom_objects)
-        return cls(layer, **config)
