@@ -564,7 +564,6 @@ INDEXING = [
     ("take", ["f32:2,4,3", "idx:2,2"], {"axis": 1}),
     ("take_along_axis", ["f32:3,4", "idx:3,2"], {"axis": 1}),
     ("take_along_axis", ["f32:3,4", "idx:2,4"], {"axis": 0}),
-    ("top_k", ["f32:3,5", 2], {}),
     ("in_top_k", [[1, 0, 2], "f32:3,4", 2], {}),
     ("searchsorted", [np.array([1.0, 2.0, 3.0], np.float32), "f32:4"], {}),
     ("searchsorted", [np.array([1, 2, 3], np.int32), [2, 0, 5]], {"side": "right"}),
@@ -597,6 +596,18 @@ INDEXING = [
 @pytest.mark.parametrize("name,args,kwargs", INDEXING, ids=_id)
 def test_indexing(name, args, kwargs):
     check(name, args, kwargs)
+
+
+def test_top_k_values_match_keras_and_indices_are_int32_as_tensorflow_and_jax():
+    # Keras on torch returns torch's int64 indices eagerly but declares int32 in
+    # its symbolic shapes; TensorFlow and JAX return int32: lamina follows them.
+    x = np.random.RandomState(0).standard_normal((3, 5)).astype("float32")
+    values, indices = lops.top_k(x, 2)
+    want_values, want_indices = kops.top_k(x, 2)
+    assert_same(values, want_values)
+    assert indices.dtype == torch.int32
+    np.testing.assert_array_equal(indices.numpy(), to_numpy(want_indices))
+    np.testing.assert_array_equal(indices.numpy(), np.argsort(-x, axis=-1)[:, :2])
 
 
 @pytest.mark.parametrize("reduction", ["add", "max", "min", "mul"])

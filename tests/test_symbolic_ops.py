@@ -558,19 +558,7 @@ CALLS = {
 }
 
 
-# lamina's own ops that differ from Keras's (lamina.ops' business, not the graph's).
-OPS_DIFFERENCES = {"top_k": "lamina's top_k returns int64 indices, Keras int32"}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=OPS_DIFFERENCES[n], strict=True))
-        if n in OPS_DIFFERENCES
-        else n
-        for n in sorted(CALLS)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(CALLS))
 def test_op_with_arguments_matches_keras(name):
     call = CALLS[name]
     want = call(keras, keras.Input((3, 4), batch_size=2))

@@ -66,8 +66,13 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def top_k(x, k, sorted=True):
-    """``(values, indices)`` of the ``k`` largest entries along the last axis."""
-    return torch.topk(as_tensor(x), k, sorted=sorted)
+    """``(values, indices)`` of the ``k`` largest entries along the last axis.
+
+    The indices are int32, as in Keras on TensorFlow and JAX (and in Keras's
+    symbolic shapes); Keras on torch returns torch's int64 eagerly.
+    """
+    values, indices = torch.topk(as_tensor(x), k, sorted=sorted)
+    return values, indices.to(torch.int32)
 
 
 def in_top_k(targets, predictions, k):
