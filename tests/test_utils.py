@@ -20,10 +20,7 @@ from lamina.utils import file_utils
 
 # deliberate exceptions: name -> reason
 PENDING = {
-    "utils": {
-        "FeatureSpace": "structured-data preprocessing needs the preprocessing "
-        "layers of issue 15"
-    },
+    "utils": {},
     "datasets": {},
     "config": {},
 }

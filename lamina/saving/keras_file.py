@@ -22,7 +22,7 @@ import zipfile
 
 import h5py
 
-from lamina.saving import file_io, model_config, serialization, weights_h5
+from lamina.saving import file_io, model_config, registry, serialization, weights_h5
 from lamina.utils.validation import arg_error, describe
 from lamina.version import __version__
 
@@ -210,3 +210,7 @@ def compile_from_config(model, compile_config, custom_objects=None) -> None:
         "it is loaded uncompiled.",
         stacklevel=3,
     )
+
+
+# Layers that save themselves as a whole (FeatureSpace.save) sit below this module.
+registry.register("saving", {"save_model": save_model})

@@ -111,8 +111,9 @@ def build_from_config(model, build_config, source="the config") -> None:
     symbolic inputs of the recorded shapes.
     """
     default_build = type(model).build in (Layer.build, _model_class("Model").build)
+    own_reader = type(model).build_from_config is not Layer.build_from_config
     graph_models = (_model_class("Functional"), _model_class("Sequential"))
-    if isinstance(model, graph_models) or not default_build:
+    if isinstance(model, graph_models) or not default_build or own_reader:
         if not model.built:
             model.build_from_config(build_config)
         return

@@ -15,10 +15,9 @@ from lamina.utils.config import Config as Config
 from lamina.utils.rng_utils import set_random_seed as set_random_seed
 from lamina.utils.sequence_utils import pad_sequences as pad_sequences
 
-# FeatureSpace (structured-data preprocessing) needs the preprocessing layers
-# (issue 15) and is not provided yet.
 _LAZY = {
     "CustomObjectScope": "lamina.saving.serialization",
+    "FeatureSpace": "lamina.layers.preprocessing.feature_space",
     "Progbar": "lamina.utils.progbar",
     "PyDataset": "lamina.trainers.py_dataset",
     "Sequence": "lamina.trainers.py_dataset",
