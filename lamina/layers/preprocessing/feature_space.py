@@ -234,24 +234,18 @@ class _FeatureTypes:
         cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None
     ):
         name = name or auto_name("integer_categorical")
-        layer = IntegerLookup(
-            name=f"{name}_preprocessor",
-            max_tokens=max_tokens,
-            num_oov_indices=num_oov_indices,
+        return _lookup_feature(
+            IntegerLookup, "int32", name, max_tokens, num_oov_indices, output_mode
         )
-        return Feature("int32", layer, output_mode)
 
     @classmethod
     def string_categorical(
         cls, max_tokens=None, num_oov_indices=1, output_mode="one_hot", name=None
     ):
         name = name or auto_name("string_categorical")
-        layer = StringLookup(
-            name=f"{name}_preprocessor",
-            max_tokens=max_tokens,
-            num_oov_indices=num_oov_indices,
+        return _lookup_feature(
+            StringLookup, "string", name, max_tokens, num_oov_indices, output_mode
         )
-        return Feature("string", layer, output_mode)
 
     @classmethod
     def string_hashed(cls, num_bins, output_mode="one_hot", name=None):
@@ -265,6 +259,14 @@ class _FeatureTypes:
         layer = Hashing(name=f"{name}_preprocessor", num_bins=num_bins)
         return Feature("int32", layer, output_mode)
 
+
+def _lookup_feature(lookup, dtype, name, max_tokens, num_oov_indices, output_mode):
+    layer = lookup(
+        name=f"{name}_preprocessor",
+        max_tokens=max_tokens,
+        num_oov_indices=num_oov_indices,
+    )
+    return Feature(dtype, layer, output_mode)
 
 def _cardinality(layer):
     """How many values an integer-encoded output of ``layer`` takes (None if it
