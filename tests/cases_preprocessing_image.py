@@ -1,0 +1,204 @@
+"""Image and audio preprocessing layers against Keras 3 (torch backend).
+
+Deterministic layers are compared value for value. Random layers are checked
+for the inference identity, shapes, configs and ``seed`` reproducibility, and,
+through ``same_transformation``, for their arithmetic: Keras's layer draws a
+transformation once and both layers apply that same transformation with
+``transform_images`` (the draws themselves come from different generators).
+Bounding boxes and segmentation masks: tests/test_preprocessing_image.py.
+"""
+
+import keras
+import numpy as np
+import torch
+
+from tests.oracle import ATOL, Case, ErrorCase, Input
+
+RANDOM = ("inference_identity", "seed", "shapes")
+
+
+def same_transformation(ours, theirs, feed):
+    """Both layers apply the transformation Keras's layer draws, to a batch and
+    to one image."""
+    for images in (feed.first, feed.first[0]):
+        transformation = theirs.get_random_transformation(images, training=True)
+        # Copies: Keras's torch affine_transform swaps entries of its argument in
+        # place.
+        actual = ours.transform_images(torch.as_tensor(images), copy(transformation))
+        expected = keras.ops.convert_to_numpy(
+            theirs.transform_images(images, copy(transformation))
+        )
+        assert tuple(actual.shape) == expected.shape
+        np.testing.assert_allclose(actual.numpy(), expected, atol=ATOL, rtol=1e-5)
+
+
+def copy(transformation):
+    """A copy of a transformation, its tensors cloned."""
+    if isinstance(transformation, dict):
+        return {key: copy(value) for key, value in transformation.items()}
+    if isinstance(transformation, torch.Tensor):
+        return transformation.clone()
+    return transformation
+
+
+def _random(layer, kwargs, inputs=(2, 6, 7, 3), **options):
+    checks = (*RANDOM, same_transformation)
+    return Case(layer, kwargs, inputs, checks=checks, **options)
+
+
+IMAGES = Input((2, 6, 7, 3), "float32", "uniform")
+IMAGES_255 = Input((2, 6, 7, 3), "float32", "ints:256")
+CHANNELS_FIRST = Input((2, 3, 6, 7), "float32", "uniform")
+
+CASES = [
+    # Rescaling
+    Case("Rescaling", {"scale": 1 / 255.0}, IMAGES_255),
+    Case("Rescaling", {"scale": 1 / 127.5, "offset": -1.0}, (2, 4, 3)),
+    Case(
+        "Rescaling", {"scale": [0.5, 1.0, 2.0], "offset": [0.0, 1.0, 2.0]}, (2, 5, 3)
+    ),  # fmt: skip
+    # Resizing: every interpolation Keras on torch shares with TensorFlow
+    Case("Resizing", {"height": 4, "width": 5}, IMAGES),
+    Case("Resizing", {"height": 9, "width": 10, "interpolation": "nearest"}, IMAGES),
+    Case("Resizing", {"height": 3, "width": 4, "antialias": True}, IMAGES),
+    Case("Resizing", {"height": 4, "width": 3, "crop_to_aspect_ratio": True}, IMAGES),
+    Case(
+        "Resizing",
+        {"height": 4, "width": 3, "pad_to_aspect_ratio": True, "fill_value": 0.5},
+        IMAGES,
+    ),  # fmt: skip
+    Case(
+        "Resizing",
+        {"height": 4, "width": 5, "data_format": "channels_first"},
+        CHANNELS_FIRST,
+    ),  # fmt: skip
+    Case(
+        "Resizing",
+        {"height": 4, "width": 5},
+        Input((6, 7, 3), "float32"),
+        id="Resizing-unbatched",
+        symbolic=False,
+    ),  # fmt: skip  (no batch axis)
+    # CenterCrop: a crop, and an upscale of the aspect-ratio window
+    Case("CenterCrop", {"height": 4, "width": 5}, IMAGES),
+    Case("CenterCrop", {"height": 8, "width": 5}, IMAGES),
+    Case(
+        "CenterCrop",
+        {"height": 3, "width": 3, "data_format": "channels_first"},
+        CHANNELS_FIRST,
+    ),  # fmt: skip
+    # Geometric augmentation
+    # (8 images: two seeds flipping all alike would be a 1-in-256 fluke)
+    _random("RandomFlip", {"seed": 1}, (8, 4, 5, 3)),
+    _random("RandomFlip", {"mode": "horizontal", "seed": 2}, (8, 4, 5, 3)),
+    _random(
+        "RandomFlip",
+        {"mode": "vertical", "seed": 3, "data_format": "channels_first"},
+        (8, 3, 4, 5),
+    ),  # fmt: skip
+    _random("RandomRotation", {"factor": 0.2, "seed": 1}),
+    _random(
+        "RandomRotation",
+        {
+            "factor": (-0.1, 0.3),
+            "fill_mode": "constant",
+            "fill_value": 0.5,
+            "interpolation": "nearest",
+            "seed": 1,
+        },
+    ),  # fmt: skip
+    _random(
+        "RandomRotation",
+        {
+            "factor": 0.3,
+            "fill_mode": "wrap",
+            "seed": 1,
+            "data_format": "channels_first",
+        },
+        (2, 3, 6, 7),
+    ),  # fmt: skip
+    _random("RandomZoom", {"height_factor": 0.3, "seed": 1}),
+    _random(
+        "RandomZoom",
+        {
+            "height_factor": (-0.3, -0.1),
+            "width_factor": 0.4,
+            "fill_mode": "nearest",
+            "seed": 1,
+        },
+    ),  # fmt: skip
+    _random(
+        "RandomTranslation", {"height_factor": 0.2, "width_factor": 0.3, "seed": 1}
+    ),  # fmt: skip
+    _random(
+        "RandomTranslation",
+        {
+            "height_factor": (-0.5, 0.2),
+            "width_factor": 0.1,
+            "fill_mode": "constant",
+            "seed": 1,
+        },
+    ),  # fmt: skip
+    _random(
+        "RandomShear", {"x_factor": (0.1, 0.3), "y_factor": (0.1, 0.2), "seed": 1}
+    ),  # fmt: skip
+    # Keras writes x_factor=0.3 as (-0.3, 0.3), which its own from_config refuses;
+    # lamina writes the argument as given, so the file loads in both.
+    _random(
+        "RandomShear",
+        {"x_factor": 0.3, "seed": 1},
+        config_skip=("x_factor", "y_factor"),
+    ),
+    # RandomCrop returns its input unchanged at inference, as Keras's does (its
+    # symbolic shape is the crop's: Keras has the same mismatch).
+    Case(
+        "RandomCrop",
+        {"height": 4, "width": 5, "seed": 1},
+        (2, 6, 7, 3),
+        checks=("inference_identity", "seed", same_transformation),
+        symbolic=False,
+    ),
+    Case(
+        "RandomCrop",
+        {"height": 8, "width": 5, "seed": 1},
+        (2, 6, 7, 3),
+        checks=("inference_identity", same_transformation),
+        symbolic=False,
+    ),
+]
+
+ERROR_CASES = [
+    # Keras accepts these at construction and fails (or does nothing) later.
+    ErrorCase(
+        "Resizing",
+        {"height": 0, "width": 2},
+        r"`height` must be an integer",
+        keras_raises=False,
+    ),  # fmt: skip
+    ErrorCase(
+        "Resizing",
+        {"height": 2, "width": 2, "interpolation": "cubic"},
+        r"`interpolation` must be one of",
+        keras_raises=False,
+    ),  # fmt: skip
+    ErrorCase(
+        "RandomFlip", {"mode": "diagonal"}, r"`mode` must be one of", keras_raises=False
+    ),  # fmt: skip
+    ErrorCase(
+        "CenterCrop", {"height": 2, "width": 2}, r"rank between 3 and 4", inputs=(2, 3)
+    ),  # fmt: skip
+    ErrorCase("RandomRotation", {"factor": 2.0}, r"`factor` must be a number"),
+    ErrorCase(
+        "RandomRotation",
+        {"factor": 0.1, "fill_mode": "mirror"},
+        r"`fill_mode` must be one of",
+        keras_raises=NotImplementedError,
+    ),  # fmt: skip
+    ErrorCase("RandomZoom", {"height_factor": -1.0}, r"`height_factor` must be"),
+    ErrorCase(
+        "RandomTranslation",
+        {"height_factor": (0.1, 0.2, 0.3), "width_factor": 0.1},
+        r"`height_factor` must",
+    ),  # fmt: skip
+    ErrorCase("RandomShear", {"x_factor": 1.5}, r"`x_factor` must be"),
+]
