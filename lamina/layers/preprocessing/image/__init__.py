@@ -2,6 +2,19 @@
 (``base.BaseImagePreprocessingLayer`` and the maths in ``transforms``)."""
 
 from lamina.layers.preprocessing.image.basic import CenterCrop, Rescaling, Resizing
+from lamina.layers.preprocessing.image.color import (
+    RandomBrightness,
+    RandomColorDegeneration,
+    RandomContrast,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
+    Solarization,
+)
 from lamina.layers.preprocessing.image.geometric import (
     RandomCrop,
     RandomFlip,
@@ -10,8 +23,22 @@ from lamina.layers.preprocessing.image.geometric import (
     RandomTranslation,
     RandomZoom,
 )
+from lamina.layers.preprocessing.image.histogram import AutoContrast, Equalization
 
 __all__ = [
+    "AutoContrast",
+    "Equalization",
+    "RandomBrightness",
+    "RandomColorDegeneration",
+    "RandomContrast",
+    "RandomGaussianBlur",
+    "RandomGrayscale",
+    "RandomHue",
+    "RandomInvert",
+    "RandomPosterization",
+    "RandomSaturation",
+    "RandomSharpness",
+    "Solarization",
     "CenterCrop",
     "RandomCrop",
     "RandomFlip",

@@ -25,6 +25,7 @@ import numbers
 
 import torch
 
+from lamina.layers.call_context import call_context
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.preprocessing.base import PreprocessingLayer
 from lamina.layers.spatial import SpatialLayer
@@ -66,6 +67,18 @@ class BaseImagePreprocessingLayer(PreprocessingLayer, SpatialLayer):
             self.factor = self._check_factor("factor", factor or 0.0)
         elif factor is not None:
             raise arg_error(self, "factor", "absent (this layer takes none)", factor)
+
+    def __call__(self, *args, **kwargs):
+        # Keras's call signature defaults to training=True: a direct call
+        # augments; inside a model the model's flag decides.
+        if kwargs.get("training") is None and call_context.training is None:
+            kwargs["training"] = True
+        return super().__call__(*args, **kwargs)
+
+    def _as_array(self, inputs):
+        if isinstance(inputs, dict):  # images with boxes, labels, masks
+            return {key: self._as_array(value) for key, value in inputs.items()}
+        return self._as_array_leaf(inputs)
 
     def _input_spec(self, axes=None) -> InputSpec:
         return InputSpec(min_ndim=3, max_ndim=4, name=self._image_layout())
