@@ -263,3 +263,39 @@ ERROR_CASES = [
     ),  # fmt: skip
     ErrorCase("RandomShear", {"x_factor": 1.5}, r"`x_factor` must be"),
 ]
+
+# Keras's STFTSpectrogram needs scipy (not installed): it is checked against a
+# NumPy reference in tests/test_preprocessing_image.py.
+KERAS_FREE_LAYERS = ("STFTSpectrogram",)
+
+CASES += [
+    # Audio. (128 samples, stride 32: Keras's symbolic frame count
+    # (n + s + 1) // s agrees with the real 1 + n // s; they differ when s
+    # divides n + 1.) Decibels amplify float32 rounding in the gradients.
+    Case(
+        "MelSpectrogram",
+        {
+            "fft_length": 64,
+            "sequence_stride": 32,
+            "num_mel_bins": 16,
+            "sampling_rate": 8000,
+        },
+        Input((2, 128), "float32", "uniform"),
+        atol=3e-4,
+    ),  # fmt: skip
+    Case(
+        "MelSpectrogram",
+        {
+            "fft_length": 64,
+            "sequence_stride": 16,
+            "sequence_length": 48,
+            "num_mel_bins": 8,
+            "power_to_db": False,
+            "mag_exp": 1.0,
+            "min_freq": 100.0,
+            "max_freq": 3000.0,
+            "window": "hamming",
+        },
+        Input((2, 96), "float32", "uniform"),
+    ),  # fmt: skip
+]

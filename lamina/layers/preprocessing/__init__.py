@@ -2,6 +2,7 @@
 audio). Each module lists its layers; ``__all__`` gathers them."""
 
 from lamina.layers.preprocessing import image
+from lamina.layers.preprocessing.audio import MelSpectrogram, STFTSpectrogram
 from lamina.layers.preprocessing.category_encoding import CategoryEncoding
 from lamina.layers.preprocessing.discretization import Discretization
 from lamina.layers.preprocessing.hashing import HashedCrossing, Hashing
@@ -17,7 +18,9 @@ __all__ = [
     "HashedCrossing",
     "Hashing",
     "IntegerLookup",
+    "MelSpectrogram",
     "Normalization",
+    "STFTSpectrogram",
     "StringLookup",
     "TextVectorization",
     *image.__all__,
