@@ -1,0 +1,122 @@
+"""Image augmentation throughput: ``RandomFlip`` + ``RandomRotation`` +
+``RandomZoom`` (training, bilinear, reflect fill) on a batch of images.
+
+The registered case is small, (8, 64, 64, 3), so the smoke test stays light;
+the issue's figure, (64, 224, 224, 3), is ``python -m
+bench.cases_preprocessing_image`` (images per second for each implementation,
+interleaved) or ``LAMINA_BENCH_LARGE=1`` in ``bench/run.py``.
+
+The draws differ between implementations, so the check compares shapes, dtypes
+and value ranges; the arithmetic is checked exactly against Keras with shared
+transformations in tests/cases_preprocessing_image.py. The torch baseline is
+the same pipeline hand-written: one ``torch.where`` flip, then rotation and zoom
+folded into one ``affine_grid`` + ``grid_sample`` (reflection padding).
+
+Measured on this 2-core machine (median of interleaved runs, see the report):
+written in the module docstring once measured.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+
+import keras
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import lamina
+from bench.registry import Case, CaseMismatch, register
+from bench.timing import measure
+
+SMALL = (8, 64, 64, 3)
+LARGE = (64, 224, 224, 3)
+
+
+def _setup(shape):
+    def setup(rng: np.random.Generator):
+        return {"images": rng.uniform(0, 255, size=shape).astype("float32")}
+
+    return setup
+
+
+def _pipeline_step(k):
+    def build(workload):
+        flip = k.layers.RandomFlip(seed=1)
+        rotate = k.layers.RandomRotation(0.1, seed=2)
+        zoom = k.layers.RandomZoom(0.2, seed=3)
+        images = torch.from_numpy(workload["images"])
+
+        def step():
+            return zoom(rotate(flip(images, training=True), training=True),
+                        training=True)  # fmt: skip
+
+        return step
+
+    return build
+
+
+def torch_pipeline(workload):
+    images = torch.from_numpy(workload["images"])
+    generator = torch.Generator().manual_seed(0)
+
+    def step():
+        batch = images.shape[0]
+        x = images.permute(0, 3, 1, 2)
+        flips = torch.rand(batch, 1, 1, 1, generator=generator) <= 0.5
+        x = torch.where(flips, x.flip(-1).flip(-2), x)
+        angle = (torch.rand(batch, generator=generator) * 0.2 - 0.1) * 2 * math.pi
+        scale = 1 + (torch.rand(batch, generator=generator) * 0.4 - 0.2)
+        cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+        zeros = torch.zeros_like(cos)
+        theta = torch.stack([torch.stack([cos, -sin, zeros], 1),
+                             torch.stack([sin, cos, zeros], 1)], 1)  # fmt: skip
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, "bilinear", "reflection", align_corners=False)
+        return x.permute(0, 2, 3, 1)
+
+    return step
+
+
+def same_shapes(workload, outputs):
+    """Random draws differ: shapes, dtypes and the value range must agree."""
+    images = workload["images"]
+    for impl, (out,) in outputs.items():
+        if out.shape != images.shape or out.dtype != images.dtype:
+            raise CaseMismatch(f"{impl} returned {out.dtype}{out.shape}")
+        if out.min() < images.min() - 1e-3 or out.max() > images.max() + 1e-3:
+            raise CaseMismatch(f"{impl}'s values leave the input range")
+
+
+def _case(name, shape):
+    return Case(name, _setup(shape), _pipeline_step(lamina), torch_pipeline,
+                _pipeline_step(keras), check=same_shapes)  # fmt: skip
+
+
+register(_case("augment_flip_rotate_zoom_8x64", SMALL))
+if os.environ.get("LAMINA_BENCH_LARGE", "") not in ("", "0"):
+    register(_case("augment_flip_rotate_zoom_64x224", LARGE))
+
+
+def main() -> None:
+    """Images per second on (64, 224, 224, 3), implementations interleaved."""
+    repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    workload = _setup(LARGE)(np.random.default_rng(0))
+    steps = {
+        "lamina": _pipeline_step(lamina)(workload),
+        "keras": _pipeline_step(keras)(workload),
+        "torch": torch_pipeline(workload),
+    }
+    timings = measure(steps, repeat=repeat, min_time=0.5)
+    for impl, timing in timings.items():
+        rate = LARGE[0] / timing.median
+        print(f"{impl:>7}: {timing.median * 1e3:8.1f} ms/batch  {rate:8.1f} images/s")
+    lam = timings["lamina"].median
+    print(f"lamina/keras {lam / timings['keras'].median:.2f}x, "
+          f"lamina/torch {lam / timings['torch'].median:.2f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
