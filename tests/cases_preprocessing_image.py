@@ -228,6 +228,29 @@ CASES += [
     Case("Solarization", {}, IMAGES_255),
 ]
 
+CASES += [
+    # Mixing and erasing (8 images: the seed check compares whole batches)
+    _random("MixUp", {"alpha": 0.4, "seed": 1}, Input((8, 4, 5, 3))),
+    _random("CutMix", {"seed": 1}, Input((8, 6, 7, 3))),
+    _random(
+        "CutMix",
+        {"factor": (0.3, 0.8), "seed": 1, "data_format": "channels_first"},
+        Input((8, 3, 6, 7)),
+    ),  # fmt: skip
+    _random("RandomErasing", {"seed": 1}, IMAGES_255),
+    _random(
+        "RandomErasing",
+        {
+            "factor": 0.8,
+            "scale": (0.1, 0.4),
+            "fill_value": (0.1, 0.5, 0.9),
+            **UNIT,
+            "seed": 1,
+        },
+        Input((8, 6, 7, 3), "float32", "uniform"),
+    ),  # fmt: skip
+]
+
 ERROR_CASES = [
     # Keras accepts these at construction and fails (or does nothing) later.
     ErrorCase(

@@ -24,9 +24,13 @@ from lamina.layers.preprocessing.image.geometric import (
     RandomZoom,
 )
 from lamina.layers.preprocessing.image.histogram import AutoContrast, Equalization
+from lamina.layers.preprocessing.image.mixing import CutMix, MixUp, RandomErasing
 
 __all__ = [
     "AutoContrast",
+    "CutMix",
+    "MixUp",
+    "RandomErasing",
     "Equalization",
     "RandomBrightness",
     "RandomColorDegeneration",

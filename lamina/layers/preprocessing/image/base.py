@@ -128,6 +128,15 @@ class BaseImagePreprocessingLayer(PreprocessingLayer, SpatialLayer):
         values = torch.rand(shape, generator=generator, device=device)
         return values * (high - low) + low
 
+    def _draw_seed(self, seed=None) -> int:
+        """An int seed drawn from the layer's generator, for the draws torch
+        makes without a generator (``keras.random.beta``, noise fields)."""
+        return int(self._uniform((), 0.0, 2.0**31 - 1, seed))
+
+    def _permutation(self, batch, seed=None, device=None):
+        order = self._uniform((batch,), seed=seed, device=device).argsort()
+        return order.to(torch.int64)
+
     # ----------------------------------------------------------------- shapes
     def _image_size(self, shape) -> tuple:
         """``(height, width)`` of an image or batch shape."""
