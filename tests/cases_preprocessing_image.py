@@ -251,6 +251,35 @@ CASES += [
     ),  # fmt: skip
 ]
 
+CASES += [
+    # (8 images: each is warped with probability about 1/2)
+    _random(
+        "RandomPerspective",
+        {"scale": 0.4, "seed": 1},
+        Input((8, 6, 7, 3), "float32", "uniform"),
+    ),  # fmt: skip
+    _random(
+        "RandomPerspective",
+        {
+            "factor": 0.8,
+            "scale": 0.3,
+            "fill_value": 0.5,
+            "interpolation": "nearest",
+            "seed": 1,
+            "data_format": "channels_first",
+        },
+        Input((8, 3, 6, 7), "float32", "uniform"),
+    ),  # fmt: skip
+    # The displacement field is noise from each library's generator: shapes,
+    # identity and seeds only (the field maths: lamina.ops.image tests).
+    Case(
+        "RandomElasticTransform",
+        {"scale": 0.5, **UNIT, "seed": 1},
+        IMAGES,
+        checks=RANDOM,
+    ),  # fmt: skip
+]
+
 ERROR_CASES = [
     # Keras accepts these at construction and fails (or does nothing) later.
     ErrorCase(

@@ -95,6 +95,7 @@ BOX_LAYERS = [
     ("Resizing", {"height": 4, "width": 9, "pad_to_aspect_ratio": True}),
     ("Resizing", {"height": 4, "width": 9, "crop_to_aspect_ratio": True}),
     ("CenterCrop", {"height": 4, "width": 5}),
+    ("RandomPerspective", {"scale": 0.3, "seed": 1}),
 ]
 
 
@@ -102,12 +103,13 @@ def _keras_boxes(value):
     return {k: keras.ops.convert_to_numpy(v) for k, v in value.items()}
 
 
-# Keras rotates the given boxes as xyxy whatever their format: xyxy only there.
+# Keras rotates the given boxes as xyxy whatever their format, and returns
+# perspective-warped boxes as xyxy: xyxy only there.
 BOX_CASES = [
     (name, kwargs, fmt)
     for name, kwargs in BOX_LAYERS
     for fmt in ("xyxy", "rel_xyxy")
-    if fmt == "xyxy" or name != "RandomRotation"
+    if fmt == "xyxy" or name not in ("RandomRotation", "RandomPerspective")
 ]
 
 

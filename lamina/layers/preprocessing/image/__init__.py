@@ -25,12 +25,18 @@ from lamina.layers.preprocessing.image.geometric import (
 )
 from lamina.layers.preprocessing.image.histogram import AutoContrast, Equalization
 from lamina.layers.preprocessing.image.mixing import CutMix, MixUp, RandomErasing
+from lamina.layers.preprocessing.image.warp import (
+    RandomElasticTransform,
+    RandomPerspective,
+)
 
 __all__ = [
     "AutoContrast",
     "CutMix",
     "MixUp",
+    "RandomElasticTransform",
     "RandomErasing",
+    "RandomPerspective",
     "Equalization",
     "RandomBrightness",
     "RandomColorDegeneration",
