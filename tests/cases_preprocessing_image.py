@@ -33,6 +33,25 @@ def same_transformation(ours, theirs, feed):
         np.testing.assert_allclose(actual.numpy(), expected, atol=ATOL, rtol=1e-5)
 
 
+def same_policy_steps(ours, theirs, feed):
+    """RandAugment applies the chosen layers of Keras's draw in order. (Keras's
+    own call on torch differs: RandomBrightness adds its delta to the images in
+    place, so the unchosen brightness step leaks into the result.)"""
+    for images, reference in (
+        (feed.first, feed.first),
+        (feed.first[0], feed.first[:1]),
+    ):
+        transformation = theirs.get_random_transformation(images, training=True)
+        expected = torch.tensor(reference)
+        for index in transformation["layer_idxes"].tolist():
+            name = theirs._AUGMENT_LAYERS[index]
+            step = copy(transformation["transforms"][name])
+            expected = getattr(theirs, name).transform_images(expected, step)
+        actual = ours.transform_images(torch.as_tensor(images), copy(transformation))
+        expected = keras.ops.convert_to_numpy(expected).reshape(actual.shape)
+        np.testing.assert_allclose(actual.numpy(), expected, atol=1e-4, rtol=1e-5)
+
+
 def copy(transformation):
     """A copy of a transformation, its tensors cloned."""
     if isinstance(transformation, dict):
@@ -277,6 +296,74 @@ CASES += [
         {"scale": 0.5, **UNIT, "seed": 1},
         IMAGES,
         checks=RANDOM,
+    ),  # fmt: skip
+]
+
+CASES += [
+    # Policies: their nested transformations are Keras's, key for key.
+    Case(
+        "RandAugment", {"seed": 1}, IMAGES_255, checks=(*RANDOM, same_policy_steps)
+    ),  # fmt: skip
+    Case(
+        "RandAugment",
+        {
+            "num_ops": 3,
+            "factor": (0.2, 0.7),
+            **UNIT,
+            "interpolation": "nearest",
+            "seed": 1,
+        },
+        IMAGES,
+        checks=(*RANDOM, same_policy_steps),
+    ),  # fmt: skip
+    _random("AugMix", {"seed": 1}, IMAGES_255),
+    _random(
+        "AugMix",
+        {
+            "num_chains": 2,
+            "chain_depth": 2,
+            "all_ops": False,
+            "factor": 0.5,
+            **UNIT,
+            "seed": 1,
+        },
+        IMAGES,
+    ),  # fmt: skip
+    # Draws inside transform_images, as Keras's: no transformation to share.
+    Case(
+        "RandomColorJitter",
+        {
+            "brightness_factor": 0.2,
+            "contrast_factor": 0.3,
+            "saturation_factor": 0.6,
+            "hue_factor": 0.3,
+            "seed": 1,
+        },
+        IMAGES_255,
+        checks=RANDOM,
+    ),  # fmt: skip
+    # Images pass through (boxes: tests/test_preprocessing_image.py).
+    Case("MaxNumBoundingBoxes", {"max_number": 3}, IMAGES, grads=False),
+    # (named sub-layers: auto names count differently in the two libraries)
+    Case(
+        "Pipeline",
+        build=lambda L: L.Pipeline(
+            [L.Rescaling(0.5, name="scale"), L.CenterCrop(4, 5, name="crop")]
+        ),
+        inputs=IMAGES,
+        also_covers=("Rescaling", "CenterCrop"),
+    ),  # fmt: skip
+    Case(
+        "Pipeline",
+        build=lambda L: L.Pipeline(
+            [
+                L.RandomFlip(seed=1, name="flip"),
+                L.RandomRotation(0.1, seed=2, name="rotate"),
+            ]
+        ),
+        inputs=IMAGES,
+        checks=("inference_identity", "shapes"),
+        id="Pipeline-random",
     ),  # fmt: skip
 ]
 

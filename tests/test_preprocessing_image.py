@@ -259,3 +259,30 @@ def test_augmenting_model_saves_and_loads_both_ways(tmp_path):
     theirs.save(path)
     again = lamina.saving.load_model(path)
     np.testing.assert_allclose(again.predict(images, verbose=0), expected, atol=1e-5)
+
+
+def test_max_num_bounding_boxes_pads_and_truncates_as_keras():
+    for max_number in (1, 4):
+        ours = lamina.layers.MaxNumBoundingBoxes(max_number, bounding_box_format="xyxy")
+        theirs = keras.layers.MaxNumBoundingBoxes(
+            max_number, bounding_box_format="xyxy"
+        )
+        boxes = {k: torch.tensor(v) for k, v in BOXES.items()}
+        expected = _keras_boxes(theirs.transform_bounding_boxes(dict(boxes), None))
+        actual = ours.transform_bounding_boxes(dict(boxes), None)
+        for key in ("boxes", "labels"):
+            np.testing.assert_array_equal(actual[key].numpy(), expected[key])
+
+
+@pytest.mark.parametrize("name", ["MixUp", "CutMix"])
+def test_mixed_labels_follow_the_images_as_in_keras(name):
+    images = np.random.default_rng(0).uniform(size=(4, 6, 7, 3)).astype("float32")
+    labels = np.eye(4, dtype="float32")
+    ours = getattr(lamina.layers, name)(seed=1)
+    theirs = getattr(keras.layers, name)(seed=1)
+    transformation = theirs.get_random_transformation(images, training=True)
+    expected = theirs.transform_labels(torch.tensor(labels), copy(transformation))
+    actual = ours.transform_labels(torch.tensor(labels), copy(transformation))
+    np.testing.assert_allclose(
+        actual.numpy(), keras.ops.convert_to_numpy(expected), atol=1e-6
+    )

@@ -15,6 +15,13 @@ from lamina.layers.preprocessing.image.color import (
     RandomSharpness,
     Solarization,
 )
+from lamina.layers.preprocessing.image.composite import (
+    AugMix,
+    MaxNumBoundingBoxes,
+    Pipeline,
+    RandAugment,
+    RandomColorJitter,
+)
 from lamina.layers.preprocessing.image.geometric import (
     RandomCrop,
     RandomFlip,
@@ -31,7 +38,12 @@ from lamina.layers.preprocessing.image.warp import (
 )
 
 __all__ = [
+    "AugMix",
     "AutoContrast",
+    "MaxNumBoundingBoxes",
+    "Pipeline",
+    "RandAugment",
+    "RandomColorJitter",
     "CutMix",
     "MixUp",
     "RandomElasticTransform",

@@ -37,7 +37,18 @@ FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
 
 
-class BaseImagePreprocessingLayer(PreprocessingLayer, SpatialLayer):
+class TrainsByDefault(PreprocessingLayer):
+    """Keras's data layers' call signature defaults to ``training=True``: a
+    direct call augments; inside a model (or a call with ``training``) the flag
+    decides."""
+
+    def __call__(self, *args, **kwargs):
+        if kwargs.get("training") is None and call_context.training is None:
+            kwargs["training"] = True
+        return super().__call__(*args, **kwargs)
+
+
+class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
     """Base of the image preprocessing layers (see the module docstring).
 
     Args:
@@ -67,13 +78,6 @@ class BaseImagePreprocessingLayer(PreprocessingLayer, SpatialLayer):
             self.factor = self._check_factor("factor", factor or 0.0)
         elif factor is not None:
             raise arg_error(self, "factor", "absent (this layer takes none)", factor)
-
-    def __call__(self, *args, **kwargs):
-        # Keras's call signature defaults to training=True: a direct call
-        # augments; inside a model the model's flag decides.
-        if kwargs.get("training") is None and call_context.training is None:
-            kwargs["training"] = True
-        return super().__call__(*args, **kwargs)
 
     def _as_array(self, inputs):
         if isinstance(inputs, dict):  # images with boxes, labels, masks
