@@ -245,6 +245,37 @@ CASES += [
     Case("Equalization", {}, IMAGES_255, grads=False),
     Case("Equalization", {"bins": 16, **UNIT}, IMAGES, grads=False),
     Case("Solarization", {}, IMAGES_255),
+    # CLAHE: Keras on torch counts histograms in int64 (one_hot's default
+    # there), so a fractional clip level (clip_limit * tile pixels / 256) is
+    # truncated; TensorFlow and JAX count in float32, as lamina does. The cases
+    # use whole clip levels (64-pixel tiles at 4.0, 32-pixel tiles at 8.0);
+    # tests/test_preprocessing_image.py checks a fractional one against NumPy.
+    # Images that do not divide into tiles are padded "symmetric" (edge
+    # repeated, as TensorFlow and JAX); Keras on torch replicates the edge
+    # instead, so the cases use sizes that divide.
+    Case(
+        "ContrastLimitedAdaptiveHistogramEqualization",
+        {"tile_grid_size": (2, 2)},
+        Input((2, 16, 16, 3), "float32", "ints:256"),
+        grads=False,
+    ),  # fmt: skip
+    Case(
+        "ContrastLimitedAdaptiveHistogramEqualization",
+        {
+            "tile_grid_size": (2, 4),
+            "clip_limit": 8.0,
+            **UNIT,
+            "data_format": "channels_first",
+        },
+        Input((2, 3, 16, 16), "float32", "uniform"),
+        grads=False,
+    ),  # fmt: skip
+    Case(
+        "ContrastLimitedAdaptiveHistogramEqualization",
+        {"tile_grid_size": (4, 4), "clip_limit": 0.0},
+        Input((2, 16, 16, 3), "float32", "ints:256"),
+        grads=False,
+    ),  # fmt: skip
 ]
 
 CASES += [

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import lamina
+from lamina.layers.preprocessing.image import histogram
 from tests.cases_preprocessing_image import copy
 
 
@@ -286,3 +287,26 @@ def test_mixed_labels_follow_the_images_as_in_keras(name):
     np.testing.assert_allclose(
         actual.numpy(), keras.ops.convert_to_numpy(expected), atol=1e-6
     )
+
+
+def test_clahe_with_a_fractional_clip_level_matches_numpy():
+    # One tile: CLAHE is clipped-histogram equalization. Clip level 4 * 36 / 256
+    # = 0.5625 (Keras on torch truncates it to 0: see the cases module).
+    images = np.random.default_rng(3).integers(90, 140, (1, 6, 6, 1)).astype("float32")
+    hist = np.bincount(images.astype(int).ravel(), minlength=256).astype("float64")
+    clipped = np.minimum(hist, 4 * 36 / 256)
+    cdf = np.cumsum(clipped + (hist - clipped).sum() / 256)
+    table = np.clip((cdf - cdf.min()) * 255 / (36 - cdf.min()), 0, 255)
+    layer = lamina.layers.ContrastLimitedAdaptiveHistogramEqualization(
+        tile_grid_size=(1, 1)
+    )
+    np.testing.assert_allclose(
+        layer(images).numpy(), table[images.astype(int)], atol=1e-3
+    )
+
+
+def test_clahe_pads_tiles_symmetrically_as_tensorflow():
+    images = np.arange(2 * 5 * 4 * 3, dtype="float32").reshape(2, 5, 4, 3)
+    padded = histogram._symmetric_pad(torch.tensor(images), 1, 2).numpy()
+    expected = np.pad(images, [(0, 0), (0, 1), (0, 2), (0, 0)], mode="symmetric")
+    np.testing.assert_array_equal(padded, expected)

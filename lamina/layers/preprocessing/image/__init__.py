@@ -30,7 +30,11 @@ from lamina.layers.preprocessing.image.geometric import (
     RandomTranslation,
     RandomZoom,
 )
-from lamina.layers.preprocessing.image.histogram import AutoContrast, Equalization
+from lamina.layers.preprocessing.image.histogram import (
+    AutoContrast,
+    ContrastLimitedAdaptiveHistogramEqualization,
+    Equalization,
+)
 from lamina.layers.preprocessing.image.mixing import CutMix, MixUp, RandomErasing
 from lamina.layers.preprocessing.image.warp import (
     RandomElasticTransform,
@@ -44,6 +48,7 @@ __all__ = [
     "Pipeline",
     "RandAugment",
     "RandomColorJitter",
+    "ContrastLimitedAdaptiveHistogramEqualization",
     "CutMix",
     "MixUp",
     "RandomElasticTransform",
