@@ -134,6 +134,29 @@ def test_bounding_boxes_follow_the_transformation_as_in_keras(name, kwargs, fmt)
     np.testing.assert_array_equal(actual["labels"].numpy(), expected["labels"])
 
 
+@pytest.mark.parametrize("name", ["RandomRotation", "RandomPerspective"])
+def test_boxes_in_other_formats_move_like_xyxy_boxes(name):
+    # Keras reads rotated boxes as xyxy whatever the format, and returns
+    # perspective-warped ones as xyxy: lamina converts, as its other layers do.
+    images = np.zeros((2, 6, 7, 3), "float32")
+    kwargs = {"factor": 0.2} if name == "RandomRotation" else {"scale": 0.3}
+    transformation = getattr(keras.layers, name)(seed=1, **kwargs)
+    transformation = transformation.get_random_transformation(images, training=True)
+    xyxy = getattr(lamina.layers, name)(bounding_box_format="xyxy", **kwargs)
+    centred = getattr(lamina.layers, name)(bounding_box_format="center_xywh", **kwargs)
+    expected = xyxy.transform_bounding_boxes(
+        {k: torch.tensor(v) for k, v in BOXES.items()}, copy(transformation)
+    )["boxes"]
+    boxes = lamina.utils.bounding_boxes.convert_format(
+        BOXES["boxes"], "xyxy", "center_xywh"
+    )
+    actual = centred.transform_bounding_boxes(
+        {"boxes": boxes, "labels": torch.tensor(BOXES["labels"])}, copy(transformation)
+    )["boxes"]
+    actual = lamina.utils.bounding_boxes.convert_format(actual, "center_xywh", "xyxy")
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-4)
+
+
 def test_random_crop_moves_boxes_into_the_window():
     # Keras 3.15 subtracts the row offset from x and the column offset from y
     # (and clips nothing): lamina moves boxes into the window and clips them.

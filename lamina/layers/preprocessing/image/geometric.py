@@ -165,16 +165,13 @@ class RandomRotation(_AffineLayer):
         angle = torch.as_tensor(transformation["angle"], dtype=torch.float32)
         height, width = transformation["image_height"], transformation["image_width"]
         zeros, ones = torch.zeros_like(angle), torch.ones_like(angle)
-        # Keras rotates the boxes as given (xyxy), then converts from xyxy.
-        boxes = move_boxes(bounding_boxes["boxes"], angle, zeros, zeros, ones, zeros,
-                           zeros, height, width)  # fmt: skip
+
+        def rotate(boxes):  # xyxy (Keras 3.15 reads boxes of any format as xyxy)
+            return move_boxes(boxes, angle, zeros, zeros, ones, zeros, zeros, height,
+                              width)  # fmt: skip
+
         return transforms.boxes_through(
-            {**bounding_boxes, "boxes": boxes},
-            "xyxy",
-            height,
-            width,
-            lambda b: b,
-            out_format=self.bounding_box_format,
+            bounding_boxes, self.bounding_box_format, height, width, rotate
         )
 
     def get_config(self):
