@@ -12,9 +12,9 @@ transformations in tests/cases_preprocessing_image.py. The torch baseline is
 the same pipeline hand-written: one ``torch.where`` flip, then rotation and zoom
 folded into one ``affine_grid`` + ``grid_sample`` (reflection padding).
 
-Measured on this 2-core machine, loaded (load average ~12), one call each,
-interleaved, three rounds (``/tmp``-style one-shot timing; ``measure`` with
-``min_time`` would not finish under that load), (64, 224, 224, 3):
+Measured on this 2-core machine, loaded (load average ~12), by ``python -m
+bench.cases_preprocessing_image 3`` (one call each, interleaved, three rounds),
+(64, 224, 224, 3):
 
     lamina  12.3-13.9 s/batch   ~5 images/s
     keras   144-223 s/batch     ~0.4 images/s    lamina/keras 0.06-0.09x
@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 
 import keras
 import numpy as np
@@ -41,7 +42,6 @@ import torch.nn.functional as F
 
 import lamina
 from bench.registry import Case, CaseMismatch, register
-from bench.timing import measure
 
 SMALL = (8, 64, 64, 3)
 LARGE = (64, 224, 224, 3)
@@ -113,21 +113,22 @@ if os.environ.get("LAMINA_BENCH_LARGE", "") not in ("", "0"):
 
 
 def main() -> None:
-    """Images per second on (64, 224, 224, 3), implementations interleaved."""
-    repeat = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    """Images per second on (64, 224, 224, 3): one call per implementation per
+    round, interleaved (a batch takes seconds: no repeat loops)."""
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     workload = _setup(LARGE)(np.random.default_rng(0))
     steps = {
         "lamina": _pipeline_step(lamina)(workload),
         "keras": _pipeline_step(keras)(workload),
         "torch": torch_pipeline(workload),
     }
-    timings = measure(steps, repeat=repeat, min_time=0.5)
-    for impl, timing in timings.items():
-        rate = LARGE[0] / timing.median
-        print(f"{impl:>7}: {timing.median * 1e3:8.1f} ms/batch  {rate:8.1f} images/s")
-    lam = timings["lamina"].median
-    print(f"lamina/keras {lam / timings['keras'].median:.2f}x, "
-          f"lamina/torch {lam / timings['torch'].median:.2f}x")  # fmt: skip
+    for round_ in range(rounds):
+        for impl, step in steps.items():
+            start = time.perf_counter()
+            step()
+            elapsed = time.perf_counter() - start
+            print(f"round {round_} {impl:>6}: {elapsed:7.2f} s/batch, "
+                  f"{LARGE[0] / elapsed:6.1f} images/s", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
