@@ -165,6 +165,7 @@ FLOATS = {
     "a": "float",
     "b": "float_normalized",
     "c": "float_discretized",
+    "d": "float_rescaled",
 }
 
 
@@ -178,6 +179,12 @@ def test_config_is_keras_s():
     assert isinstance(rebuilt.features["b"].preprocessor, keras.layers.Normalization)
     ours = FS.from_config(json.loads(json.dumps(want["config"])))
     assert isinstance(ours.preprocessors["c"], lamina.layers.Discretization)
+
+
+def test_float_rescaled_features():
+    space = FS({"x": FS.float_rescaled(scale=0.5, offset=1.0), "y": "float_rescaled"})
+    out = space({"x": [2.0, 4.0], "y": [3.0, -1.0]})
+    np.testing.assert_allclose(out.numpy(), [[2.0, 3.0], [3.0, -1.0]])
 
 
 @pytest.mark.parametrize(
