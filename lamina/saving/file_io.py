@@ -9,6 +9,7 @@ name the file and say what is wrong. Nothing here unpickles or unmarshals.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import math
 import os
@@ -67,26 +68,80 @@ def sniff(path) -> str:
 
 
 # ------------------------------------------------------------------- writing
+def check_target(path) -> None:
+    """Raise before anything is written when ``path`` cannot be saved to: its
+    folder is missing (Keras raises too; lamina never creates folders a typo
+    named), not a folder, or not writable; ``path`` is a folder."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise FileNotFoundError(
+            f"Cannot save '{path}': the folder '{folder}' {what}; create it first."
+        )
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Cannot save '{path}': it is a folder.")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(
+            f"Cannot save '{path}': the folder '{folder}' is not writable "
+            "(permission denied)."
+        )
+
+
 @contextlib.contextmanager
 def atomic_write(path):
     """Yield a temporary path in the target's folder; rename it to ``path`` on
-    success, delete it on failure. Readers never see a half-written file."""
+    success, delete it on failure. Readers never see a half-written file.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError, PermissionError: from
+            ``check_target``, before anything is written.
+        OSError: a write that fails midway (disk full, permissions), of the same
+            class, naming ``path`` (never the hidden temporary file).
+    """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    os.close(fd)
+    check_target(path)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(
+            dir=os.path.dirname(os.path.abspath(path)),
+            prefix=f".{os.path.basename(path)}.",
+            suffix=".tmp",
+        )
+        os.close(fd)
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        _remove_quietly(tmp)
+        if not _about_target(e, tmp):
+            raise
+        reason = e.strerror or str(e).replace(tmp or path, path)
+        raise type(e)(f"Cannot save '{path}': {reason}.") from None
     except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+def _about_target(error: OSError, tmp) -> bool:
+    """Whether ``error`` is about writing the file (so the user's path is named
+    instead of the temporary one), not an error of the caller's own."""
+    return (
+        tmp is None
+        or error.filename == tmp
+        or tmp in str(error)
+        or error.errno in _WRITE_ERRNOS
+    )
+
+
+def _remove_quietly(tmp) -> None:
+    if tmp is not None:
         with contextlib.suppress(OSError):
             os.remove(tmp)
-        raise
 
 
 # ----------------------------------------------------------------------- zip
