@@ -20,6 +20,36 @@ def _has_graph_arguments(args, kwargs) -> bool:
     )
 
 
+def conform_input(owner, x, ref_shape, name):
+    """``x`` as a model input of shape ``ref_shape`` (batch axis free), Keras 3's
+    way: a trailing axis of size 1 may be added or dropped; any other rank, or a
+    fixed size that differs, raises.
+
+    Keras 3 raises for a wrong rank too; lamina also raises (never warns) for a
+    wrong fixed size, so a wrong answer is never returned quietly.
+
+    Raises:
+        ValueError: naming the model, the input, the expected and received shapes.
+    """
+    shape = getattr(x, "shape", None)
+    if shape is None or ref_shape is None:
+        return x
+    rank, ref_rank = len(shape), len(ref_shape)
+    if rank == ref_rank + 1 and shape[-1] == 1:
+        x = x[..., 0]
+    elif rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
+        x = x[..., None]
+    elif rank != ref_rank or any(
+        want is not None and got != want
+        for got, want in zip(tuple(shape)[1:], ref_shape[1:])
+    ):
+        raise ValueError(
+            f"{describe(owner)}: input {name!r} must have shape {tuple(ref_shape)} "
+            f"(None: any size); got shape {tuple(shape)}."
+        )
+    return x
+
+
 class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features.
 

@@ -7,7 +7,7 @@ from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.serialization import deserialize
 from lamina.models.functional import _OwnGraphNode, map_graph
-from lamina.models.model import Model
+from lamina.models.model import Model, conform_input
 from lamina.saving import serialization
 from lamina.utils.validation import describe
 
@@ -128,6 +128,9 @@ class Sequential(Model):
 
     # ------------------------------------------------------------- running
     def call(self, inputs, training=None, mask=None):
+        if self._input_layer is not None:
+            spec = self._input_layer._input_tensor
+            inputs = conform_input(self, inputs, spec.shape, spec.name)
         if mask is not None:
             inputs._keras_mask = mask
         for layer in self._stack:
