@@ -200,8 +200,14 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for layer_config in config.get("layers", []):
-            model.add(deserialize(layer_config, custom_objects=custom_objects))
+        entries = config.get("layers") or []
+        if not isinstance(entries, list):
+            raise ValueError(
+                f"a Sequential's `layers` must be a list; got {entries!r:.80}."
+            )
+        for layer_config in entries:
+            with serialization.layer_entry_errors(layer_config):
+                model.add(deserialize(layer_config, custom_objects=custom_objects))
         if model._input_layer is None and config.get("build_input_shape"):
             model.build(tuple(config["build_input_shape"]))
         return model
