@@ -130,7 +130,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             config, custom_objects, safe_mode, source=source, keras2=keras2
         )
         if compile and config.get("compile_config"):
-            compile_from_config(model, config["compile_config"], custom_objects)
+            with serialization.config_errors(f"{source} (its compile_config)"):
+                compile_from_config(model, config["compile_config"], custom_objects)
         weights = file_io.read_zip_member(archive, WEIGHTS_FILE, filepath)
         name = f"{file_io.display_name(filepath)} ({WEIGHTS_FILE})"
         with file_io.h5_from_bytes(weights, name) as h5file:

@@ -88,7 +88,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         load_weights_from_group(model, group, filepath, version)
         training = h5file.attrs.get("training_config")
         if compile and training is not None:
-            _compile(model, _attr_text(training), source, custom_objects)
+            with serialization.config_errors(f"{source} (its training_config)"):
+                _compile(model, _attr_text(training), source, custom_objects)
             if "optimizer_weights" in h5file:
                 warnings.warn(
                     f"{source}: the optimizer state stored in Keras 2's layout is not "
