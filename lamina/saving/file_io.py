@@ -154,9 +154,12 @@ def open_zip(path) -> zipfile.ZipFile:
         ) from None
 
 
-def read_zip_member(archive: zipfile.ZipFile, member: str, source) -> bytes:
-    """A member's bytes, refusing decompression bombs and naming CRC/truncation
-    damage."""
+def read_zip_member(
+    archive: zipfile.ZipFile, member: str, source, limit: int | None = None
+) -> bytes:
+    """A member's bytes, refusing decompression bombs (and, given ``limit``, a
+    member declaring more bytes than that) before inflating anything, and naming
+    CRC/truncation damage."""
     try:
         info = archive.getinfo(member)
     except KeyError:
@@ -164,6 +167,12 @@ def read_zip_member(archive: zipfile.ZipFile, member: str, source) -> bytes:
         raise file_error(
             source, f"the archive has no '{member}' entry (it holds: {names})."
         ) from None
+    if limit is not None and info.file_size > limit:
+        raise file_error(
+            source,
+            f"archive entry '{member}' declares {info.file_size} bytes, more than "
+            f"the {limit} it may hold; refused without inflating it.",
+        )
     if info.file_size > _BOMB_FLOOR_BYTES and info.file_size > _MAX_EXPANSION * max(
         info.compress_size, 1
     ):
@@ -200,6 +209,24 @@ def open_h5(source, mode: str = "r", name=None) -> h5py.File:
         else:
             problem = f"the HDF5 file is corrupted or unreadable ({text})"
         raise file_error(name, problem + ".") from None
+
+
+@contextlib.contextmanager
+def h5_damage(source):
+    """Inside the block, the errors h5py raises on a damaged file's structure
+    (``RuntimeError``/``KeyError``/``OSError`` "Unable to ...") become a
+    ``FileFormatError`` naming the file."""
+    try:
+        yield
+    except FileFormatError:
+        raise
+    except (RuntimeError, KeyError, OSError) as e:
+        text = str(e).strip("'\"")
+        if not text.startswith(("Unable to", "Can't", "Unable to synchronously")):
+            raise
+        raise file_error(
+            source, f"its HDF5 structure is corrupted ({text}); the file is damaged."
+        ) from None
 
 
 def h5_from_bytes(data: bytes, name) -> h5py.File:
