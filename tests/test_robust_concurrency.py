@@ -59,8 +59,13 @@ def test_predict_from_several_threads_equals_serial_calls(batch_size):
 def _save_repeatedly(model, path, ready, go):
     ready.set()
     go.wait(timeout=60)
-    for _ in range(15):
+    for _ in range(30):
         model.save(path)
+
+
+def _check_constant(model):
+    values = {float(v) for w in model.get_weights() for v in np.unique(w)}
+    assert values in ({1.0}, {2.0})  # all of one save, none of the other
 
 
 def _constant_model(value):
@@ -85,15 +90,19 @@ def test_two_processes_saving_to_one_path_leave_one_loadable_file(tmp_path):
     for p in procs:
         p.start()
     assert all(r.wait(timeout=60) for r in readies)
-    go.set()  # both save at once from here
+    go.set()  # both save at once from here, while this process reads
+    reads = 0
+    while any(p.is_alive() for p in procs):
+        if path.exists():
+            _check_constant(lamina.models.load_model(path))  # never half-written
+            reads += 1
+    assert reads > 0
     for p in procs:
         p.join(timeout=120)
         if p.exitcode is None:  # hung: fail, never hang the suite
             p.kill()
     assert [p.exitcode for p in procs] == [0, 0]
-    loaded = lamina.models.load_model(path)
-    values = {float(v) for w in loaded.get_weights() for v in np.unique(w)}
-    assert values in ({1.0}, {2.0})  # all of one save, none of the other
+    _check_constant(lamina.models.load_model(path))
     assert os.listdir(tmp_path) == ["shared.keras"]  # no temporary file left
 
 
