@@ -12,12 +12,14 @@ share a class name).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 
 from lamina.layers.operation import operation_class
 from lamina.saving import registry
 from lamina.saving.serialization import (
     deserialize_keras_object,
     serialize_keras_object,
+    unsafe_entry_reason,
 )
 
 
@@ -28,6 +30,12 @@ def serialize(layer) -> dict:
 
 def deserialize(config, custom_objects=None):
     """A layer (or model) from its Keras 2 or 3 serialization dict."""
+    if not isinstance(config, Mapping) or "class_name" not in config:
+        text = repr(config)
+        raise ValueError(
+            "a layer entry must be a dict with 'class_name' and 'config'; got "
+            f"{text if len(text) < 80 else text[:77] + '...'}."
+        )
     layer_config = dict(config)
     build_config = layer_config.pop("build_config", None)
     cls = _resolve_class(layer_config, custom_objects)
@@ -74,6 +82,16 @@ def _resolve_class(config, custom_objects):
             config.get("class_name"), custom_objects, known
         )
     if cls is None:
+        unsafe = unsafe_entry_reason(config)
+        if unsafe is not None:
+            raise ValueError(
+                f"Unknown layer: {config.get('class_name')!r} (module "
+                f"{config.get('module')!r}) was refused as unsafe: {unsafe}. "
+                "lamina never imports a module or calls a function named in a "
+                "file; a custom layer must be registered with "
+                "`lamina.saving.register_keras_serializable` or passed in "
+                "`custom_objects`."
+            )
         raise ValueError(
             f"Unknown layer: {config.get('class_name')!r}. Register custom "
             "layers with `lamina.saving.register_keras_serializable` or pass "

@@ -13,6 +13,7 @@ import torch
 
 from lamina import config, constraints, initializers, regularizers
 from lamina import dtype_policies as policies
+from lamina.saving.serialization import AllocationBudget
 from lamina.utils.validation import describe
 from lamina.variables import Variable
 
@@ -48,6 +49,12 @@ class WeightsAPI:
         if initializer is None:
             initializer = "glorot_uniform" if dtype.is_floating_point else "zeros"
         name = name or "variable"
+        if any(d < 0 for d in shape):
+            raise ValueError(
+                f"{describe(self)}: weight {name!r} must have sizes >= 0; got "
+                f"shape={shape}."
+            )
+        AllocationBudget.charge(describe(self), name, shape, dtype.itemsize)
         value = self._initial_value(initializers, initializer, shape, dtype, name)
         # As in Keras, a weight of a frozen layer is made non-trainable; the
         # layer's `trainable` setter turns it back on (it stays listed trainable).

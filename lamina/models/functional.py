@@ -18,7 +18,7 @@ from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
 from lamina.layers.layer import Layer
 from lamina.layers.operation import Operation
 from lamina.models.functional_config import functional_config
-from lamina.models.model import Model
+from lamina.models.model import Model, conform_input
 from lamina.utils import tree
 from lamina.utils.validation import describe
 
@@ -248,9 +248,10 @@ class Functional(Model):
             )
         masks = tree.flatten(mask) if mask is not None else [None] * len(flat)
         values: list = [None] * self._n_slots
-        for slot, x, dtype, m in zip(
-            self._input_slots, flat, self._input_dtypes, masks
+        for slot, x, dtype, m, spec in zip(
+            self._input_slots, flat, self._input_dtypes, masks, self._input_tensors
         ):
+            x = conform_input(self, x, spec.shape, spec.name)
             if dtype is None:
                 x = np.asarray(x) if x is not None else x
             elif x is not None and not isinstance(x, torch.Tensor):

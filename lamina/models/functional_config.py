@@ -82,13 +82,55 @@ def functional_config(model) -> dict:
 
 
 def functional_from_config(cls, config, custom_objects=None):
-    layers, pending = {}, []
-    for entry in config["layers"]:
-        layer = deserialize(entry, custom_objects=custom_objects)
-        layers[entry.get("name", layer.name)] = layer
-        pending.extend(
-            (layer, i, node) for i, node in enumerate(entry.get("inbound_nodes", []))
+    """A functional model from its config; a damaged config raises ``ConfigError``
+    naming the layer entry at fault (``serialization.layer_entry_errors``)."""
+    layers, pending, entries = {}, [], {}
+    for entry in _checked(config, "layers", list):
+        with serialization.layer_entry_errors(entry):
+            layer = deserialize(entry, custom_objects=custom_objects)
+            name = entry.get("name", layer.name)
+            nodes = entry.get("inbound_nodes") or []
+            if name in layers or not isinstance(name, str):
+                raise ValueError(f"layer names must be unique strings; got {name!r}.")
+            if not isinstance(nodes, list):
+                raise ValueError(f"`inbound_nodes` must be a list; got {nodes!r}.")
+        layers[name], entries[id(layer)] = layer, entry
+        pending.extend((layer, i, node) for i, node in enumerate(nodes))
+    produced = _run_nodes(layers, pending, entries)
+
+    def lookup(ref):
+        name, node_index, tensor_index = ref
+        try:
+            return produced[(name, node_index)][tensor_index]
+        except (KeyError, IndexError):
+            raise ValueError(
+                f"the model's inputs/outputs refer to tensor {list(ref)}, which no "
+                "layer call produces."
+            ) from None
+
+    inputs = _refs_to_tensors(_checked(config, "input_layers", (list, dict)), lookup)
+    outputs = _refs_to_tensors(_checked(config, "output_layers", (list, dict)), lookup)
+    return cls(
+        inputs=inputs,
+        outputs=outputs,
+        name=config.get("name"),
+        trainable=config.get("trainable", True),
+    )
+
+
+def _checked(config, key, kind):
+    if not isinstance(config, dict) or not isinstance(config.get(key), kind):
+        got = config.get(key) if isinstance(config, dict) else config
+        raise ValueError(
+            f"a functional model's config must have `{key}` of type "
+            f"{getattr(kind, '__name__', 'list or dict')}; got {got!r:.80}."
         )
+    return config[key]
+
+
+def _run_nodes(layers, pending, entries) -> dict[tuple, list]:
+    """Call each layer on its recorded inputs, in dependency order; returns the
+    tensors of each (layer name, call index)."""
     produced: dict[tuple, list] = {}
     for name, layer in layers.items():
         if type(layer).__name__ == "InputLayer":
@@ -103,13 +145,18 @@ def functional_from_config(cls, config, custom_objects=None):
             ):  # a layer's calls stay in order
                 remaining.append((layer, position, node))
                 continue
-            try:
-                args = _resolve(node.get("args", []), produced)
-                kwargs = _resolve(node.get("kwargs", {}), produced)
-            except KeyError:
-                remaining.append((layer, position, node))
-                continue
-            outputs = layer(*args, **kwargs)
+            with serialization.layer_entry_errors(entries[id(layer)]):
+                if not isinstance(node, dict):
+                    raise ValueError(f"an inbound node must be a dict; got {node!r}.")
+                try:
+                    args = _resolve(node.get("args", []), produced)
+                    kwargs = _resolve(node.get("kwargs", {}), produced)
+                except _NotYetProduced:
+                    remaining.append((layer, position, node))
+                    continue
+                if not isinstance(args, list) or not isinstance(kwargs, dict):
+                    raise ValueError("a node's `args` must be a list, `kwargs` a dict.")
+                outputs = layer(*args, **kwargs)
             index = node_counts.get(layer.name, 0)
             node_counts[layer.name] = index + 1
             produced[(layer.name, index)] = tree.flatten(outputs)
@@ -118,22 +165,10 @@ def functional_from_config(cls, config, custom_objects=None):
             names = sorted({layer.name for layer, _, _ in remaining})
             raise ValueError(
                 f"Cannot rebuild the model graph: the inputs of layers "
-                f"{names} are never produced."
+                f"{names} are never produced (a dangling or cyclic `inbound_nodes`)."
             )
         pending = remaining
-
-    def lookup(ref):
-        name, node_index, tensor_index = ref
-        return produced[(name, node_index)][tensor_index]
-
-    inputs = _refs_to_tensors(config["input_layers"], lookup)
-    outputs = _refs_to_tensors(config["output_layers"], lookup)
-    return cls(
-        inputs=inputs,
-        outputs=outputs,
-        name=config.get("name"),
-        trainable=config.get("trainable", True),
-    )
+    return produced
 
 
 def _is_ref(x) -> bool:
@@ -151,13 +186,33 @@ def _refs_to_tensors(refs, lookup):
         return lookup(refs)
     if isinstance(refs, dict):
         return {k: _refs_to_tensors(v, lookup) for k, v in refs.items()}
-    return [_refs_to_tensors(r, lookup) for r in refs]
+    if isinstance(refs, list) and refs:
+        return [_refs_to_tensors(r, lookup) for r in refs]
+    raise ValueError(
+        "the model's inputs/outputs must be [layer name, node index, tensor "
+        f"index] references; got {refs!r:.80}."
+    )
+
+
+class _NotYetProduced(Exception):
+    """A node's input tensor is not produced yet (its layer runs later)."""
 
 
 def _resolve(x, produced):
     if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
-        name, node_index, tensor_index = x["config"]["keras_history"]
-        return produced[(name, node_index)][tensor_index]
+        history = (x.get("config") or {}).get("keras_history")
+        if not _is_ref(history):
+            raise ValueError(f"a tensor reference is malformed: {history!r:.80}.")
+        name, node_index, tensor_index = history
+        outputs = produced.get((name, node_index))
+        if outputs is None:
+            raise _NotYetProduced
+        if not -len(outputs) <= tensor_index < len(outputs):
+            raise ValueError(
+                f"tensor reference {history!r} asks for output {tensor_index} of a "
+                f"call that has {len(outputs)}."
+            )
+        return outputs[tensor_index]
     if isinstance(x, dict) and "class_name" in x and "config" in x:
         return serialization.deserialize_keras_object(x)
     if isinstance(x, list):

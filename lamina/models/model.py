@@ -20,6 +20,41 @@ def _has_graph_arguments(args, kwargs) -> bool:
     )
 
 
+def conform_input(owner, x, ref_shape, name):
+    """``x`` as a model input of shape ``ref_shape`` (batch axis free), Keras 3's
+    way: a trailing axis of size 1 may be added or dropped; any other rank, or a
+    fixed size that differs, raises.
+
+    A wrong rank or size never gives a quietly wrong answer: Keras 3.15.1 raises
+    for these too (earlier Keras versions only warned for some); lamina's message
+    names the model, the input and both shapes. The batch axis is not checked.
+
+    Raises:
+        ValueError: naming the model, the input, the expected and received shapes.
+    """
+    shape = getattr(x, "shape", None)
+    if shape is None or ref_shape is None:
+        return x
+    rank, ref_rank = len(shape), len(ref_shape)
+    if rank == ref_rank:
+        for got, want in zip(shape[1:], ref_shape[1:]):
+            if want is not None and got != want:
+                raise _input_error(owner, x, ref_shape, name)
+        return x
+    if rank == ref_rank + 1 and shape[-1] == 1:
+        return x[..., 0]
+    if rank == ref_rank - 1 and ref_rank and ref_shape[-1] == 1:
+        return x[..., None]
+    raise _input_error(owner, x, ref_shape, name)
+
+
+def _input_error(owner, x, ref_shape, name) -> ValueError:
+    return ValueError(
+        f"{describe(owner)}: input {name!r} must have shape {tuple(ref_shape)} "
+        f"(None: any size); got shape {tuple(x.shape)}."
+    )
+
+
 class Model(Trainer, Layer):
     """Groups layers into an object with training and inference features.
 

@@ -7,7 +7,7 @@ from lamina.layers.keras_tensor import KerasTensor
 from lamina.layers.layer import Layer
 from lamina.layers.serialization import deserialize
 from lamina.models.functional import _OwnGraphNode, map_graph
-from lamina.models.model import Model
+from lamina.models.model import Model, conform_input
 from lamina.saving import serialization
 from lamina.utils.validation import describe
 
@@ -128,6 +128,9 @@ class Sequential(Model):
 
     # ------------------------------------------------------------- running
     def call(self, inputs, training=None, mask=None):
+        if self._input_layer is not None:
+            spec = self._input_layer._input_tensor
+            inputs = conform_input(self, inputs, spec.shape, spec.name)
         if mask is not None:
             inputs._keras_mask = mask
         for layer in self._stack:
@@ -197,8 +200,14 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for layer_config in config.get("layers", []):
-            model.add(deserialize(layer_config, custom_objects=custom_objects))
+        entries = config.get("layers") or []
+        if not isinstance(entries, list):
+            raise ValueError(
+                f"a Sequential's `layers` must be a list; got {entries!r:.80}."
+            )
+        for layer_config in entries:
+            with serialization.layer_entry_errors(layer_config):
+                model.add(deserialize(layer_config, custom_objects=custom_objects))
         if model._input_layer is None and config.get("build_input_shape"):
             model.build(tuple(config["build_input_shape"]))
         return model

@@ -9,6 +9,7 @@ name the file and say what is wrong. Nothing here unpickles or unmarshals.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import math
 import os
@@ -67,26 +68,80 @@ def sniff(path) -> str:
 
 
 # ------------------------------------------------------------------- writing
+def check_target(path) -> None:
+    """Raise before anything is written when ``path`` cannot be saved to: its
+    folder is missing (Keras raises too; lamina never creates folders a typo
+    named), not a folder, or not writable; ``path`` is a folder."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        what = "is not a folder" if os.path.exists(folder) else "does not exist"
+        raise FileNotFoundError(
+            f"Cannot save '{path}': the folder '{folder}' {what}; create it first."
+        )
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"Cannot save '{path}': it is a folder.")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(
+            f"Cannot save '{path}': the folder '{folder}' is not writable "
+            "(permission denied)."
+        )
+
+
 @contextlib.contextmanager
 def atomic_write(path):
     """Yield a temporary path in the target's folder; rename it to ``path`` on
-    success, delete it on failure. Readers never see a half-written file."""
+    success, delete it on failure. Readers never see a half-written file.
+
+    Raises:
+        FileNotFoundError, IsADirectoryError, PermissionError: from
+            ``check_target``, before anything is written.
+        OSError: a write that fails midway (disk full, permissions), of the same
+            class, naming ``path`` (never the hidden temporary file).
+    """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
-    )
-    os.close(fd)
+    check_target(path)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(
+            dir=os.path.dirname(os.path.abspath(path)),
+            prefix=f".{os.path.basename(path)}.",
+            suffix=".tmp",
+        )
+        os.close(fd)
         yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        _remove_quietly(tmp)
+        if not _about_target(e, tmp):
+            raise
+        reason = e.strerror or str(e).replace(tmp or path, path)
+        raise type(e)(f"Cannot save '{path}': {reason}.") from None
     except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+_WRITE_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+def _about_target(error: OSError, tmp) -> bool:
+    """Whether ``error`` is about writing the file (so the user's path is named
+    instead of the temporary one), not an error of the caller's own."""
+    return (
+        tmp is None
+        or error.filename == tmp
+        or tmp in str(error)
+        or error.errno in _WRITE_ERRNOS
+    )
+
+
+def _remove_quietly(tmp) -> None:
+    if tmp is not None:
         with contextlib.suppress(OSError):
             os.remove(tmp)
-        raise
 
 
 # ----------------------------------------------------------------------- zip
@@ -99,9 +154,12 @@ def open_zip(path) -> zipfile.ZipFile:
         ) from None
 
 
-def read_zip_member(archive: zipfile.ZipFile, member: str, source) -> bytes:
-    """A member's bytes, refusing decompression bombs and naming CRC/truncation
-    damage."""
+def read_zip_member(
+    archive: zipfile.ZipFile, member: str, source, limit: int | None = None
+) -> bytes:
+    """A member's bytes, refusing decompression bombs (and, given ``limit``, a
+    member declaring more bytes than that) before inflating anything, and naming
+    CRC/truncation damage."""
     try:
         info = archive.getinfo(member)
     except KeyError:
@@ -109,6 +167,12 @@ def read_zip_member(archive: zipfile.ZipFile, member: str, source) -> bytes:
         raise file_error(
             source, f"the archive has no '{member}' entry (it holds: {names})."
         ) from None
+    if limit is not None and info.file_size > limit:
+        raise file_error(
+            source,
+            f"archive entry '{member}' declares {info.file_size} bytes, more than "
+            f"the {limit} it may hold; refused without inflating it.",
+        )
     if info.file_size > _BOMB_FLOOR_BYTES and info.file_size > _MAX_EXPANSION * max(
         info.compress_size, 1
     ):
@@ -145,6 +209,24 @@ def open_h5(source, mode: str = "r", name=None) -> h5py.File:
         else:
             problem = f"the HDF5 file is corrupted or unreadable ({text})"
         raise file_error(name, problem + ".") from None
+
+
+@contextlib.contextmanager
+def h5_damage(source):
+    """Inside the block, the errors h5py raises on a damaged file's structure
+    (``RuntimeError``/``KeyError``/``OSError`` "Unable to ...") become a
+    ``FileFormatError`` naming the file."""
+    try:
+        yield
+    except FileFormatError:
+        raise
+    except (RuntimeError, KeyError, OSError) as e:
+        text = str(e).strip("'\"")
+        if not text.startswith(("Unable to", "Can't", "Unable to synchronously")):
+            raise
+        raise file_error(
+            source, f"its HDF5 structure is corrupted ({text}); the file is damaged."
+        ) from None
 
 
 def h5_from_bytes(data: bytes, name) -> h5py.File:

@@ -33,6 +33,8 @@ ASSETS_DIR = "assets"
 # Assets are unpacked to disk for ``load_assets``: bound what an archive may put
 # there (members one by one are bounded by ``file_io.read_zip_member``).
 MAX_ASSETS_BYTES = 4 << 30
+# config.json and metadata.json are text describing layers: any larger is a bomb.
+MAX_CONFIG_BYTES = 256 << 20
 # The Keras 3 file layout this module follows (stable across Keras 3.x).
 FORMAT_VERSION = "3"
 
@@ -101,13 +103,13 @@ def read_config(filepath) -> tuple[dict, dict]:
 def _read_config(archive, filepath):
     source = f"'{file_io.display_name(filepath)}'"
     config = model_config.loads(
-        file_io.read_zip_member(archive, CONFIG_FILE, filepath),
+        file_io.read_zip_member(archive, CONFIG_FILE, filepath, MAX_CONFIG_BYTES),
         f"{source} ({CONFIG_FILE})",
     )
     metadata = {}
     if METADATA_FILE in archive.namelist():
         metadata = model_config.loads(
-            file_io.read_zip_member(archive, METADATA_FILE, filepath),
+            file_io.read_zip_member(archive, METADATA_FILE, filepath, MAX_CONFIG_BYTES),
             f"{source} ({METADATA_FILE})",
         )
     return config, metadata
@@ -130,10 +132,11 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             config, custom_objects, safe_mode, source=source, keras2=keras2
         )
         if compile and config.get("compile_config"):
-            compile_from_config(model, config["compile_config"], custom_objects)
+            with serialization.config_errors(f"{source} (its compile_config)"):
+                compile_from_config(model, config["compile_config"], custom_objects)
         weights = file_io.read_zip_member(archive, WEIGHTS_FILE, filepath)
         name = f"{file_io.display_name(filepath)} ({WEIGHTS_FILE})"
-        with file_io.h5_from_bytes(weights, name) as h5file:
+        with file_io.h5_from_bytes(weights, name) as h5file, file_io.h5_damage(name):
             weights_h5.read_model_state(model, h5file, name)
         _load_assets(model, archive, filepath)
     return model
@@ -177,7 +180,14 @@ def _load_assets(model, archive: zipfile.ZipFile, filepath) -> None:
                 f.write(data)
         for path, obj in loaders:
             folder = os.path.join(root, *path.split("/")) if path else root
-            obj.load_assets(folder if os.path.isdir(folder) else None)
+            try:
+                obj.load_assets(folder if os.path.isdir(folder) else None)
+            except (ValueError, TypeError, OSError, IndexError, KeyError) as e:
+                raise file_io.file_error(
+                    filepath,
+                    f"the assets of '{path or 'the model'}' cannot be loaded "
+                    f"({type(e).__name__}: {e}); the file is damaged.",
+                ) from e
 
 
 def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
@@ -185,7 +195,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
     with file_io.open_zip(filepath) as archive:
         weights = file_io.read_zip_member(archive, WEIGHTS_FILE, filepath)
     name = f"{file_io.display_name(filepath)} ({WEIGHTS_FILE})"
-    with file_io.h5_from_bytes(weights, name) as h5file:
+    with file_io.h5_from_bytes(weights, name) as h5file, file_io.h5_damage(name):
         weights_h5.read_model_state(model, h5file, name, skip_mismatch)
 
 
@@ -193,7 +203,8 @@ def _keras_version(archive, filepath) -> str:
     if METADATA_FILE not in archive.namelist():
         return "3"
     metadata = model_config.loads(
-        file_io.read_zip_member(archive, METADATA_FILE, filepath), METADATA_FILE
+        file_io.read_zip_member(archive, METADATA_FILE, filepath, MAX_CONFIG_BYTES),
+        METADATA_FILE,
     )
     return str(metadata.get("keras_version", "3"))
 

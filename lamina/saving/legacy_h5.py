@@ -65,7 +65,7 @@ def _read_weights(layer_group, source) -> list[np.ndarray]:
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a Keras 1/2/tf.keras (or lamina/Keras 3 legacy) ``.h5`` file."""
     source = f"'{file_io.display_name(filepath)}'"
-    with file_io.open_h5(filepath) as h5file:
+    with file_io.open_h5(filepath) as h5file, file_io.h5_damage(filepath):
         raw = h5file.attrs.get("model_config")
         if raw is None:
             raise file_io.file_error(
@@ -88,7 +88,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         load_weights_from_group(model, group, filepath, version)
         training = h5file.attrs.get("training_config")
         if compile and training is not None:
-            _compile(model, _attr_text(training), source, custom_objects)
+            with serialization.config_errors(f"{source} (its training_config)"):
+                _compile(model, _attr_text(training), source, custom_objects)
             if "optimizer_weights" in h5file:
                 warnings.warn(
                     f"{source}: the optimizer state stored in Keras 2's layout is not "
@@ -161,13 +162,24 @@ def load_weights_from_file(model, h5file, filepath, skip_mismatch, by_name) -> N
     load_weights_from_group(model, group, filepath, version, skip_mismatch, by_name)
 
 
+def _layer_group(group, name, source):
+    layer_group = file_io.get_group(group, name, source)
+    if layer_group is None:
+        raise file_io.file_error(
+            source,
+            f"layer group '{name}' listed in `layer_names` is missing; the file is "
+            "damaged.",
+        )
+    return layer_group
+
+
 def load_weights_from_group(
     model, group, filepath, version="2", skip_mismatch=False, by_name=False
 ) -> None:
     """Set ``model``'s weights from a Keras 2 ``model_weights`` group."""
     source = file_io.display_name(filepath)
     saved = [
-        (name, _read_weights(file_io.get_group(group, name, source), source))
+        (name, _read_weights(_layer_group(group, name, source), source))
         for name in _name_list(group, "layer_names")
     ]
     problems: list[str] = []

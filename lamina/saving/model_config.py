@@ -72,7 +72,12 @@ def _find_bytecode(node, owner):
 
 
 def model_from_config(
-    config, custom_objects=None, safe_mode=True, source="the config", keras2=False
+    config,
+    custom_objects=None,
+    safe_mode=True,
+    source="the config",
+    keras2=False,
+    allocation_limit=None,
 ):
     """A model (or layer) from a Keras 1, 2 or 3 serialization dict.
 
@@ -84,23 +89,60 @@ def model_from_config(
         source: how to name the origin in error messages.
         keras2: the config comes from a Keras 1/2 file, so Keras 2 semantics
             apply where they differ (e.g. ``hard_sigmoid``).
+        allocation_limit: the most bytes the weights built from the config may
+            take (default: half the machine's memory), so a hostile config
+            cannot make lamina allocate terabytes.
+
+    Raises:
+        ConfigError: (a ``ValueError``) for a config that cannot be rebuilt:
+            unknown or unsafe names, wrong types, missing keys, implausible
+            sizes, a broken graph. The message names ``source`` and the layer.
+        FileFormatError: for a config nested implausibly deep.
     """
+    check_depth(config, source)
     refuse_bytecode(config, source, safe_mode)
     if not isinstance(config, Mapping) or "class_name" not in config:
         raise ValueError(
             f"Cannot load {source}: expected a model config with 'class_name' and "
             f"'config'; got {_preview(config)}."
         )
-    config = legacy_config.upgrade(dict(config), keras2=keras2)
-    config.pop("compile_config", None)
-    build_config = config.pop("build_config", None)
     safe = effective_safe_mode(safe_mode)
-    with serialization.custom_object_scope(custom_objects or {}):
-        with serialization.SafeModeScope(safe):
+    with (
+        serialization.config_errors(source),
+        serialization.custom_object_scope(custom_objects or {}),
+        serialization.SafeModeScope(safe),
+        serialization.AllocationBudget(allocation_limit, f"loading {source}"),
+    ):
+        config = legacy_config.upgrade(dict(config), keras2=keras2)
+        config.pop("compile_config", None)
+        build_config = config.pop("build_config", None)
+        with serialization.layer_entry_errors(config):
             model = deserialize(config, custom_objects=custom_objects)
             if build_config:
                 build_from_config(model, build_config, source)
     return model
+
+
+# Deeper than any model's config (a nested model adds about 4 levels); deeper
+# JSON would only exhaust the stack of the code that walks it.
+MAX_CONFIG_DEPTH = 128
+
+
+def check_depth(config, source: str) -> None:
+    """``FileFormatError`` when ``config`` nests deeper than ``MAX_CONFIG_DEPTH``
+    (checked without recursion)."""
+    stack = [(config, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_CONFIG_DEPTH:
+            raise file_io.FileFormatError(
+                f"Cannot load {source}: the config nests deeper than "
+                f"{MAX_CONFIG_DEPTH} levels; refused."
+            )
+        if isinstance(node, Mapping):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend((v, depth + 1) for v in node)
 
 
 def build_from_config(model, build_config, source="the config") -> None:
@@ -186,6 +228,10 @@ def _json_default(value):
 def loads(text, source: str):
     try:
         return json.loads(text)
+    except RecursionError:
+        raise file_io.FileFormatError(
+            f"Cannot load {source}: its JSON nests too deeply; refused."
+        ) from None
     except (ValueError, UnicodeDecodeError) as e:
         raise file_io.FileFormatError(
             f"Cannot load {source}: it is not valid JSON ({e})."

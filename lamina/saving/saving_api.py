@@ -105,7 +105,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
         raise file_io.file_error(
             filepath, f"it is not a weights file (it looks like {kind})."
         )
-    with file_io.open_h5(filepath) as h5file:
+    with file_io.open_h5(filepath) as h5file, file_io.h5_damage(filepath):
         if weights_h5.is_keras3_layout(h5file):
             if by_name:
                 raise ValueError(

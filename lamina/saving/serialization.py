@@ -7,7 +7,12 @@ a config, so a config cannot reach arbitrary code.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import inspect
+import math
+import os
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,6 +33,8 @@ from lamina.saving.registry import (
 from lamina.utils.validation import arg_error
 
 __all__ = [
+    "AllocationBudget",
+    "ConfigError",
     "CustomObjectScope",
     "SafeModeScope",
     "custom_object_scope",
@@ -63,6 +70,143 @@ class SafeModeScope:
     def __exit__(self, *exc_info):
         config.set_scoped_safe_mode(self._previous)
         return False
+
+
+# ------------------------------------------------- loading hostile configs
+class ConfigError(ValueError):
+    """A config (from a file or JSON) that cannot be rebuilt: the message names
+    where it came from and the layer entry at fault."""
+
+
+# Exceptions that a damaged config makes Python or torch raise deep inside a
+# constructor, a graph rebuild or a shape inference.
+_CONFIG_FAULTS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+    OverflowError,
+    RuntimeError,
+    MemoryError,
+)
+
+
+def _fault_text(error: BaseException) -> str:
+    if isinstance(error, (ValueError, RuntimeError)) or not str(error):
+        text = str(error) or type(error).__name__
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return text if len(text) < 2000 else text[:1997] + "..."
+
+
+@contextlib.contextmanager
+def layer_entry_errors(entry):
+    """Inside the block, any fault rebuilding the layer entry ``entry`` (a
+    serialization dict) becomes a ``ConfigError`` naming the entry."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except _CONFIG_FAULTS as e:
+        raise ConfigError(f"layer {describe_entry(entry)}: {_fault_text(e)}") from e
+
+
+@contextlib.contextmanager
+def config_errors(source: str):
+    """Inside the block, a fault rebuilding a config becomes a ``ConfigError``
+    that starts ``Cannot load {source}:``."""
+    try:
+        yield
+    except _CONFIG_FAULTS as e:
+        if str(e).startswith("Cannot load "):
+            raise
+        raise ConfigError(f"Cannot load {source}: {_fault_text(e)}") from e
+
+
+def describe_entry(entry) -> str:
+    """``'name' (ClassName)`` for a layer entry, whatever shape it is in."""
+    if not isinstance(entry, Mapping):
+        return f"entry {_preview(entry)}"
+    inner = entry.get("config")
+    name = entry.get("name")
+    if name is None and isinstance(inner, Mapping):
+        name = inner.get("name")
+    class_name = str(entry.get("class_name"))[:80]
+    if name is None:
+        return f"of class {class_name!r}"
+    return f"{_preview(name)} ({class_name})"
+
+
+def _preview(value) -> str:
+    text = repr(value)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+_SAFE_MODULE_ROOTS = ("keras", "lamina", "tf_keras", "tensorflow")
+
+
+def unsafe_entry_reason(entry: Mapping) -> str | None:
+    """Why an entry that names no known layer looks like an attempt to reach
+    other code (a builtin, a function, a module outside Keras); None when it is
+    just an unknown (perhaps unregistered custom) layer."""
+    class_name = str(entry.get("class_name"))
+    module = entry.get("module")
+    if class_name == "function" or entry.get("registered_name") == "function":
+        return "'function' names a Python function, not a layer class"
+    if class_name in vars(builtins) or class_name.startswith("__"):
+        return f"{class_name!r} is a Python builtin, not a layer class"
+    root = str(module).split(".")[0] if module else None
+    if root and root not in _SAFE_MODULE_ROOTS and root != "__main__":
+        return f"module {module!r} is not part of Keras"
+    return None
+
+
+class AllocationBudget:
+    """Inside the ``with`` block, weights created in this thread may take at most
+    ``limit`` bytes in all: a config read from a file cannot make lamina try to
+    allocate terabytes (``Dense(units=10**12)``). Thread-local; nests (the
+    innermost scope counts)."""
+
+    _local = threading.local()
+
+    def __init__(self, limit: int | None = None, reason: str = "loading a config"):
+        self.limit = default_allocation_limit() if limit is None else int(limit)
+        self.reason = reason
+        self.used = 0
+
+    def __enter__(self):
+        self._previous = getattr(self._local, "budget", None)
+        self._local.budget = self
+        return self
+
+    def __exit__(self, *exc_info):
+        self._local.budget = self._previous
+        return False
+
+    @classmethod
+    def charge(cls, owner: str, name: str, shape: tuple, itemsize: int) -> None:
+        """Count a weight about to be created; ``ConfigError`` over budget."""
+        budget = getattr(cls._local, "budget", None)
+        if budget is None:
+            return
+        nbytes = math.prod(shape) * itemsize
+        budget.used += nbytes
+        if budget.used > budget.limit:
+            raise ConfigError(
+                f"{owner}: weight {name!r} of shape {shape} needs {nbytes:,} bytes; "
+                f"refusing to allocate more than {budget.limit:,} bytes while "
+                f"{budget.reason} (the sizes in the config are implausible)."
+            )
+
+
+def default_allocation_limit() -> int:
+    """Half the machine's memory (8 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux
+        return 8 << 30
 
 
 def serialize_keras_object(obj: Any) -> Any:

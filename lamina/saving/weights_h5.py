@@ -321,7 +321,7 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
 def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
     """Load a Keras 3 ``.weights.h5`` file into ``model``."""
     _check_built(model, "load_weights")
-    with file_io.open_h5(filepath) as h5file:
+    with file_io.open_h5(filepath) as h5file, file_io.h5_damage(filepath):
         read_model_state(model, h5file, filepath, skip_mismatch)
 
 

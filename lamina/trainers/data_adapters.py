@@ -171,6 +171,15 @@ def num_samples(structure) -> int:
     return int(next(t for t in tree.flatten(structure) if t is not None).shape[0])
 
 
+def require_samples(iterator, owner) -> None:
+    """Raise when in-memory data holds no sample: ``fit`` and ``evaluate`` on
+    nothing would report a loss of nothing (``predict`` gives an empty result)."""
+    if getattr(iterator.adapter, "num_samples", None) == 0:
+        raise ValueError(
+            f"{describe(owner)}: `x` must hold at least one sample; got 0 samples."
+        )
+
+
 def check_cardinality(x, y, sample_weight, owner="check_cardinality") -> int:
     """The common number of samples; a mismatch raises, listing every size."""
     sizes = {}
@@ -288,10 +297,18 @@ class ArrayAdapter:
         self.num_samples = check_cardinality(x, y, sample_weight, owner)
         self._data = pack_x_y_sample_weight(x, y, sample_weight)
         self._leaves = tree.flatten(self._data)
+        if batch_size is not None and (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, (int, np.integer))
+            or batch_size < 1
+        ):
+            raise arg_error(owner, "batch_size", "None or an integer >= 1", batch_size)
         if not batch_size:
             batch_size = int(math.ceil(self.num_samples / steps)) if steps else 32
-        self.batch_size = int(batch_size)
-        self.num_batches = int(math.ceil(self.num_samples / self.batch_size))
+        # As in Keras, a batch larger than the data is the whole data.
+        self.batch_size = max(1, min(int(batch_size), self.num_samples))
+        # No samples is one empty batch, so `predict` gives an empty result.
+        self.num_batches = max(1, math.ceil(self.num_samples / self.batch_size))
         self.shuffle = shuffle
         device = config.get_device()
         if device.type != "cpu" and _fits_on(device, self._leaves):
@@ -307,7 +324,7 @@ class ArrayAdapter:
             order = torch.randperm(n)
         leaves, data = self._leaves, self._data
         nested = isinstance(data, (list, tuple, dict))
-        for start in range(0, n, size):
+        for start in range(0, max(n, 1), size):
             if order is None:
                 batch = [None if t is None else t[start : start + size] for t in leaves]
             else:

@@ -382,6 +382,7 @@ class Trainer:
             align_inputs(self, x), y, sample_weight, batch_size, steps_per_epoch,
             shuffle, class_weight, owner,
         )  # fmt: skip
+        data_adapters.require_samples(iterator, owner)
         loops.prepare_training(self, iterator)
         val_iterator = data_adapters.validation_iterator(
             self, validation_data, validation_batch_size or batch_size,
@@ -421,6 +422,7 @@ class Trainer:
             align_inputs(self, x), y, sample_weight, batch_size, steps,
             owner=self._error_owner("evaluate"), steps_arg="steps",
         )  # fmt: skip
+        data_adapters.require_samples(iterator, self._error_owner("evaluate"))
         if not self.built:
             loops.prepare_training(self, iterator)
             self.__dict__.pop("_fit_variables", None)
