@@ -79,7 +79,7 @@ def abs_max_quantize(
     >>> import lamina as keras
     >>> q, scale = keras.quantizers.abs_max_quantize([[1.0, -2.0]], axis=-1)
     >>> q.tolist(), round(float(scale[0, 0]), 3)
-    ([[64, -127]], 63.5)
+    ([[63, -127]], 63.5)
     """
     x = _tensor(inputs)
     if not x.is_floating_point():
