@@ -359,3 +359,25 @@ def test_model_quantize_errors_and_filters():
         "float32",
         "int8_from_float32",
     ]
+
+
+# Keras names lamina leaves out: the calibration-based modes (GPTQ, AWQ), int4's
+# grouped quantizer, and fake quantization (quantization-aware training).
+NOT_IMPLEMENTED = {
+    "AWQConfig",
+    "GPTQConfig",
+    "abs_max_quantize_grouped_with_zero_point",
+    "fake_quant_with_min_max_vars",
+    "AWQDTypePolicy",
+    "GPTQDTypePolicy",
+    "Int4DTypePolicy",
+}
+
+
+@pytest.mark.parametrize("module", ["quantizers", "dtype_policies"])
+def test_keras_public_names_exist(module):
+    names = {n for n in dir(getattr(keras, module)) if not n.startswith("_")}
+    missing = sorted(
+        n for n in names - NOT_IMPLEMENTED if not hasattr(getattr(lamina, module), n)
+    )
+    assert missing == []
