@@ -11,10 +11,13 @@ self-attention give it.
     python examples/transformer_text_classifier.py            # full run
     python examples/transformer_text_classifier.py --quick    # a few steps
 
-A full run (8000 training reviews, 6 epochs) reaches about 99% test accuracy in
-about 40 s on a loaded 2-core CPU; the same model quantized to int8
-(``model.quantize("int8")``) keeps it. Replace ``import lamina as keras`` by
-``import keras`` and the script runs on Keras 3 unchanged.
+A full run (6000 training reviews of 16 words, 15 epochs of batch 32) reaches
+100% test accuracy on 2000 reviews (seeds 0 and 1), and so does the model
+quantized to int8 afterwards (``model.quantize("int8")``); it took 140-150 s on
+one thread of a loaded 2-core CPU. The loss sits at ln 2 (a coin toss) for
+several epochs before it falls: the model first has to discover how positions
+relate. Replace ``import lamina as keras`` by ``import keras`` and the script
+runs on Keras 3 unchanged.
 """
 
 from __future__ import annotations
@@ -34,22 +37,17 @@ FILLERS = (
     "first end overall in of a this it"
 ).split()
 VOCAB = ["[pad]", "good", "bad", *FILLERS]
-MAXLEN = 24
+MAXLEN = 16
 
 
 def make_reviews(count: int, rng: np.random.Generator):
-    """``count`` token sequences (MAXLEN ids) and labels: 1 where "good" comes
-    after "bad"."""
-    lengths = rng.integers(8, MAXLEN + 1, size=count)
-    tokens = np.zeros((count, MAXLEN), dtype="int32")
-    labels = np.zeros(count, dtype="int32")
-    for i, length in enumerate(lengths):
-        words = rng.integers(3, len(VOCAB), size=length)
-        first, second = sorted(rng.choice(length, size=2, replace=False))
-        good_last = rng.random() < 0.5
+    """``count`` reviews of MAXLEN word ids and their labels: 1 where "good"
+    comes after "bad"."""
+    tokens = rng.integers(3, len(VOCAB), size=(count, MAXLEN)).astype("int32")
+    labels = (rng.random(count) < 0.5).astype("int32")
+    for words, good_last in zip(tokens, labels):
+        first, second = sorted(rng.choice(MAXLEN, size=2, replace=False))
         words[first], words[second] = (2, 1) if good_last else (1, 2)
-        tokens[i, :length] = words
-        labels[i] = int(good_last)
     return tokens, labels
 
 
@@ -104,7 +102,7 @@ def build_model(embed_dim=32, num_heads=2, ff_dim=32):
     return keras.Model(inputs=inputs, outputs=outputs)
 
 
-def main(train_size=8000, test_size=2000, epochs=6, seed=0, verbose=1) -> dict:
+def main(train_size=6000, test_size=2000, epochs=15, seed=0, verbose=1) -> dict:
     """Train, evaluate, quantize to int8 and evaluate again; returns the
     accuracies and the time taken."""
     start = time.perf_counter()
