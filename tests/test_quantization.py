@@ -230,6 +230,19 @@ def test_einsum_dense_with_ellipsis_quantizes_here():
     torch.testing.assert_close(layer(x).detach(), expected, rtol=0.05, atol=0.05)
 
 
+def test_setting_a_quantized_policy_quantizes_a_built_layer():
+    klayer, llayer = _paired("Dense", 3, build_shape=(None, 4))
+    klayer.dtype_policy = "int8_from_float32"
+    llayer.dtype_policy = "int8_from_float32"
+    _same_weights(klayer, llayer)
+    other = lamina.layers.Dense(3)
+    other.build((None, 4))
+    with pytest.raises(NotImplementedError, match="'int4' is not implemented"):
+        other.dtype_policy = "int4_from_float32"
+    assert other.dtype_policy.name == "float32"  # left as it was
+    assert other.kernel.dtype == torch.float32
+
+
 def test_embedding_int8_matches_keras():
     klayer, llayer = _paired("Embedding", 12, 5, build_shape=None)
     klayer.quantize("int8")

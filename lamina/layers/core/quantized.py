@@ -42,6 +42,7 @@ import torch
 
 from lamina import dtype_policies as policies
 from lamina import quantizers
+from lamina.layers.layer import Layer
 from lamina.quantizers import AbsMaxQuantizer, QuantizationConfig
 from lamina.utils.validation import describe
 
@@ -120,6 +121,25 @@ class QuantizedMixin:
     @property
     def quantization_mode(self):
         return self.dtype_policy.quantization_mode
+
+    @property
+    def dtype_policy(self):
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        """As in Keras, a quantized policy given to a built float layer
+        quantizes it (``layer.dtype_policy = "int8_from_float32"``)."""
+        previous = getattr(self, "_dtype_policy", None)
+        Layer.dtype_policy.fset(self, value)
+        mode = self._dtype_policy.quantization_mode
+        built = getattr(self, "built", False)
+        if mode is not None and built and not self._is_quantized:
+            try:
+                self.quantize(mode)
+            except Exception:
+                Layer.dtype_policy.fset(self, previous)
+                raise
 
     @property
     def _int8_scale_name(self) -> str:
