@@ -175,6 +175,7 @@ LEVELS = {
     "lamina.initializers": 2,
     "lamina.regularizers": 2,
     "lamina.constraints": 2,
+    "lamina.quantizers": 2,
     "lamina.ops": 3,
     "lamina.utils.numerical_utils": 3,
     "lamina.utils.bounding_boxes": 3,

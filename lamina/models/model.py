@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lamina.layers.core.quantized import quantize_model
 from lamina.layers.layer import Layer
 from lamina.models.functional_config import functional_from_config
 from lamina.models.summary import print_summary
@@ -142,6 +143,14 @@ class Model(Trainer, Layer):
             show_trainable=show_trainable,
             layer_range=layer_range,
         )
+
+    def quantize(self, mode=None, config=None, filters=None, **kwargs):
+        """Quantize the weights of every Dense, EinsumDense and Embedding (the
+        model must be built): ``mode="int8"`` or an ``Int8QuantizationConfig``;
+        ``filters``: a regex on layer names, a list of them or a predicate.
+        Keras's other modes raise ``NotImplementedError`` (see
+        ``lamina.layers.core.quantized``)."""
+        quantize_model(self, mode, config, filters, **kwargs)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from lamina import activations
 from lamina.layers.core.lora import LoRAMixin
+from lamina.layers.core.quantized import QuantizedMixin, fast_abs_max
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.weight_options import (
@@ -14,10 +15,12 @@ from lamina.layers.weight_options import (
     weight_options,
     weight_options_config,
 )
+from lamina.quantizers import AbsMaxQuantizer, QuantizationConfig
+from lamina.saving import serialization
 from lamina.utils.validation import check_int
 
 
-class Dense(LoRAMixin, Layer):
+class Dense(QuantizedMixin, LoRAMixin, Layer):
     """Densely-connected layer: ``output = activation(dot(input, kernel) + bias)``.
 
     Args:
@@ -29,6 +32,9 @@ class Dense(LoRAMixin, Layer):
         kernel_constraint, bias_constraint: optional, applied after updates.
         lora_rank: if set, ``enable_lora(lora_rank, lora_alpha)`` once built.
         lora_alpha: LoRA scale numerator (default ``lora_rank``).
+        quantization_config: a ``keras.quantizers.QuantizationConfig`` (or
+            its dict): used by a quantized layer (``quantize("int8")``, or a
+            ``dtype`` such as ``"int8_from_float32"`` when loading).
 
     Input shape:
         N-D ``(batch_size, ..., input_dim)``, N >= 2.
@@ -42,7 +48,10 @@ class Dense(LoRAMixin, Layer):
         ``lora_kernel_b`` ``(rank, units)``, ``kernel`` frozen. The layer computes
         with ``kernel + (lora_alpha / rank) * lora_kernel_a @ lora_kernel_b`` (as
         ``x @ kernel + scale * (x @ a) @ b``); ``layer.kernel`` stays the frozen
-        base weight (Keras returns the merged one).
+        base weight (Keras returns the merged one). Quantized to int8
+        (``lamina.layers.core.quantized``): ``bias``, then ``kernel`` int8
+        ``(input_dim, units)`` and ``kernel_scale`` ``(units,)``, both frozen;
+        the output is ``(q(x) @ kernel) / (x_scale * kernel_scale)``.
 
     Raises:
         ValueError: ``units`` not a positive int; input of rank < 2; input whose
@@ -83,12 +92,7 @@ class Dense(LoRAMixin, Layer):
         set_weight_options(
             self, "bias", bias_initializer, bias_regularizer, bias_constraint
         )
-        if quantization_config is not None:
-            raise ValueError(
-                f"Dense '{self.name}': quantization is not supported; "
-                f"`quantization_config` must be None; got "
-                f"quantization_config={quantization_config!r}."
-            )
+        self._init_quantization(quantization_config)
         self._init_lora(lora_rank, lora_alpha)
         self._linear = activations.get(None) is self.activation
         self.input_spec = InputSpec(min_ndim=2)
@@ -96,11 +100,14 @@ class Dense(LoRAMixin, Layer):
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
-        self.kernel = self.add_weight(
-            shape=(input_dim, self.units),
-            name="kernel",
-            **weight_options(self, "kernel"),
-        )
+        if self.quantization_mode is not None:
+            self._quantized_build((input_dim, self.units))
+        else:
+            self.kernel = self.add_weight(
+                shape=(input_dim, self.units),
+                name="kernel",
+                **weight_options(self, "kernel"),
+            )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
@@ -110,6 +117,8 @@ class Dense(LoRAMixin, Layer):
         self._build_lora()
 
     def call(self, inputs):
+        if self._is_quantized:
+            return self._int8_call(inputs)
         if inputs.ndim == 2 and self.bias is not None:  # addmm: one fused kernel
             outputs = torch.addmm(self.bias, inputs, self.kernel)
         else:
@@ -122,6 +131,53 @@ class Dense(LoRAMixin, Layer):
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)
 
+    # ------------------------------------------------------------ int8
+    def _int8_build(self, kernel_shape, config) -> None:
+        self.inputs_quantizer = QuantizationConfig.activation_quantizer_or_default(
+            config, AbsMaxQuantizer()
+        )
+        self.kernel = self.add_weight(
+            shape=kernel_shape,
+            initializer=torch.zeros(kernel_shape, dtype=torch.int8),
+            dtype="int8",
+            trainable=False,
+            name="kernel",
+        )
+        self.kernel_scale = self.add_weight(
+            shape=(self.units,),
+            initializer="ones",
+            trainable=False,
+            name="kernel_scale",
+        )
+
+    def _int8_weight_axes(self):
+        return 0
+
+    def _int8_scale_for_storage(self, scale):
+        return scale.squeeze(0)
+
+    def _int8_dequantized(self):
+        return self.kernel.to(self.kernel_scale.dtype) / self.kernel_scale
+
+    def _int8_product(self, inputs):
+        kernel = self.kernel.to(inputs.dtype)
+        if self.inputs_quantizer is None:  # weights-only int8
+            return (inputs @ kernel) / self.kernel_scale
+        q, scale = fast_abs_max(self.inputs_quantizer, inputs, -1)
+        return (q @ kernel) / (self.kernel_scale * scale)
+
+    def _int8_input_grad(self, grad):
+        return grad @ self._int8_dequantized().to(grad.dtype).T
+
+    def _int8_call(self, inputs):
+        outputs = self._int8_forward(inputs)
+        if self.lora_enabled:
+            low_rank = (inputs @ self.lora_kernel_a) @ self.lora_kernel_b
+            outputs = outputs + self._lora_scale * low_rank
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return outputs if self._linear else self.activation(outputs)
+
     def get_config(self):
         return {
             **super().get_config(),
@@ -129,6 +185,11 @@ class Dense(LoRAMixin, Layer):
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
             **weight_options_config(self, "kernel", "bias"),
-            "quantization_config": None,
+            "quantization_config": serialization.serialize_keras_object(
+                self.quantization_config
+            ),
             **self._lora_config(),
         }
+
+
+Dense._quantizable_class = Dense

@@ -12,8 +12,9 @@ import torch
 import torch.nn.functional as F
 
 from lamina import activations, initializers
-from lamina.layers.core import einsum_equation
+from lamina.layers.core import einsum_equation, einsum_quantization
 from lamina.layers.core.lora import LoRAMixin
+from lamina.layers.core.quantized import QuantizedMixin, fast_abs_max
 from lamina.layers.input_spec import InputSpec
 from lamina.layers.layer import Layer
 from lamina.layers.weight_options import (
@@ -21,10 +22,12 @@ from lamina.layers.weight_options import (
     weight_options,
     weight_options_config,
 )
+from lamina.quantizers import AbsMaxQuantizer, QuantizationConfig
+from lamina.saving import serialization
 from lamina.utils.validation import arg_error, check_int
 
 
-class EinsumDense(LoRAMixin, Layer):
+class EinsumDense(QuantizedMixin, LoRAMixin, Layer):
     """A dense layer whose product is an einsum ``equation`` (any rank).
 
     Args:
@@ -44,6 +47,10 @@ class EinsumDense(LoRAMixin, Layer):
         kernel_constraint, bias_constraint: optional, applied after updates.
         lora_rank: if set, ``enable_lora(lora_rank, lora_alpha)`` once built.
         lora_alpha: LoRA scale numerator (default ``lora_rank``).
+        gptq_unpacked_column_size: Keras's GPTQ bookkeeping; must be None
+            (lamina quantizes to int8 only).
+        quantization_config: a ``keras.quantizers.QuantizationConfig`` (or
+            its dict), used once the layer is quantized.
         **kwargs: ``name``, ``dtype``, ``trainable``, ... (see ``Layer``).
 
     Input shape:
@@ -58,7 +65,10 @@ class EinsumDense(LoRAMixin, Layer):
         the input), then ``bias`` if ``bias_axes``; with LoRA ``lora_kernel_a``
         ``(*kernel.shape[:-1], rank)`` and ``lora_kernel_b`` ``(rank,
         kernel.shape[-1])``, ``kernel`` frozen (``layer.kernel`` stays the base
-        weight; Keras returns the merged one).
+        weight; Keras returns the merged one). Quantized to int8: ``kernel``
+        int8 of the same shape and ``kernel_scale`` (the per-output-channel
+        scales in Keras's output-aligned layout, e.g. ``(1, units)`` for
+        ``"ab,bc->ac"``), after ``bias``, both frozen.
 
     Raises:
         ValueError: an equation of another form, letters that come from nowhere,
@@ -105,14 +115,14 @@ class EinsumDense(LoRAMixin, Layer):
         set_weight_options(
             self, "bias", bias_initializer, bias_regularizer, bias_constraint
         )
-        for name, value in (
-            ("quantization_config", quantization_config),
-            ("gptq_unpacked_column_size", gptq_unpacked_column_size),
-        ):
-            if value is not None:
-                raise arg_error(
-                    self, name, "None (quantization is not supported)", value
-                )
+        if gptq_unpacked_column_size is not None:
+            raise arg_error(
+                self,
+                "gptq_unpacked_column_size",
+                "None (lamina quantizes to int8 only, not GPTQ)",
+                gptq_unpacked_column_size,
+            )
+        self._init_quantization(quantization_config)
         self._init_lora(lora_rank, lora_alpha)
         self._plan = None
 
@@ -140,20 +150,23 @@ class EinsumDense(LoRAMixin, Layer):
             self.partial_output_shape,
             owner=self,
         )
-        self.kernel = self.add_weight(
-            shape=spec.kernel_shape,
-            name="kernel",
-            **{
-                **weight_options(self, "kernel"),
-                "initializer": self._kernel_initializer_for(spec),
-            },
-        )
+        self.input_spec = InputSpec(ndim=len(input_shape))
+        if self.quantization_mode is not None:
+            self._quantized_build(spec.kernel_shape)
+        else:
+            self.kernel = self.add_weight(
+                shape=spec.kernel_shape,
+                name="kernel",
+                **{
+                    **weight_options(self, "kernel"),
+                    "initializer": self._kernel_initializer_for(spec),
+                },
+            )
         self.bias = None
         if spec.bias_shape is not None:
             self.bias = self.add_weight(
                 shape=spec.bias_shape, name="bias", **weight_options(self, "bias")
             )
-        self.input_spec = InputSpec(ndim=len(input_shape))
         self._plan = einsum_equation.linear_plan(self.equation, spec)
         self._build_lora()
 
@@ -173,6 +186,8 @@ class EinsumDense(LoRAMixin, Layer):
         return type(init).from_config(config)
 
     def call(self, inputs):
+        if self._is_quantized:
+            return self._int8_call(inputs)
         kernel = self.kernel
         if self.lora_enabled:
             a, b = self._lora_factors()
@@ -203,6 +218,70 @@ class EinsumDense(LoRAMixin, Layer):
             outputs = outputs + bias
         return outputs
 
+    # ------------------------------------------------------------ int8
+    def _int8_build(self, kernel_shape, config) -> None:
+        self._quant = einsum_quantization.analyze(self.equation, self.input_spec.ndim)
+        self.inputs_quantizer = QuantizationConfig.activation_quantizer_or_default(
+            config, AbsMaxQuantizer()
+        )
+        self.kernel = self.add_weight(
+            shape=kernel_shape,
+            initializer=torch.zeros(kernel_shape, dtype=torch.int8),
+            dtype="int8",
+            trainable=False,
+            name="kernel",
+        )
+        keepdims = [
+            1 if axis in self._quant.kernel.reduced else size
+            for axis, size in enumerate(kernel_shape)
+        ]
+        scale_shape = self._quant.kernel.for_output(
+            torch.empty(keepdims, device="meta")
+        )
+        self.kernel_scale = self.add_weight(
+            shape=scale_shape.shape,
+            initializer="ones",
+            trainable=False,
+            name="kernel_scale",
+        )
+
+    def _int8_weight_axes(self):
+        if not hasattr(self, "_quant"):
+            self._quant = einsum_quantization.analyze(
+                self.equation, self.input_spec.ndim
+            )
+        return self._quant.kernel.reduced
+
+    def _int8_scale_for_storage(self, scale):
+        return self._quant.kernel.for_output(scale)
+
+    def _int8_dequantized(self):
+        scale = self._quant.kernel.for_operand(self.kernel_scale)
+        return self.kernel.to(scale.dtype) / scale
+
+    def _int8_product(self, inputs):
+        if self.inputs_quantizer is None:  # weights-only int8
+            kernel = self._int8_dequantized().to(inputs.dtype)
+            return torch.einsum(self.equation, inputs, kernel)
+        layout = self._quant.inputs
+        q, scale = fast_abs_max(self.inputs_quantizer, inputs, layout.reduced)
+        outputs = torch.einsum(self.equation, q, self.kernel.to(inputs.dtype))
+        return outputs / (layout.for_output(scale) * self.kernel_scale)
+
+    def _int8_input_grad(self, grad):
+        kernel = self._int8_dequantized().to(grad.dtype)
+        return torch.einsum(self._quant.gradient_equation, grad, kernel)
+
+    def _int8_call(self, inputs):
+        outputs = self._int8_forward(inputs)
+        if self.lora_enabled:
+            a, b = self._lora_factors()
+            low_rank = torch.einsum(self.equation, inputs, a) @ b
+            outputs = outputs + self._lora_scale * low_rank
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return outputs if self._linear else self.activation(outputs)
+
     def compute_output_shape(self, input_shape):
         spec = einsum_equation.analyze(
             self.equation,
@@ -221,6 +300,11 @@ class EinsumDense(LoRAMixin, Layer):
             "activation": activations.serialize(self.activation),
             "bias_axes": self.bias_axes,
             **weight_options_config(self, "kernel", "bias", activity=True),
-            "quantization_config": None,
+            "quantization_config": serialization.serialize_keras_object(
+                self.quantization_config
+            ),
             **self._lora_config(),
         }
+
+
+EinsumDense._quantizable_class = EinsumDense

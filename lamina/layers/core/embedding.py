@@ -13,13 +13,15 @@ import torch
 
 from lamina.layers.call_context import call_context
 from lamina.layers.core.lora import LoRAMixin
+from lamina.layers.core.quantized import QuantizedMixin
 from lamina.layers.layer import Layer
 from lamina.layers.weight_options import (
     set_weight_options,
     weight_options,
     weight_options_config,
 )
-from lamina.utils.validation import arg_error, check_int, describe
+from lamina.saving import serialization
+from lamina.utils.validation import check_int, describe
 
 
 class _Lookup(torch.autograd.Function):
@@ -58,7 +60,7 @@ def _transformed() -> bool:
     return torch._C._are_functorch_transforms_active()
 
 
-class Embedding(LoRAMixin, Layer):
+class Embedding(QuantizedMixin, LoRAMixin, Layer):
     """Turns non-negative integers (indices) into dense vectors of fixed size.
 
     Args:
@@ -73,6 +75,8 @@ class Embedding(LoRAMixin, Layer):
         weights: optional initial ``embeddings`` (an array or a one-item list).
         lora_rank: if set, ``enable_lora(lora_rank, lora_alpha)`` once built.
         lora_alpha: LoRA scale numerator (default ``lora_rank``).
+        quantization_config: a ``keras.quantizers.QuantizationConfig`` (or
+            its dict), used once the layer is quantized.
         input_length: Keras 2 argument: ``lamina.layers.legacy`` translates it
             to ``input_shape=(input_length,)`` with a ``DeprecationWarning``.
 
@@ -89,6 +93,9 @@ class Embedding(LoRAMixin, Layer):
         ``lora_embeddings_a`` (input_dim, rank) and ``lora_embeddings_b`` (rank,
         output_dim), the base ``embeddings`` then frozen. The layer computes
         ``embeddings + (lora_alpha / rank) * a @ b``, looking up only used rows.
+        Quantized to int8: ``embeddings`` int8 and ``embeddings_scale``
+        ``(input_dim,)`` (one scale per row), both frozen; a row is
+        ``embeddings[i] / embeddings_scale[i]``.
 
     Raises:
         ValueError: a non-positive ``input_dim``/``output_dim``; float indices
@@ -136,13 +143,7 @@ class Embedding(LoRAMixin, Layer):
         self.supports_masking = self.mask_zero
         self.autocast = False
         self._init_lora(lora_rank, lora_alpha)
-        if quantization_config is not None:
-            raise arg_error(
-                self,
-                "quantization_config",
-                "None (quantization is not supported)",
-                quantization_config,
-            )
+        self._init_quantization(quantization_config)
         if weights is not None:
             self.build()
             if not (isinstance(weights, list) and len(weights) == 1):
@@ -152,20 +153,60 @@ class Embedding(LoRAMixin, Layer):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim),
-            name="embeddings",
-            **weight_options(self, "embeddings"),
-        )
+        if self.quantization_mode is not None:
+            self._quantized_build((self.input_dim, self.output_dim))
+        else:
+            self.embeddings = self.add_weight(
+                shape=(self.input_dim, self.output_dim),
+                name="embeddings",
+                **weight_options(self, "embeddings"),
+            )
         self._build_lora()
 
     def call(self, inputs):
         indices = self._indices(inputs)
-        outputs = lookup(self.embeddings, indices)
+        if self._is_quantized:
+            outputs = self._int8_lookup(indices)
+        else:
+            outputs = lookup(self.embeddings, indices)
         if self.lora_enabled:
             low_rank = lookup(self.lora_embeddings_a, indices) @ self.lora_embeddings_b
             outputs = outputs + self._lora_scale * low_rank
         return outputs.to(self._compute_torch_dtype)
+
+    # ------------------------------------------------------------ int8
+    _int8_saved_names = ("embeddings", "embeddings_scale")
+
+    def _int8_build(self, shape, config) -> None:
+        self.embeddings = self.add_weight(
+            shape=shape,
+            initializer=torch.zeros(shape, dtype=torch.int8),
+            dtype="int8",
+            trainable=False,
+            name="embeddings",
+        )
+        # One scale per row (Keras: input_dim is usually the larger axis).
+        self.embeddings_scale = self.add_weight(
+            shape=(self.input_dim,),
+            initializer="ones",
+            trainable=False,
+            name="embeddings_scale",
+        )
+
+    def _int8_weight_axes(self):
+        return -1
+
+    def _int8_scale_for_storage(self, scale):
+        return scale.squeeze(-1)
+
+    def _int8_dequantized(self):
+        scale = self.embeddings_scale
+        return self.embeddings.to(scale.dtype) / scale.unsqueeze(-1)
+
+    def _int8_lookup(self, indices):
+        rows = torch.nn.functional.embedding(indices, self.embeddings)
+        scale = torch.nn.functional.embedding(indices, self.embeddings_scale[:, None])
+        return rows.to(self._compute_torch_dtype) / scale.to(self._compute_torch_dtype)
 
     def _indices(self, inputs):
         if call_context.symbolic or _transformed():  # no values to check
@@ -211,6 +252,11 @@ class Embedding(LoRAMixin, Layer):
             "output_dim": self.output_dim,
             **weight_options_config(self, "embeddings", activity=True),
             "mask_zero": self.mask_zero,
-            "quantization_config": None,
+            "quantization_config": serialization.serialize_keras_object(
+                self.quantization_config
+            ),
             **self._lora_config(),
         }
+
+
+Embedding._quantizable_class = Embedding
