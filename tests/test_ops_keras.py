@@ -260,11 +260,11 @@ def test_projective_transform_divides_by_k():
 
 
 def test_gaussian_blur_of_a_non_square_kernel_is_separable():
-    # Keras on torch mis-shapes (kh, kw) kernels with kh != kw; lamina follows
-    # its documentation: kernel_size and sigma are (along height, along width).
+    # Keras on torch and TF mis-shape non-square kernels; lamina follows JAX:
+    # kernel_size and sigma are (along width, along height) on every backend.
     x = np.zeros((1, 7, 9, 1), np.float32)
     x[0, 3, 4, 0] = 1.0
-    out = lops.image.gaussian_blur(x, (3, 5), (0.8, 1.6)).numpy()[0, :, :, 0]
+    out = lops.image.gaussian_blur(x, (5, 3), (1.6, 0.8)).numpy()[0, :, :, 0]
 
     def window(n, sigma):
         w = np.exp(-0.5 * ((np.arange(n) - (n - 1) / 2) / sigma) ** 2)
@@ -273,6 +273,16 @@ def test_gaussian_blur_of_a_non_square_kernel_is_separable():
     np.testing.assert_allclose(
         out[2:5, 2:7], np.outer(window(3, 0.8), window(5, 1.6)), rtol=1e-5
     )
+
+
+def test_gaussian_blur_with_unequal_sigmas_matches_keras():
+    x = np.random.RandomState(0).rand(2, 6, 7, 3).astype("float32")
+    for data_format in ("channels_last", "channels_first"):
+        want = keras.ops.image.gaussian_blur(
+            x, (3, 3), (0.7, 1.5), data_format=data_format
+        )
+        got = lops.image.gaussian_blur(x, (3, 3), (0.7, 1.5), data_format=data_format)
+        np.testing.assert_allclose(got.numpy(), np.asarray(want), rtol=1e-5, atol=1e-6)
 
 
 # --- functions of functions ---------------------------------------------------------

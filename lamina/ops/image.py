@@ -878,18 +878,22 @@ def _depthwise(x, kernel):
 
 
 def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
-    """Images blurred by a Gaussian of ``kernel_size = (height, width)`` and
-    standard deviations ``sigma = (along height, along width)``, zero-padded to
-    keep their size. (Keras on torch reads a ``None`` data_format as
-    channels_first and mis-shapes non-square kernels; lamina follows the
-    documentation.)"""
+    """Images blurred by a Gaussian window, zero-padded to keep their size.
+
+    ``kernel_size`` and ``sigma`` are ``(along width, along height)``: the order
+    every Keras backend computes (``kernel1d_x`` from the first entries, and
+    JAX's kernel of shape ``(kernel_size[1], kernel_size[0])``), although
+    Keras's docstring says ``(height, width)``; a square kernel with equal
+    sigmas is the same either way. (Keras on torch and TensorFlow also reshape
+    a non-square kernel into the wrong shape; lamina follows JAX there.)
+    """
     images = _images("gaussian_blur", images)
     x, back = _to_nchw(to_floatx_if_int(images), _channels_last(data_format))
     compute = torch.float64 if x.dtype == torch.float64 else torch.float32
     sigma = as_tensor(sigma, x.device).to(compute).reshape(-1).expand(2)
     kernel = torch.outer(
-        _gaussian_1d(kernel_size[0], sigma[0], compute, x.device),
         _gaussian_1d(kernel_size[1], sigma[1], compute, x.device),
+        _gaussian_1d(kernel_size[0], sigma[0], compute, x.device),
     )
     return back(_depthwise(x, kernel))
 

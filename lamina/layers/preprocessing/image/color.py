@@ -534,10 +534,7 @@ class RandomGaussianBlur(ColorLayer):
         apply = torch.as_tensor(
             transformation["should_apply_blur"], device=images.device
         )
-        # Keras's (every backend) first sigma is along the width; lamina.ops.image.
-        # gaussian_blur reads it along the height (reported; the oracle test of
-        # this layer fails when either changes).
-        sigma = torch.as_tensor(transformation["blur_factor"]).flip(0)
+        sigma = torch.as_tensor(transformation["blur_factor"])
         blurred = gaussian_blur(images, self.kernel_size, sigma, self.data_format)
         out = torch.where(per_image(apply, 4), blurred, images)
         return out.clamp(*self.value_range)
