@@ -9,8 +9,8 @@ The loops call the current strategy (``get_strategy()``) at a few fixed points:
   ``DataLoader`` gets a ``DistributedSampler``);
 - ``batches(iterator)``: the ``(step, batch)`` pairs of an epoch (this process's
   share of each global batch);
-- ``train_module(model)`` and ``step_context()``: what the training forward pass
-  calls, and the context the whole gradient step runs in;
+- ``forward_module(model)`` and ``step_context()``: what a step's forward pass
+  calls, and the context the whole step (forward, gradient, update) runs in;
 - ``reduce_logs(model)``: before the epoch's metric values are read (sum the metric
   states over processes), and ``gather(outputs)`` for ``predict``;
 - ``callbacks(callbacks, verbose)``: which callbacks this process runs (files are
@@ -40,7 +40,7 @@ class Strategy:
     def batches(self, iterator):
         return iterator
 
-    def train_module(self, model):
+    def forward_module(self, model):
         return model
 
     def step_context(self):
