@@ -131,7 +131,6 @@ class DataParallel(Distribution):
         model.__dict__["_ddp_module"] = DistributedDataParallel(
             model,
             device_ids=[device] if device.type == "cuda" else None,
-            broadcast_buffers=False,
         )
 
     def forward_module(self, model):
