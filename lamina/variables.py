@@ -51,8 +51,10 @@ class Variable(torch.nn.Parameter):
         ``train_step`` idiom ``v.value.grad`` works."""
         return self
 
-    def numpy(self) -> np.ndarray:
-        """A NumPy copy (never a view that later training would change)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """A NumPy copy (never a view that later training would change).
+        ``force`` is ``torch.Tensor.numpy``'s (tools such as the ONNX exporter
+        pass it); a copy from any device is always made."""
         return self.detach().cpu().numpy().copy()
 
     def assign(self, value) -> Variable:
