@@ -13,6 +13,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 import lamina
 from lamina import distribution, layers
@@ -96,6 +97,15 @@ def _fit_worker(rank, out_dir, synchronized):
         loss=np.array(history.history["loss"]),
         predictions=predictions,
     )
+    if synchronized:  # a DataLoader: each process samples its share
+        model = _cnn(synchronized)
+        data = TensorDataset(torch.from_numpy(X), torch.from_numpy(Y))
+        loader = DataLoader(data, batch_size=8)
+        shared = distribution.distribution().data(loader)
+        assert isinstance(shared.sampler, DistributedSampler)
+        assert shared.batch_size == 4
+        model.fit(loader, epochs=3, verbose=0)
+        np.savez(os.path.join(out_dir, f"loader{rank}.npz"), *model.get_weights())
 
 
 def _weights(path):
@@ -116,6 +126,9 @@ def test_data_parallel_fit_equals_one_process_on_the_global_batches(tmp_path):
         np.testing.assert_allclose(
             saved["predictions"], reference.predict(X, verbose=0), atol=1e-5
         )
+        loader = np.load(tmp_path / f"loader{rank}.npz")
+        for i, want in enumerate(expected):
+            np.testing.assert_allclose(loader[f"arr_{i}"], want, atol=1e-5)
     # the chief alone writes: one header and three rows, three checkpoints
     assert len((tmp_path / "log.csv").read_text().strip().splitlines()) == 4
     assert sorted(p.name for p in tmp_path.glob("epoch*")) == [

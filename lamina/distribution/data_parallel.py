@@ -95,8 +95,11 @@ class DataParallel(Distribution):
     NCCL on GPU; call ``initialize()`` first, e.g. under ``torchrun``).
 
     Data: arrays and ``PyDataset``s give each process a contiguous slice of
-    every global batch; a ``DataLoader`` is re-made with a ``DistributedSampler``
-    and ``batch_size // processes``. Metric states are summed over processes
+    every global batch; for ``fit`` and ``evaluate`` a ``DataLoader`` is re-made
+    with a ``DistributedSampler`` and ``batch_size // processes`` (which pads
+    a dataset that does not divide evenly with repeated samples), for
+    ``predict`` its batches are sliced like arrays so the gathered predictions
+    keep their order. Metric states are summed over processes
     before an epoch's logs are read (every built-in metric state is a sum), so
     the logs are those of the global batches. ``BatchNormalization(
     synchronized=True)`` normalizes with the global batch's statistics; with
@@ -158,8 +161,10 @@ class DataParallel(Distribution):
 
     def batches(self, iterator):
         adapter = getattr(iterator, "adapter", None)
-        if isinstance(adapter, TorchLoaderAdapter):
-            return iterator  # already this process's share (DistributedSampler)
+        if isinstance(adapter, TorchLoaderAdapter) and isinstance(
+            getattr(adapter._loader, "sampler", None), DistributedSampler
+        ):
+            return iterator  # already this process's share
         return self._shards(iterator)
 
     def _shards(self, iterator):

@@ -440,7 +440,7 @@ class Trainer:
             with torch.no_grad():
                 return to_numpy(self(x, training=False))
         iterator = EpochIterator(
-            get_strategy().data(x), batch_size=batch_size, steps_per_epoch=steps,
+            x, batch_size=batch_size, steps_per_epoch=steps,
             owner=self._error_owner("predict"), steps_arg="steps",
         )  # fmt: skip
         callbacks = loops.callback_list(
