@@ -192,7 +192,7 @@ def _mlp():
     hidden = layers.Dense(6, activation="tanh", name="up")(inputs)
     outputs = layers.EinsumDense("ab,bc->ac", output_shape=4, name="down")(hidden)
     model = lamina.Model(inputs, outputs)
-    model.compile(optimizer=lamina.optimizers.SGD(0.1), loss="mse")
+    model.compile(optimizer=lamina.optimizers.Adam(0.01), loss="mse")  # sharded slots
     return model
 
 

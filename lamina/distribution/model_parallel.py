@@ -4,7 +4,6 @@ communication of every op."""
 
 from __future__ import annotations
 
-import torch
 from torch.distributed.tensor import DTensor
 from torch.distributed.tensor.experimental import implicit_replication
 
@@ -12,44 +11,20 @@ from lamina.distribution.data_parallel import Distribution
 from lamina.distribution.mesh import TensorLayout, distribute_tensor
 from lamina.utils import tree
 from lamina.utils.validation import arg_error
-from lamina.variables import Variable
-
-
-class ShardedVariable(DTensor):
-    """A ``DTensor`` weight that keeps the Keras variable API of ``Variable``
-    (``name``, ``path``, ``trainable``, ``assign``...); ``numpy()`` gathers the
-    whole value (every process must call it)."""
-
-    name = Variable.name
-    path = Variable.path
-    trainable = Variable.trainable
-    value = Variable.value
-
-    def numpy(self):
-        return self.full_tensor().detach().cpu().numpy().copy()
-
-    def assign(self, value):
-        value = torch.as_tensor(value, dtype=self.dtype)
-        with torch.no_grad():
-            local = distribute_tensor(value, self.__dict__["_keras_layout"])
-            self.to_local().copy_(local.to_local())
-        return self
+from lamina.variables import sharded_variable
 
 
 def shard_variable(variable, layout):
     """A ``ShardedVariable`` with ``variable``'s value and Keras attributes."""
-    sharded = torch.nn.Parameter(
-        distribute_tensor(variable.detach(), layout),
-        requires_grad=variable.requires_grad,
+    sharded = sharded_variable(
+        distribute_tensor(variable.detach(), layout), variable.requires_grad
     )
-    sharded.__class__ = ShardedVariable
     sharded.__dict__.update(
         {k: v for k, v in variable.__dict__.items() if k.startswith("_keras")}
     )
     sharded.__dict__.update(
         regularizer=variable.__dict__.get("regularizer"),
         constraint=variable.__dict__.get("constraint"),
-        _keras_layout=layout,
     )
     return sharded
 
