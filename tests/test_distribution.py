@@ -91,11 +91,13 @@ def _fit_worker(rank, out_dir, synchronized):
         ],
     )  # fmt: skip
     predictions = model.predict(X, batch_size=8, verbose=0)
+    evaluation = model.evaluate(X, Y, batch_size=8, verbose=0)  # reduced logs
     np.savez(
         os.path.join(out_dir, f"rank{rank}.npz"),
         *model.get_weights(),
         loss=np.array(history.history["loss"]),
         predictions=predictions,
+        evaluation=np.array(evaluation),
     )
     if synchronized:  # a DataLoader: each process samples its share
         model = _cnn(synchronized)
@@ -110,7 +112,7 @@ def _fit_worker(rank, out_dir, synchronized):
 
 def _weights(path):
     saved = np.load(path)
-    return [saved[f"arr_{i}"] for i in range(len(saved.files) - 2)], saved
+    return [saved[f"arr_{i}"] for i in range(len(saved.files) - 3)], saved
 
 
 def test_data_parallel_fit_equals_one_process_on_the_global_batches(tmp_path):
@@ -125,6 +127,11 @@ def test_data_parallel_fit_equals_one_process_on_the_global_batches(tmp_path):
         np.testing.assert_allclose(saved["loss"], history.history["loss"], atol=1e-5)
         np.testing.assert_allclose(
             saved["predictions"], reference.predict(X, verbose=0), atol=1e-5
+        )
+        np.testing.assert_allclose(
+            saved["evaluation"],
+            reference.evaluate(X, Y, batch_size=8, verbose=0),
+            atol=1e-5,
         )
         loader = np.load(tmp_path / f"loader{rank}.npz")
         for i, want in enumerate(expected):
@@ -248,3 +255,14 @@ def test_layouts_and_meshes_check_their_arguments():
     with distribution.DataParallel(device_mesh=mesh).scope():
         assert isinstance(distribution.distribution(), distribution.DataParallel)
     assert distribution.distribution() is None
+
+
+def test_the_public_names_are_keras_3s():
+    import keras  # the oracle
+
+    for ours, theirs in (
+        (distribution, keras.distribution),
+        (lamina.export, keras.export),
+    ):
+        public = {n for n in dir(theirs) if not n.startswith("_")}
+        assert public <= set(dir(ours))

@@ -118,6 +118,20 @@ def test_an_archive_holds_several_endpoints(tmp_path):
     )
 
 
+def test_an_onnx_archive_writes_one_file_per_endpoint(tmp_path):
+    model = _sequential((3,), layers.Dense(2))
+    archive = ExportArchive(format="onnx")
+    archive.track_and_add_endpoint("serve", model, [(None, 3)])
+    archive.write_out(tmp_path / "archive", verbose=False)
+    x = RNG.normal(size=(4, 3)).astype("float32")
+    proto = onnx.load(tmp_path / "archive" / "serve.onnx")
+    np.testing.assert_allclose(
+        _run_onnx(proto, x), model.predict(x, verbose=0), atol=1e-6
+    )
+    with pytest.raises(ValueError, match='format="torch" archive'):
+        load_archive(tmp_path / "archive")
+
+
 def test_errors_name_the_format_the_layer_and_the_op(tmp_path):
     model = _sequential(
         (3,), layers.Lambda(lambda x: torch.special.zeta(x, x), name="zeta")

@@ -10,7 +10,6 @@ import numpy as np
 import torch
 
 from lamina.export import exporters
-from lamina.utils import tree
 from lamina.utils.validation import arg_error
 
 INDEX = "endpoints.json"
@@ -67,13 +66,9 @@ class ExportArchive:
             raise arg_error(owner, "fn", rule, fn)
         if name in self._endpoints:
             raise arg_error(owner, "name", "a name not used yet", name)
-        signature = list(input_signature)
+        structure, specs = exporters.specs_of(list(input_signature))
         program = exporters.trace(
-            self._tracked[0],
-            lambda packed: fn(*packed),
-            signature,
-            tree.flatten(signature),
-            owner,
+            self._tracked[0], lambda packed: fn(*packed), structure, specs, owner
         )
         self._endpoints[name] = program
         return program

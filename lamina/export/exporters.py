@@ -59,12 +59,11 @@ def example_inputs(owner, signature):
     and ``dtype``, or shapes), the batch axis set to ``EXAMPLE_BATCH``."""
     examples = []
     for spec in signature:
-        shape = tuple(getattr(spec, "shape", spec))
+        shape = spec.shape
         if any(d is None for d in shape[1:]):
             rule = "a shape whose sizes are known after the batch axis"
             raise arg_error(owner, "input_signature", rule, shape)
-        dtype = getattr(spec, "dtype", None) or "float32"
-        dtype = getattr(torch, str(dtype).replace("torch.", ""))
+        dtype = getattr(torch, str(spec.dtype).replace("torch.", ""))
         size = (EXAMPLE_BATCH, *shape[1:])
         if dtype.is_floating_point:
             examples.append(torch.randn(size, dtype=dtype))
@@ -73,11 +72,41 @@ def example_inputs(owner, signature):
     return examples
 
 
+class Spec:
+    """One input of a signature: its shape (``None`` for the batch) and dtype."""
+
+    def __init__(self, shape, dtype=None):
+        self.shape = tuple(shape)
+        self.dtype = dtype or "float32"
+
+
+def specs_of(structure):
+    """``structure`` with every leaf (an ``InputSpec``/``KerasTensor`` or a shape
+    tuple) as a ``Spec``; returns the structure and its flat list of specs."""
+
+    def convert(node):
+        if hasattr(node, "shape"):
+            return Spec(node.shape, getattr(node, "dtype", None))
+        if isinstance(node, (list, tuple)) and all(
+            d is None or isinstance(d, int) for d in node
+        ):
+            return Spec(node)
+        if isinstance(node, dict):
+            return {key: convert(value) for key, value in node.items()}
+        if isinstance(node, (list, tuple)):
+            return type(node)(convert(item) for item in node)
+        rule = "InputSpecs, KerasTensors or shape tuples"
+        raise arg_error("export", "input_signature", rule, node)
+
+    converted = convert(structure)
+    return converted, tree.flatten(converted)
+
+
 def model_signature(model, input_signature):
     """The (structure, flat specs) of the model's inputs."""
     if input_signature is not None:
         structure = input_signature
-        if isinstance(structure, (list, tuple)) and len(structure) == 1:
+        if isinstance(structure, list) and len(structure) == 1:
             structure = structure[0]
     elif getattr(model, "inputs", None):
         inputs = model.inputs
@@ -87,11 +116,7 @@ def model_signature(model, input_signature):
     else:
         rule = "given for a model that was never called (or built)"
         raise arg_error(f"{describe(model)}.export()", "input_signature", rule, None)
-    if isinstance(structure, tuple) and all(
-        d is None or isinstance(d, int) for d in structure
-    ):
-        return structure, [structure]  # one shape
-    return structure, tree.flatten(structure)
+    return specs_of(structure)
 
 
 def trace(model, fn, structure, specs, owner):
