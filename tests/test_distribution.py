@@ -254,6 +254,10 @@ def test_layouts_and_meshes_check_their_arguments():
     assert distribution.distribution() is None
     with distribution.DataParallel(device_mesh=mesh).scope():
         assert isinstance(distribution.distribution(), distribution.DataParallel)
+        model = lamina.Sequential([lamina.Input((2,)), layers.Dense(1)])
+        model.compile("sgd", "mse")
+        with pytest.raises(RuntimeError, match="call `keras.distribution.initial"):
+            model.fit(np.ones((2, 2)), np.ones((2, 1)), verbose=0)
     assert distribution.distribution() is None
 
 

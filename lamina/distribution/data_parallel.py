@@ -41,6 +41,16 @@ def world_size() -> int:
     return dist.get_world_size() if dist.is_initialized() else 1
 
 
+def require_process_group(owner) -> None:
+    """Raise a clear error when ``torch.distributed`` was not initialized."""
+    if not dist.is_initialized():
+        raise RuntimeError(
+            f"{owner}: the process group must be initialized first; call "
+            "`keras.distribution.initialize()` in every process (start them with "
+            "`torchrun --nproc_per_node=N script.py`)."
+        )
+
+
 class Distribution(strategy_module.Strategy):
     """A strategy on a ``DeviceMesh``: the trainer's hooks, plus Keras's
     ``scope()``, ``distribute_dataset`` and layout queries."""
@@ -127,6 +137,7 @@ class DataParallel(Distribution):
         """Wrap the model for ``DistributedDataParallel`` (its weights are
         broadcast from rank 0) and give every process rank 0's random state
         (the same shuffling order everywhere)."""
+        require_process_group("DataParallel")
         state = torch.get_rng_state()
         dist.broadcast(state, src=0)
         torch.set_rng_state(state)
@@ -173,6 +184,7 @@ class DataParallel(Distribution):
             yield step, tree.map_structure(lambda t: _share(t, processes, index), batch)
 
     def reduce_logs(self, model) -> None:
+        require_process_group("DataParallel")
         with torch.no_grad():
             for variable in model.metrics_variables:
                 dist.all_reduce(variable.data, op=dist.ReduceOp.SUM)
@@ -184,6 +196,7 @@ class DataParallel(Distribution):
 
     def gather(self, outputs):
         """Every process's predictions for a global batch, in rank order."""
+        require_process_group("DataParallel")
         local = tree.map_structure(lambda t: t.detach().cpu(), outputs)
         parts = [None] * world_size()
         dist.all_gather_object(parts, local)
