@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export KERAS_BACKEND := torch
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-cuda bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check lamina tests bench
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# the layer oracle suite with lamina's weights on the GPU (needs a CUDA device)
+test-cuda: $(STAMP)
+	LAMINA_TEST_DEVICE=cuda $(PY) -m pytest -q -m cuda
 
 bench: $(STAMP)
 	$(PY) bench/run.py

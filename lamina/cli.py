@@ -1,4 +1,5 @@
-"""``lamina`` command line: ``lamina demo``."""
+"""``lamina`` command line: ``lamina demo``, ``lamina summary FILE``,
+``lamina export MODEL.keras OUT.onnx``."""
 
 from __future__ import annotations
 
@@ -69,6 +70,21 @@ def summary(path: str, safe_mode: bool = True) -> int:
     return 0
 
 
+def export(path: str, out: str, safe_mode: bool = True, opset=None) -> int:
+    """Export a saved model to ONNX (``OUT.onnx``) or a ``torch.export`` program
+    (``OUT.pt2``), chosen by the output's suffix."""
+    fmt = "torch" if out.endswith(".pt2") else "onnx"
+    try:
+        model = load_model(path, compile=False, safe_mode=safe_mode)
+        kwargs = {"opset_version": opset} if opset else {}
+        model.export(out, format=fmt, verbose=False, **kwargs)
+    except (FileNotFoundError, FileFormatError, ValueError) as e:
+        print(f"lamina export: {e}", file=sys.stderr)
+        return 1
+    print(f"lamina export: wrote {out} ({fmt}) from {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lamina", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -82,11 +98,24 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="allow Lambda bytecode (only for files you trust)",
     )
+    export_parser = commands.add_parser(
+        "export", help="export a saved model to ONNX (.onnx) or torch.export (.pt2)"
+    )
+    export_parser.add_argument("file", help=".keras, Keras 1/2 .h5 or JSON model")
+    export_parser.add_argument("out", help="the file to write: OUT.onnx or OUT.pt2")
+    export_parser.add_argument("--opset", type=int, help="ONNX opset (default 18)")
+    export_parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="allow Lambda bytecode (only for files you trust)",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo()
     if args.command == "summary":
         return summary(args.file, safe_mode=not args.unsafe)
+    if args.command == "export":
+        return export(args.file, args.out, not args.unsafe, args.opset)
     return 2
 
 

@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import torch
+from torch.distributed.tensor import DTensor, distribute_tensor
 
 
 class Variable(torch.nn.Parameter):
@@ -51,8 +52,10 @@ class Variable(torch.nn.Parameter):
         ``train_step`` idiom ``v.value.grad`` works."""
         return self
 
-    def numpy(self) -> np.ndarray:
-        """A NumPy copy (never a view that later training would change)."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """A NumPy copy (never a view that later training would change).
+        ``force`` is ``torch.Tensor.numpy``'s (tools such as the ONNX exporter
+        pass it); a copy from any device is always made."""
         return self.detach().cpu().numpy().copy()
 
     def assign(self, value) -> Variable:
@@ -89,3 +92,31 @@ class Variable(torch.nn.Parameter):
             f"<Variable path={self.path}, shape={tuple(self.shape)}, "
             f"dtype={str(self.dtype).replace('torch.', '')}>"
         )
+
+
+class ShardedVariable(DTensor):
+    """A weight split over processes (a ``torch.distributed.tensor`` ``DTensor``,
+    made by ``ModelParallel``) that keeps ``Variable``'s Keras API; ``numpy()``
+    gathers the whole value (every process must call it)."""
+
+    name = Variable.name
+    path = Variable.path
+    trainable = Variable.trainable
+    value = Variable.value
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        return self.full_tensor().detach().cpu().numpy().copy()
+
+    def assign(self, value) -> ShardedVariable:
+        whole = torch.as_tensor(value, dtype=self.dtype)
+        local = distribute_tensor(whole, self.device_mesh, self.placements)
+        with torch.no_grad():
+            self.to_local().copy_(local.to_local())
+        return self
+
+
+def sharded_variable(value: DTensor, requires_grad: bool = True) -> ShardedVariable:
+    """``value`` (a ``DTensor``) as a ``ShardedVariable`` parameter."""
+    variable = torch.nn.Parameter(value, requires_grad=requires_grad)
+    variable.__class__ = ShardedVariable
+    return variable

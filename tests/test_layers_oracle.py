@@ -17,6 +17,8 @@ import torch
 import lamina
 from tests.oracle import Input, check_error, check_layer
 
+pytestmark = pytest.mark.cuda  # `make test-cuda` runs this suite on the GPU
+
 NOT_LAYERS = {"Layer", "InputLayer", "Input", "InputSpec", "KerasTensor"}
 _MODULES = [
     importlib.import_module(f"tests.{path.stem}")

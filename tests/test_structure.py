@@ -194,6 +194,8 @@ LEVELS = {
     "lamina.backend": 9,
     "lamina.utils.plot": 9,
     "lamina.preprocessing": 9,
+    "lamina.distribution": 9,
+    "lamina.export": 9,
     "lamina.cli": 10,
     "lamina": 10,
 }

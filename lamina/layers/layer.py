@@ -444,7 +444,8 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
 
     def _check_spec(self, inputs) -> None:
         shape = getattr(inputs, "shape", None)
-        if shape is None or shape != self._spec_checked_shape:
+        # a traced shape is not compared with the cache: that pins a dynamic batch
+        if shape is None or _traced(shape) or shape != self._spec_checked_shape:
             assert_input_compatibility(self.input_spec, inputs, self)
             self._spec_checked_shape = shape
 
@@ -628,3 +629,8 @@ def _cast_keeping_mask(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     if mask is not None:
         x._keras_mask = mask
     return x
+
+
+def _traced(shape) -> bool:
+    """Whether ``shape`` has sizes that a tracer keeps symbolic."""
+    return any(isinstance(d, torch.SymInt) for d in shape)

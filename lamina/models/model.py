@@ -167,6 +167,17 @@ class Model(Trainer, Layer):
         atomically; see ``lamina.saving.save_model``."""
         saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
+    def export(
+        self, filepath, format="onnx", verbose=None, input_signature=None, **kwargs
+    ):
+        """Export the inference function: ``format="onnx"`` (an ``.onnx`` file,
+        dynamic batch axis) or ``"torch"`` (a ``torch.export`` ``.pt2``
+        program); see ``lamina.export.export_model``."""
+        # lamina.export sits above models (it traces any model)
+        from lamina.export import export_model
+
+        return export_model(self, filepath, format, verbose, input_signature, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """Save the weights to ``.weights.h5`` (Keras 3) or ``.h5`` (Keras 2)."""
         saving_api.save_weights(self, filepath, overwrite=overwrite)

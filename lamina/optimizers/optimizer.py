@@ -20,6 +20,7 @@ import re
 import warnings
 
 import torch
+from torch.distributed.tensor import DTensor, distribute_tensor
 
 from lamina import config, initializers
 from lamina.optimizers import schedules
@@ -27,7 +28,7 @@ from lamina.saving import registry, serialization
 from lamina.utils import naming
 from lamina.utils.lookup import resolve
 from lamina.utils.validation import arg_error, describe
-from lamina.variables import Variable
+from lamina.variables import Variable, sharded_variable
 
 _no_grad = torch.no_grad()
 
@@ -88,7 +89,10 @@ def _pop_keras2_arguments(owner, kwargs: dict, learning_rate):
 
 
 def _state_variable(value, name: str) -> Variable:
-    variable = Variable(torch.as_tensor(value), requires_grad=False)
+    if isinstance(value, DTensor):
+        variable = sharded_variable(value, requires_grad=False)
+    else:
+        variable = Variable(torch.as_tensor(value), requires_grad=False)
     variable.name = name
     variable.path = name
     variable.__dict__["_keras_trainable"] = False
@@ -209,6 +213,10 @@ class Optimizer:
             tuple(reference.shape), dtype=reference.dtype
         )
         value = torch.as_tensor(value, dtype=reference.dtype).to(reference.device)
+        if isinstance(reference, DTensor):  # a ModelParallel weight: shard alike
+            value = distribute_tensor(
+                value, reference.device_mesh, reference.placements
+            )
         return self._track(_state_variable(value, full_name))
 
     def add_optimizer_variables(self, trainable_variables, name, initializer="zeros"):

@@ -15,6 +15,7 @@ import torch
 from lamina import config
 from lamina.callbacks import CallbackList, History
 from lamina.trainers.data_adapters import to_numpy, unpack_x_y_sample_weight
+from lamina.trainers.strategy import get_strategy
 from lamina.utils import tree
 from lamina.utils.python_utils import pythonify_logs
 from lamina.utils.validation import arg_error, describe
@@ -32,6 +33,7 @@ def prepare_training(model, iterator) -> None:
             )
         with torch.no_grad():
             model(unpack_x_y_sample_weight(batch)[0], training=False)
+    get_strategy().prepare(model)
     variables = model.trainable_weights
     optimizer = model.optimizer
     if optimizer is not None and not optimizer.built:
@@ -52,6 +54,7 @@ def callback_list(model, callbacks, verbose, epochs, steps, add_history=False):
     ``verbose=0``, and the ``History`` for ``fit``)."""
     if isinstance(callbacks, CallbackList):
         return callbacks
+    callbacks, verbose = get_strategy().callbacks(callbacks, verbose)
     return CallbackList(
         callbacks,
         add_history=add_history,
@@ -119,7 +122,7 @@ def fit_epoch(model, epoch, iterator, callbacks) -> dict:
     skip, model._initial_step = model._initial_step, 0
     logs = {}
     last = iterator.num_batches
-    for step, batch in iterator:
+    for step, batch in get_strategy().batches(iterator):
         if skip:
             skip -= 1
             if not skip and model._after_skip is not None:
@@ -141,6 +144,7 @@ def fit_epoch(model, epoch, iterator, callbacks) -> dict:
 def epoch_logs(model, logs) -> dict:
     """The metric values at the end of an epoch, or the last step's logs when a
     custom step reports values of its own."""
+    get_strategy().reduce_logs(model)
     results = model.get_metrics_result()
     if isinstance(logs, dict) and logs and set(logs) != set(results):
         return dict(logs)  # a custom train_step reporting its own values
@@ -155,7 +159,7 @@ def evaluate_epoch(model, iterator, callbacks) -> dict:
     model.stop_evaluating = False
     callbacks.on_test_begin()
     logs = {}
-    for step, batch in iterator:
+    for step, batch in get_strategy().batches(iterator):
         callbacks.on_test_batch_begin(step)
         logs = test_function(batch)
         callbacks.on_test_batch_end(step, logs)
@@ -174,9 +178,10 @@ def predict_batches(model, iterator, callbacks):
     model.stop_predicting = False
     callbacks.on_predict_begin()
     chunks = []
-    for step, batch in iterator:
+    strategy = get_strategy()
+    for step, batch in strategy.batches(iterator):
         callbacks.on_predict_batch_begin(step)
-        outputs = predict_function(batch)
+        outputs = strategy.gather(predict_function(batch))
         chunks.append(outputs)
         callbacks.on_predict_batch_end(step, {"outputs": outputs})
         if getattr(model, "stop_predicting", False):

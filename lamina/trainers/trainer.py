@@ -45,6 +45,7 @@ from lamina.trainers.data_adapters import (
 from lamina.trainers.jit import JitChooser
 from lamina.trainers.logs import MetricLogs, ordered_results
 from lamina.trainers.loops import cap_epochs, check_validation_freq
+from lamina.trainers.strategy import get_strategy
 from lamina.utils import tree
 from lamina.utils.python_utils import pythonify_logs
 from lamina.utils.validation import arg_error, describe
@@ -248,7 +249,7 @@ class Trainer:
         return self.get_metrics_result()
 
     def _forward_loss(self, x, y, sample_weight):
-        y_pred = self(x, training=True)
+        y_pred = get_strategy().forward_module(self)(x, training=True)
         return self._compute_loss(x, y, y_pred, sample_weight, training=True), y_pred
 
     def train_step(self, data) -> dict:
@@ -257,19 +258,10 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         jit = self.__dict__.get("_jit_chooser")
         forward = jit.pick(x) if jit is not None else self._forward_loss
-        loss, y_pred = forward(x, y, sample_weight)
-        self._loss_tracker.update_state(loss.detach(), _batch_size(x))
-        variables = self.__dict__.get("_fit_variables") or self.trainable_weights
-        for variable in variables:
-            variable.grad = None
-        if variables:
-            self.optimizer.scale_loss(loss).backward()
-            self.optimizer.apply([v.grad for v in variables], variables)
-        else:
-            warnings.warn(
-                f"{describe(self)}: the model does not have any trainable weights.",
-                stacklevel=2,
-            )
+        with get_strategy().step_context():
+            loss, y_pred = forward(x, y, sample_weight)
+            self._loss_tracker.update_state(loss.detach(), _batch_size(x))
+            _gradient_step(self, loss)
         if jit is not None:
             jit.done()
         return self._metric_logs(x, y, y_pred, sample_weight)
@@ -286,15 +278,19 @@ class Trainer:
     def test_step(self, data) -> dict:
         """One evaluation step; returns the metric values."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
-        y_pred = self(x, training=False)
-        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(loss.detach(), _batch_size(x))
-        return self._metric_logs(x, y, y_pred, sample_weight)
+        strategy = get_strategy()
+        with strategy.step_context():
+            y_pred = strategy.forward_module(self)(x, training=False)
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
+            self._loss_tracker.update_state(loss.detach(), _batch_size(x))
+            return self._metric_logs(x, y, y_pred, sample_weight)
 
     def predict_step(self, data):
         """The model's outputs for one batch."""
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self(x, training=False)
+        strategy = get_strategy()
+        with strategy.step_context():
+            return strategy.forward_module(self)(x, training=False)
 
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
@@ -379,8 +375,8 @@ class Trainer:
                 )
             )
         iterator = EpochIterator(
-            align_inputs(self, x), y, sample_weight, batch_size, steps_per_epoch,
-            shuffle, class_weight, owner,
+            get_strategy().data(align_inputs(self, x)), y, sample_weight, batch_size,
+            steps_per_epoch, shuffle, class_weight, owner,
         )  # fmt: skip
         data_adapters.require_samples(iterator, owner)
         loops.prepare_training(self, iterator)
@@ -419,8 +415,8 @@ class Trainer:
             )
         self._assert_compiled("evaluate")
         iterator = EpochIterator(
-            align_inputs(self, x), y, sample_weight, batch_size, steps,
-            owner=self._error_owner("evaluate"), steps_arg="steps",
+            get_strategy().data(align_inputs(self, x)), y, sample_weight, batch_size,
+            steps, owner=self._error_owner("evaluate"), steps_arg="steps",
         )  # fmt: skip
         data_adapters.require_samples(iterator, self._error_owner("evaluate"))
         if not self.built:
@@ -441,6 +437,7 @@ class Trainer:
         x = align_inputs(self, x)
         fast = verbose == 0 and callbacks is None and steps is None
         fast = fast and type(self).predict_step is Trainer.predict_step
+        fast = fast and not get_strategy().distributed
         if fast and _single_batch(x, batch_size or 32):
             with torch.no_grad():
                 return to_numpy(self(x, training=False))
@@ -504,6 +501,21 @@ class Trainer:
 
 
 # ------------------------------------------------------------------ helpers
+def _gradient_step(model, loss) -> None:
+    """Backward from ``loss`` and one optimizer update of the trained variables."""
+    variables = model.__dict__.get("_fit_variables") or model.trainable_weights
+    for variable in variables:
+        variable.grad = None
+    if variables:
+        model.optimizer.scale_loss(loss).backward()
+        model.optimizer.apply([v.grad for v in variables], variables)
+    else:
+        warnings.warn(
+            f"{describe(model)}: the model does not have any trainable weights.",
+            stacklevel=3,
+        )
+
+
 def _batch_size(x) -> int:
     if isinstance(x, torch.Tensor):
         return int(x.shape[0])
