@@ -7,6 +7,7 @@
 
 from lamina import (
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -45,6 +46,7 @@ __all__ = [
     "Variable",
     "__version__",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",
