@@ -8,6 +8,9 @@ from lamina.applications import (
     imagenet_utils,
     inception_resnet_v2,
     inception_v3,
+    mobilenet,
+    mobilenet_v2,
+    nasnet,
     resnet,
     resnet50,
     resnet_v2,
@@ -18,6 +21,9 @@ from lamina.applications import (
 from lamina.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from lamina.applications.inception_resnet_v2 import InceptionResNetV2
 from lamina.applications.inception_v3 import InceptionV3
+from lamina.applications.mobilenet import MobileNet
+from lamina.applications.mobilenet_v2 import MobileNetV2
+from lamina.applications.nasnet import NASNetLarge, NASNetMobile
 from lamina.applications.resnet import ResNet50, ResNet101, ResNet152
 from lamina.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from lamina.applications.vgg16 import VGG16
@@ -34,6 +40,10 @@ __all__ = [
     "DenseNet201",
     "InceptionResNetV2",
     "InceptionV3",
+    "MobileNet",
+    "MobileNetV2",
+    "NASNetLarge",
+    "NASNetMobile",
     "ResNet101",
     "ResNet101V2",
     "ResNet152",
@@ -47,6 +57,9 @@ __all__ = [
     "imagenet_utils",
     "inception_resnet_v2",
     "inception_v3",
+    "mobilenet",
+    "mobilenet_v2",
+    "nasnet",
     "resnet",
     "resnet50",
     "resnet_v2",

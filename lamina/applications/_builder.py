@@ -75,13 +75,19 @@ class WeightFile:
     folder: str
     top_hash: str | None = None
     notop_hash: str | None = None
+    sources: tuple[str, str] | None = None  # names at the URL, where they differ
 
     def pick(self, include_top: bool) -> tuple[str, str, str | None]:
-        name, digest = (
-            (self.top, self.top_hash) if include_top else (self.notop, self.notop_hash)
-        )
+        """``(name in the cache, URL, hash)``."""
+        index = 0 if include_top else 1
+        name = (self.top, self.notop)[index]
+        source = self.sources[index] if self.sources else name
         root = "" if "://" in self.folder else WEIGHTS_ROOT
-        return name, f"{root}{self.folder}{name}", digest
+        return (
+            name,
+            f"{root}{self.folder}{source}",
+            (self.top_hash, self.notop_hash)[index],
+        )
 
 
 # ------------------------------------------------------------------ checks
@@ -175,13 +181,16 @@ def build(
     min_size: int = 32,
     weight_file: WeightFile | Callable | None = None,
     data_formats=("channels_last", "channels_first"),
+    name: Callable | None = None,
 ):
     """Check ``req``, run ``body`` then ``top`` on the image input, make the
-    ``Functional`` model and load its weights."""
+    ``Functional`` model (named ``req.name``, else ``name()`` once the body is
+    built) and load its weights."""
     check_arguments(req, data_formats)
     x, inputs = image_input(req, default_size, min_size)
     x = top(req, body(x))
-    model = Functional(inputs, x, name=req.name)
+    model_name = req.name if req.name is not None or name is None else name()
+    model = Functional(inputs, x, name=model_name)
     load_weights(req, model, weight_file)
     return model
 
