@@ -4,6 +4,7 @@ them), each family's ``preprocess_input``/``decode_predictions``, and Keras's
 weight files read from Keras's cache (``~/.keras/models``, ``$KERAS_HOME``)."""
 
 from lamina.applications import (
+    convnext,
     densenet,
     imagenet_utils,
     inception_resnet_v2,
@@ -17,6 +18,13 @@ from lamina.applications import (
     vgg16,
     vgg19,
     xception,
+)
+from lamina.applications.convnext import (
+    ConvNeXtBase,
+    ConvNeXtLarge,
+    ConvNeXtSmall,
+    ConvNeXtTiny,
+    ConvNeXtXLarge,
 )
 from lamina.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from lamina.applications.inception_resnet_v2 import InceptionResNetV2
@@ -35,6 +43,11 @@ from lamina.saving import registry as _registry
 _registry.register("layers", {"CustomScaleLayer": inception_resnet_v2.CustomScaleLayer})
 
 __all__ = [
+    "ConvNeXtBase",
+    "ConvNeXtLarge",
+    "ConvNeXtSmall",
+    "ConvNeXtTiny",
+    "ConvNeXtXLarge",
     "DenseNet121",
     "DenseNet169",
     "DenseNet201",
@@ -53,6 +66,7 @@ __all__ = [
     "VGG16",
     "VGG19",
     "Xception",
+    "convnext",
     "densenet",
     "imagenet_utils",
     "inception_resnet_v2",
