@@ -40,7 +40,14 @@ from lamina.applications.xception import Xception
 from lamina.saving import registry as _registry
 
 # The layers Keras defines inside its applications, found by name on loading.
-_registry.register("layers", {"CustomScaleLayer": inception_resnet_v2.CustomScaleLayer})
+_registry.register(
+    "layers",
+    {
+        "CustomScaleLayer": inception_resnet_v2.CustomScaleLayer,
+        "LayerScale": convnext.LayerScale,
+        "StochasticDepth": convnext.StochasticDepth,
+    },
+)
 
 __all__ = [
     "ConvNeXtBase",

@@ -139,8 +139,10 @@ def image_input(req: Request, default_size: int, min_size: int):
         image = layers.Input(shape=shape)
         return image, image
     if not isinstance(tensor, layers.KerasTensor):
-        image = layers.Input(tensor=tensor, shape=shape)
-        return image, image
+        kind = f"{type(tensor).__module__}.{type(tensor).__name__}"
+        raise arg_error(req.owner, "input_tensor", "a KerasTensor (from "
+                        "keras.Input() or a layer), as in Keras 3",
+                        kind)  # fmt: skip
     return tensor, get_source_inputs(tensor)
 
 

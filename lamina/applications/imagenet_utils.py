@@ -108,11 +108,10 @@ def _preprocess_tensor(x, data_format, mode):
     shape = [1] * len(x.shape)
     shape[axis] = 3
     if mode == "torch":
-        mean = np.reshape(np.array(TORCH_MEAN, "float32"), shape)
-        std = np.reshape(np.array(TORCH_STD, "float32"), shape)
-        return (x / 255.0 - mean) / std
+        mean = torch.tensor(TORCH_MEAN).reshape(shape)
+        return (x / 255.0 - mean) / torch.tensor(TORCH_STD).reshape(shape)
     x = ops.flip(x, axis=axis)
-    return x - np.reshape(np.array(CAFFE_MEAN, "float32"), shape)
+    return x - torch.tensor(CAFFE_MEAN).reshape(shape)
 
 
 def decode_predictions(preds, top=5):
