@@ -42,6 +42,9 @@ VARIANTS = [
     ("ConvNeXtBase", {"input_shape": (32, 32, 3), "classes": 3}),
     ("ConvNeXtLarge", {"input_shape": (32, 32, 3), "include_top": False}),
     ("ConvNeXtXLarge", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("MobileNetV3Large", {"include_preprocessing": False, "include_top": False,
+                          "pooling": "max", "alpha": 0.75}),
+    ("MobileNetV3Small", {"include_preprocessing": False, "minimalistic": True}),
 ]  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from lamina.applications import (
     inception_v3,
     mobilenet,
     mobilenet_v2,
+    mobilenet_v3,
     nasnet,
     resnet,
     resnet50,
@@ -31,6 +32,7 @@ from lamina.applications.inception_resnet_v2 import InceptionResNetV2
 from lamina.applications.inception_v3 import InceptionV3
 from lamina.applications.mobilenet import MobileNet
 from lamina.applications.mobilenet_v2 import MobileNetV2
+from lamina.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
 from lamina.applications.nasnet import NASNetLarge, NASNetMobile
 from lamina.applications.resnet import ResNet50, ResNet101, ResNet152
 from lamina.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
@@ -62,6 +64,8 @@ __all__ = [
     "InceptionV3",
     "MobileNet",
     "MobileNetV2",
+    "MobileNetV3Large",
+    "MobileNetV3Small",
     "NASNetLarge",
     "NASNetMobile",
     "ResNet101",
@@ -80,6 +84,7 @@ __all__ = [
     "inception_v3",
     "mobilenet",
     "mobilenet_v2",
+    "mobilenet_v3",
     "nasnet",
     "resnet",
     "resnet50",

@@ -121,17 +121,22 @@ def _is_file(weights) -> bool:
 
 
 # ------------------------------------------------------------------- input
-def image_input(req: Request, default_size: int, min_size: int):
+def image_input(req: Request, default_size: int, min_size: int, shape_rule=None):
     """``(x, model_inputs)``: the image tensor the body starts from and the
-    model's inputs (``input_tensor``'s source inputs when one is given)."""
-    shape = imagenet_utils.obtain_input_shape(
-        req.input_shape,
-        default_size=default_size,
-        min_size=min_size,
-        data_format=config.image_data_format(),
-        require_flatten=req.include_top,
-        weights=req.weights,
-        owner=req.owner,
+    model's inputs (``input_tensor``'s source inputs when one is given).
+    ``shape_rule(req)`` replaces Keras's usual input-shape rules."""
+    shape = (
+        shape_rule(req)
+        if shape_rule
+        else imagenet_utils.obtain_input_shape(
+            req.input_shape,
+            default_size=default_size,
+            min_size=min_size,
+            data_format=config.image_data_format(),
+            require_flatten=req.include_top,
+            weights=req.weights,
+            owner=req.owner,
+        )
     )
     req.input_shape = shape
     tensor = req.input_tensor
@@ -184,12 +189,13 @@ def build(
     weight_file: WeightFile | Callable | None = None,
     data_formats=("channels_last", "channels_first"),
     name: Callable | None = None,
+    shape_rule: Callable | None = None,
 ):
     """Check ``req``, run ``body`` then ``top`` on the image input, make the
     ``Functional`` model (named ``req.name``, else ``name()`` once the body is
     built) and load its weights."""
     check_arguments(req, data_formats)
-    x, inputs = image_input(req, default_size, min_size)
+    x, inputs = image_input(req, default_size, min_size, shape_rule)
     x = top(req, body(x))
     model_name = req.name if req.name is not None or name is None else name()
     model = Functional(inputs, x, name=model_name)
