@@ -423,3 +423,15 @@ def test_layer_scale_and_stochastic_depth():
     config = lamina.saving.serialize_keras_object(scale)
     assert config["module"] == "keras.src.applications.convnext"
     assert keras.saving.deserialize_keras_object(config).init_values == 0.5
+
+
+def test_mobilenet_v3_preprocessing_is_keras_rescaling_or_says_it_is_missing():
+    kwargs = {"input_shape": (32, 32, 3), "alpha": 0.75, "include_top": False}
+    if not hasattr(lamina.layers, "Rescaling"):  # the image preprocessing layers
+        with pytest.raises(NotImplementedError, match="needs keras.layers.Rescaling"):
+            lamina.applications.MobileNetV3Small(weights=None, **kwargs)
+        return
+    theirs = _build(keras, "MobileNetV3Small", kwargs)
+    ours = _build(lamina, "MobileNetV3Small", kwargs)
+    assert_same_network(theirs, ours)
+    assert_same_predictions(theirs, ours)

@@ -126,6 +126,18 @@ def _shape_rule(req):
     return shape
 
 
+def _rescaling(req):
+    """Keras's ``Rescaling(1/127.5, offset=-1)``, once lamina has the layer."""
+    rescaling = getattr(layers, "Rescaling", None)
+    if rescaling is None:
+        raise NotImplementedError(
+            f"{req.owner}: include_preprocessing=True needs keras.layers.Rescaling, "
+            "which lamina does not have yet; pass include_preprocessing=False and "
+            "scale the inputs to [-1, 1]."
+        )
+    return rescaling(scale=1.0 / 127.5, offset=-1.0)
+
+
 def _check_imagenet(req):
     alpha, minimalistic = req.extras["alpha"], req.extras["minimalistic"]
     if req.weights != "imagenet":
@@ -148,7 +160,7 @@ def build(req, blocks, last_point_ch, model_type):
             warnings.warn(f"{req.owner}: the input is not 224x224; loading the "
                           "weights for 224x224.", stacklevel=5)  # fmt: skip
         if req.extras["include_preprocessing"]:
-            x = layers.Rescaling(scale=1.0 / 127.5, offset=-1.0)(x)
+            x = _rescaling(req)(x)
         x = layers.Conv2D(16, kernel_size=3, strides=(2, 2), padding="same",
                           use_bias=False, name="conv")(x)  # fmt: skip
         x = activation(_bn(req, "conv_bn")(x))
