@@ -7,6 +7,7 @@
 
 from lamina import (
     activations,
+    applications,
     backend,
     callbacks,
     config,
@@ -48,6 +49,7 @@ __all__ = [
     "Variable",
     "__version__",
     "activations",
+    "applications",
     "backend",
     "callbacks",
     "config",

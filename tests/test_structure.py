@@ -190,6 +190,7 @@ LEVELS = {
     "lamina.saving": 7,
     "lamina.models": 8,
     "lamina.datasets": 9,
+    "lamina.applications": 9,
     "lamina.mixed_precision": 9,
     "lamina.backend": 9,
     "lamina.utils.plot": 9,

@@ -1,0 +1,76 @@
+"""The variants of each application family that ``tests/test_applications.py``
+does not build (deeper or wider members of the same families): built here and in
+Keras 3 with ``weights=None``, their layer names, classes, order, weight shapes,
+parameter counts and output shapes are equal. Structure only for these: the
+predictions of each family are compared on one member (the Inception and NASNet
+families here, the others in ``test_applications.py``). A file of its own so that
+``pytest -n 2 --dist loadfile`` runs it beside that one."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+import pytest
+
+import lamina
+from tests.test_applications import _build, assert_same_network, assert_same_predictions
+
+FAMILIES = [
+    ("InceptionV3", {"input_shape": (75, 75, 3), "classes": 4}),
+    ("InceptionResNetV2", {"input_shape": (75, 75, 3), "include_top": False}),
+    ("NASNetMobile", {"input_shape": (32, 32, 3), "classes": 3}),
+]
+
+
+@pytest.mark.parametrize("fn,kwargs", FAMILIES, ids=[f for f, _ in FAMILIES])
+def test_same_network_and_predictions_as_keras(fn, kwargs):
+    theirs = _build(keras, fn, kwargs)
+    ours = _build(lamina, fn, kwargs)
+    assert_same_network(theirs, ours)
+    assert_same_predictions(theirs, ours)
+
+
+VARIANTS = [
+    ("VGG19", {"input_shape": (32, 32, 3), "classes": 3}),
+    ("ResNet101", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("ResNet152", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "max"}),
+    ("ResNet101V2", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("ResNet152V2", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}),
+    ("DenseNet169", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("DenseNet201", {"input_shape": (32, 32, 3), "classes": 3}),
+    ("NASNetLarge", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "max"}),
+    ("ConvNeXtSmall", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("ConvNeXtBase", {"input_shape": (32, 32, 3), "classes": 3}),
+    ("ConvNeXtLarge", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("ConvNeXtXLarge", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("MobileNetV3Large", {"include_preprocessing": False, "include_top": False,
+                          "pooling": "max", "alpha": 0.75}),
+    ("MobileNetV3Small", {"include_preprocessing": False, "minimalistic": True}),
+]  # fmt: skip
+
+
+# The deepest and widest members: the same code and tables as the members above
+# with other numbers, and minutes to build on two cores (lamina's symbolic build
+# runs every layer twice on fake tensors). Run them with
+# LAMINA_TEST_ALL_APPLICATIONS=1.
+HEAVY = {"ResNet152", "ResNet152V2", "DenseNet201", "NASNetLarge", "ConvNeXtBase",
+         "ConvNeXtLarge", "ConvNeXtXLarge"}  # fmt: skip
+ALL = os.environ.get("LAMINA_TEST_ALL_APPLICATIONS", "") not in ("", "0")
+
+
+@pytest.mark.parametrize(
+    "fn,kwargs",
+    [
+        pytest.param(
+            fn, kwargs, id=fn,
+            marks=pytest.mark.skipif(
+                fn in HEAVY and not ALL,
+                reason="minutes to build; LAMINA_TEST_ALL_APPLICATIONS=1 runs it",
+            ),
+        )
+        for fn, kwargs in VARIANTS
+    ],
+)  # fmt: skip
+def test_same_network_as_keras(fn, kwargs):
+    assert_same_network(_build(keras, fn, kwargs), _build(lamina, fn, kwargs))
