@@ -134,6 +134,11 @@ def infer_symbolic_outputs(layer, args, kwargs):
         for t in tree.flatten((args, kwargs))
     ):
         return _declared_outputs(layer, args, kwargs)
+    if _declared_shape(layer, args, kwargs):
+        x = args[0]
+        if getattr(layer, "_preserves_shape", False):
+            return KerasTensor(x.shape, dtype=x.dtype)
+        return KerasTensor(tuple(layer.compute_output_shape(tuple(x.shape))), x.dtype)
     two_runs = _has_unknown((args, kwargs))
     try:
         return _to_keras_tensors(_probe(layer, args, kwargs, _PROBE_SIZES, two_runs))
@@ -147,6 +152,25 @@ def infer_symbolic_outputs(layer, args, kwargs):
         except Exception:
             raise error from None
         return _to_keras_tensors(runs)
+
+
+def _declared_shape(layer, args, kwargs) -> bool:
+    """Whether the output is known without running ``call``: a layer that keeps
+    its input's shape (``_preserves_shape``) or computes it exactly in
+    ``compute_output_shape`` (``_declares_output_shape``), called on one unmasked
+    tensor already in its compute dtype (so no cast or mask changes the result)."""
+    declared = getattr(layer, "_preserves_shape", False) or getattr(
+        layer, "_declares_output_shape", False
+    )
+    if not declared or len(args) != 1:
+        return False
+    x = args[0]
+    return (
+        isinstance(x, KerasTensor)
+        and x._keras_mask is None
+        and x.dtype == layer.compute_dtype
+        and not any(isinstance(v, KerasTensor) for v in tree.flatten(kwargs))
+    )
 
 
 def _declared_outputs(layer, args, kwargs):

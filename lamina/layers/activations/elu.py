@@ -29,6 +29,8 @@ class ELU(Layer):
     [-1.2642, 0.0, 2.0]
     """
 
+    _preserves_shape = True  # symbolic calls need no stand-in run
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         check_float(self, "alpha", alpha)

@@ -30,6 +30,8 @@ class LeakyReLU(Layer):
     [-5.0, 0.0, 10.0]
     """
 
+    _preserves_shape = True  # symbolic calls need no stand-in run
+
     def __init__(self, negative_slope=0.3, **kwargs):
         super().__init__(**kwargs)
         check_float(self, "negative_slope", negative_slope, 0.0)

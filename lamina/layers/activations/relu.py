@@ -35,6 +35,8 @@ class ReLU(Layer):
     [-5.0, -2.5, 0.0, 5.0, 10.0]
     """
 
+    _preserves_shape = True  # symbolic calls need no stand-in run
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         if max_value is not None:

@@ -30,6 +30,8 @@ class BaseSpatialConv(SpatialLayer):
     ``**kwargs`` go on to ``SpatialLayer`` (``data_format``) and ``Layer``
     (``activity_regularizer``, ``name``, ...)."""
 
+    _declares_output_shape = True  # symbolic calls need no stand-in run
+
     def __init__(
         self,
         *,

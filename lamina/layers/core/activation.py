@@ -27,6 +27,8 @@ class Activation(Layer):
     tensor([0., 2.])
     """
 
+    _preserves_shape = True  # symbolic calls need no stand-in run
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)

@@ -112,6 +112,8 @@ class BaseNormalization(Layer):
         **kwargs: ``Layer``'s arguments.
     """
 
+    _preserves_shape = True  # symbolic calls need no stand-in run
+
     def __init__(
         self,
         *,

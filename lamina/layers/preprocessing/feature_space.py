@@ -268,6 +268,7 @@ def _lookup_feature(lookup, dtype, name, max_tokens, num_oov_indices, output_mod
     )
     return Feature(dtype, layer, output_mode)
 
+
 def _cardinality(layer):
     """How many values an integer-encoded output of ``layer`` takes (None if it
     cannot be known, so the feature cannot be one-hot encoded)."""
