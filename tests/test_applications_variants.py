@@ -8,8 +8,6 @@ families here, the others in ``test_applications.py``). A file of its own so tha
 
 from __future__ import annotations
 
-import os
-
 import keras
 import pytest
 
@@ -50,27 +48,6 @@ VARIANTS = [
 ]  # fmt: skip
 
 
-# The deepest and widest members: the same code and tables as the members above
-# with other numbers, and minutes to build on two cores (lamina's symbolic build
-# runs every layer twice on fake tensors). Run them with
-# LAMINA_TEST_ALL_APPLICATIONS=1.
-HEAVY = {"ResNet152", "ResNet152V2", "DenseNet201", "NASNetLarge", "ConvNeXtBase",
-         "ConvNeXtLarge", "ConvNeXtXLarge"}  # fmt: skip
-ALL = os.environ.get("LAMINA_TEST_ALL_APPLICATIONS", "") not in ("", "0")
-
-
-@pytest.mark.parametrize(
-    "fn,kwargs",
-    [
-        pytest.param(
-            fn, kwargs, id=fn,
-            marks=pytest.mark.skipif(
-                fn in HEAVY and not ALL,
-                reason="minutes to build; LAMINA_TEST_ALL_APPLICATIONS=1 runs it",
-            ),
-        )
-        for fn, kwargs in VARIANTS
-    ],
-)  # fmt: skip
+@pytest.mark.parametrize("fn,kwargs", VARIANTS, ids=[f for f, _ in VARIANTS])
 def test_same_network_as_keras(fn, kwargs):
     assert_same_network(_build(keras, fn, kwargs), _build(lamina, fn, kwargs))
