@@ -127,15 +127,8 @@ def _shape_rule(req):
 
 
 def _rescaling(req):
-    """Keras's ``Rescaling(1/127.5, offset=-1)``, once lamina has the layer."""
-    rescaling = getattr(layers, "Rescaling", None)
-    if rescaling is None:
-        raise NotImplementedError(
-            f"{req.owner}: include_preprocessing=True needs keras.layers.Rescaling, "
-            "which lamina does not have yet; pass include_preprocessing=False and "
-            "scale the inputs to [-1, 1]."
-        )
-    return rescaling(scale=1.0 / 127.5, offset=-1.0)
+    """Keras's ``Rescaling(1/127.5, offset=-1)``: [0, 255] inputs to [-1, 1]."""
+    return layers.Rescaling(scale=1.0 / 127.5, offset=-1.0)
 
 
 def _check_imagenet(req):
@@ -205,10 +198,6 @@ DOC = """The MobileNetV3 {size} network (`Searching for MobileNetV3
     weights are for 224x224). With ``include_preprocessing`` the model rescales
     its [0, 255] inputs itself; ``mobilenet_v3.preprocess_input`` is the
     identity.
-
-    ``include_preprocessing=True`` needs ``keras.layers.Rescaling`` (lamina's
-    image preprocessing layers); until it is there, pass
-    ``include_preprocessing=False`` and scale inputs to [-1, 1].
 
     Args:
         alpha: width multiplier (0.75 or 1.0 with ImageNet weights; 1.0 with
