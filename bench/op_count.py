@@ -48,19 +48,27 @@ def python_calls(step):
     return calls
 
 
-torch.set_num_threads(1)
-results = {}
-for case in CASES:
-    if "fit_" in case.name or "data" in case.name:
-        continue
-    try:
-        step = case.lamina(case.setup(np.random.default_rng(0)))
-        step()
-        step()  # warmed up: lazy builds and caches are done
-        with Ops() as mode:
+def main():
+    torch.set_num_threads(1)
+    results = {}
+    for case in CASES:
+        if "fit_" in case.name or "data" in case.name:
+            continue
+        try:
+            step = case.lamina(case.setup(np.random.default_rng(0)))
             step()
-        results[case.name] = {"ops": dict(mode.ops), "python_calls": python_calls(step)}
-    except Exception as e:  # noqa: BLE001
-        results[case.name] = {"error": repr(e)[:200]}
-json.dump(results, open(sys.argv[1], "w"), indent=1)
-print(len(results))
+            step()  # warmed up: lazy builds and caches are done
+            with Ops() as mode:
+                step()
+            results[case.name] = {
+                "ops": dict(mode.ops),
+                "python_calls": python_calls(step),
+            }
+        except Exception as e:  # noqa: BLE001
+            results[case.name] = {"error": repr(e)[:200]}
+    json.dump(results, open(sys.argv[1], "w"), indent=1)
+    print(len(results))
+
+
+if __name__ == "__main__":
+    main()
