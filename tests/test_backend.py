@@ -3,14 +3,13 @@ semantics, and against Keras 3 where the semantics are the same."""
 
 from __future__ import annotations
 
+import keras  # a dev dependency: the oracle
 import numpy as np
 import pytest
 import torch
 
 from lamina import backend as K
 from lamina import config
-
-keras = pytest.importorskip("keras")
 
 
 def rand(*shape, seed=0, low=None, high=None):

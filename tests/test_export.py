@@ -5,15 +5,14 @@ compared with lamina's own outputs; the CLI, ``ExportArchive`` and the errors.""
 from __future__ import annotations
 
 import numpy as np
+import onnx  # the dev and export extras
+import onnxruntime as ort
 import pytest
 import torch
 
 import lamina
 from lamina import cli, layers
 from lamina.export import ExportArchive, exporters, load_archive
-
-onnx = pytest.importorskip("onnx")
-ort = pytest.importorskip("onnxruntime")
 
 RNG = np.random.default_rng(16)
 

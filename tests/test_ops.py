@@ -9,13 +9,13 @@ follows NumPy and the case is checked against NumPy instead.
 
 from __future__ import annotations
 
+import keras  # a dev dependency: the oracle
 import numpy as np
 import pytest
 import torch
 
 import lamina.ops as lops
 
-keras = pytest.importorskip("keras")
 kops = keras.ops
 
 _NP = {
