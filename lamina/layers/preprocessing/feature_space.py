@@ -25,6 +25,7 @@ from lamina.layers.preprocessing.integer_lookup import IntegerLookup
 from lamina.layers.preprocessing.normalization import Normalization
 from lamina.layers.preprocessing.string_lookup import StringLookup
 from lamina.layers.preprocessing.text_vectorization import TextVectorization
+from lamina.ops.dtypes import standardize_dtype
 from lamina.saving import registry
 from lamina.saving.serialization import (
     deserialize_keras_object,
@@ -293,7 +294,7 @@ def _as_column(value) -> np.ndarray:
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):
         value = value.numpy()  # a TensorFlow tensor, when TF is there
     array = np.asarray(value)
-    if array.dtype.kind == "S":
+    if array.dtype.kind in "SU":  # text as Python str/bytes objects, one way
         array = array.astype(object)
     return array.reshape(-1, 1) if array.ndim <= 1 else array
 
@@ -540,11 +541,7 @@ class FeatureSpace(_FeatureTypes, Layer):
             return outputs
         if self.concat is None:
             for name, value in outputs.items():
-                if (
-                    not str(value.dtype)
-                    .replace("torch.", "")
-                    .startswith(("float", "bfloat"))
-                ):
+                if not standardize_dtype(value.dtype).startswith(("float", "bfloat")):
                     raise ValueError(
                         f"FeatureSpace '{self.name}': cannot concatenate feature "
                         f"{name!r}: it is not encoded (dtype {value.dtype}); use "
@@ -557,7 +554,7 @@ class FeatureSpace(_FeatureTypes, Layer):
         spec = self.features.get(name) or self.crosses_by_name[name]
         if spec.output_mode != "one_hot":
             return
-        dtype = str(feature.dtype).replace("torch.", "")
+        dtype = standardize_dtype(feature.dtype)
         if not dtype.startswith(("int", "uint")):
             raise ValueError(
                 f"FeatureSpace '{self.name}': feature {name!r} has "
@@ -587,8 +584,8 @@ class FeatureSpace(_FeatureTypes, Layer):
             raise ValueError(
                 f"FeatureSpace '{self.name}': `data` has no value for {missing}."
             )
-        rebatched = all(np.ndim(_raw(data[n])) == 0 for n in self.features)
-        columns = {n: _as_column(_raw(data[n])) for n in self.features}
+        rebatched = all(np.ndim(data[n]) == 0 for n in self.features)
+        columns = {n: _as_column(data[n]) for n in self.features}
         features = self._preprocess(columns)
         merged = self._merge(features, self._cross(features))
         if not rebatched:
@@ -637,20 +634,6 @@ class FeatureSpace(_FeatureTypes, Layer):
 
     def load_own_variables(self, store):
         return None
-
-
-def _raw(value):
-    """Python scalars and lists as arrays (strings kept as ``str``)."""
-    if isinstance(value, (list, tuple, str, bytes, int, float)):
-        return np.asarray(value, dtype=object if _is_text(value) else None)
-    return value
-
-
-def _is_text(value) -> bool:
-    first = value
-    while isinstance(first, (list, tuple)) and first:
-        first = first[0]
-    return isinstance(first, (str, bytes))
 
 
 registry.register(
