@@ -134,11 +134,9 @@ def infer_symbolic_outputs(layer, args, kwargs):
         for t in tree.flatten((args, kwargs))
     ):
         return _declared_outputs(layer, args, kwargs)
-    if _declared_shape(layer, args, kwargs):
-        x = args[0]
-        if getattr(layer, "_preserves_shape", False):
-            return KerasTensor(x.shape, dtype=x.dtype)
-        return KerasTensor(tuple(layer.compute_output_shape(tuple(x.shape))), x.dtype)
+    known = _known_output(layer, args, kwargs)
+    if known is not None:
+        return known
     two_runs = _has_unknown((args, kwargs))
     try:
         return _to_keras_tensors(_probe(layer, args, kwargs, _PROBE_SIZES, two_runs))
@@ -154,23 +152,24 @@ def infer_symbolic_outputs(layer, args, kwargs):
         return _to_keras_tensors(runs)
 
 
-def _declared_shape(layer, args, kwargs) -> bool:
-    """Whether the output is known without running ``call``: a layer that keeps
-    its input's shape (``_preserves_shape``) or computes it exactly in
+def _known_output(layer, args, kwargs):
+    """The output, known without running ``call``, of a layer that keeps its
+    input's shape (``_preserves_shape``) or computes it exactly in
     ``compute_output_shape`` (``_declares_output_shape``), called on one unmasked
-    tensor already in its compute dtype (so no cast or mask changes the result)."""
-    declared = getattr(layer, "_preserves_shape", False) or getattr(
-        layer, "_declares_output_shape", False
-    )
-    if not declared or len(args) != 1:
-        return False
+    tensor already in its compute dtype (so no cast or mask changes the result);
+    None otherwise."""
+    preserves = getattr(layer, "_preserves_shape", False)
+    if not (preserves or getattr(layer, "_declares_output_shape", False)):
+        return None
+    if len(args) != 1 or any(isinstance(v, KerasTensor) for v in tree.flatten(kwargs)):
+        return None
     x = args[0]
-    return (
-        isinstance(x, KerasTensor)
-        and x._keras_mask is None
-        and x.dtype == layer.compute_dtype
-        and not any(isinstance(v, KerasTensor) for v in tree.flatten(kwargs))
-    )
+    if not isinstance(x, KerasTensor) or x._keras_mask is not None:
+        return None
+    if x.dtype != layer.compute_dtype:
+        return None
+    shape = x.shape if preserves else layer.compute_output_shape(tuple(x.shape))
+    return KerasTensor(tuple(shape), dtype=x.dtype)
 
 
 def _declared_outputs(layer, args, kwargs):
