@@ -787,21 +787,28 @@ def pad_images(
         left_padding = target_width - right_padding - width
     if right_padding is None:
         right_padding = target_width - left_padding - width
-    for name, value in (
-        ("top_padding", top_padding),
-        ("bottom_padding", bottom_padding),
-        ("left_padding", left_padding),
-        ("right_padding", right_padding),
-    ):
-        if value < 0:
-            raise ValueError(
-                f"pad_images: the target size is smaller than the image: `{name}` "
-                f"would be {value}; got images of shape {tuple(images.shape)}."
-            )
+    _require_non_negative(
+        "pad_images: the target size is smaller than the image",
+        images,
+        top_padding=top_padding,
+        bottom_padding=bottom_padding,
+        left_padding=left_padding,
+        right_padding=right_padding,
+    )
     widths = [left_padding, right_padding, top_padding, bottom_padding]
     if w_axis == -2:
         widths = [0, 0] + widths
     return F.pad(images, widths)
+
+
+def _require_non_negative(problem, images, **sizes):
+    """Raise ``problem`` naming the first of ``sizes`` that came out negative."""
+    for name, value in sizes.items():
+        if value < 0:
+            raise ValueError(
+                f"{problem}: `{name}` would be {value}; got images of shape "
+                f"{tuple(images.shape)}."
+            )
 
 
 def crop_images(
@@ -837,17 +844,14 @@ def crop_images(
         left_cropping = width - target_width - right_cropping
     if target_width is None:
         target_width = width - right_cropping - left_cropping
-    for name, value in (
-        ("top_cropping", top_cropping),
-        ("target_height", target_height),
-        ("left_cropping", left_cropping),
-        ("target_width", target_width),
-    ):
-        if value < 0:
-            raise ValueError(
-                f"crop_images: the crop does not fit the image: `{name}` would be "
-                f"{value}; got images of shape {tuple(images.shape)}."
-            )
+    _require_non_negative(
+        "crop_images: the crop does not fit the image",
+        images,
+        top_cropping=top_cropping,
+        target_height=target_height,
+        left_cropping=left_cropping,
+        target_width=target_width,
+    )
     out = images.narrow(h_axis, top_cropping, target_height)
     return out.narrow(w_axis, left_cropping, target_width)
 
