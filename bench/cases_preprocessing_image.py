@@ -12,20 +12,22 @@ transformations in tests/cases_preprocessing_image.py. The torch baseline is
 the same pipeline hand-written: one ``torch.where`` flip, then rotation and zoom
 folded into one ``affine_grid`` + ``grid_sample`` (reflection padding).
 
-Measured on this 2-core machine, loaded (load average ~12), by ``python -m
-bench.cases_preprocessing_image 3`` (one call each, interleaved, three rounds),
-(64, 224, 224, 3):
+Measured on this 2-core machine by ``python -m bench.cases_preprocessing_image
+3`` (one call each, interleaved, three rounds), (64, 224, 224, 3), load ~12:
 
     lamina  12.3-13.9 s/batch   ~5 images/s
     keras   144-223 s/batch     ~0.4 images/s    lamina/keras 0.06-0.09x
     torch   1.1-1.3 s/batch     ~50 images/s     lamina/torch 9.5-11x
 
-lamina is 11-16x faster than Keras 3 (torch backend) and ~10x slower than the
-hand-written pipeline: ``lamina.ops.image.affine_transform`` samples the
-``reflect`` fill mode by four gathers per pixel (TensorFlow's per-tap
-reflection, which ``grid_sample``'s reflection padding does not reproduce),
-while the baseline runs one fused ``grid_sample``. With ``fill_mode="constant"``
-or ``"nearest"`` the op already takes the ``grid_sample`` path.
+That lamina sampled ``reflect`` by four gathers per pixel. Since 2026-12-03
+``reflect`` and ``mirror`` run on ``grid_sample``'s reflection padding (equal to
+the per-tap formula: tests/test_ops.py) and the sampling positions are
+broadcast from per-row and per-column terms; lamina vs torch in one run, load
+3-5 (lamina's rotation and zoom are two resamplings, the baseline folds them
+into one):
+
+    lamina  0.49-0.81 s/batch   79-131 images/s
+    torch   0.28-0.60 s/batch   107-232 images/s  lamina/torch 1.3-2.3x
 """
 
 from __future__ import annotations

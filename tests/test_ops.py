@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import lamina.ops as lops
+from lamina.ops import image as ops_image
 
 kops = keras.ops
 
@@ -1004,3 +1005,31 @@ def test_spatial_ops_are_exported_and_match_keras(name, args, kwargs):
     np.testing.assert_allclose(
         ours.numpy(), keras.ops.convert_to_numpy(theirs), atol=1e-5
     )
+
+
+@pytest.mark.parametrize("fill_mode", ["constant", "nearest", "reflect", "mirror"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_affine_sampling_fast_path_equals_the_per_tap_formula(fill_mode, dtype):
+    """Bilinear sampling runs on ``grid_sample`` for these fill modes; it must give
+    the numbers of the per-tap formula (reflected/clamped pixel indices), incl.
+    coordinates several image sizes outside and exactly on the edges."""
+    gen = torch.Generator().manual_seed(0)
+    for height, width in [(2, 2), (5, 7), (16, 9)]:
+        x = torch.randn(3, height, width, 4, dtype=dtype, generator=gen)
+        rows = (torch.rand(3, 9, 11, dtype=dtype, generator=gen) - 0.5) * 6 * height
+        cols = (torch.rand(3, 9, 11, dtype=dtype, generator=gen) - 0.5) * 6 * width
+        edges = [-0.5, 0.0, height - 1, height - 0.5, -1.0, 2 * height]
+        rows[0, 0, :6] = torch.tensor(edges, dtype=dtype)
+        batch = torch.arange(3).reshape(-1, 1, 1)
+        coords = torch.stack([cols, rows], -1)
+        fast = ops_image._grid_sample(x, coords, fill_mode, 0.7)
+        slow = ops_image._interpolate(
+            lambda idx, x=x, batch=batch: x[batch, idx[0], idx[1]],
+            [rows, cols],
+            (height, width),
+            1,
+            fill_mode,
+            0.7,
+        )
+        atol = 3e-5 if dtype == torch.float32 else 1e-12
+        torch.testing.assert_close(fast, slow, atol=atol, rtol=0)

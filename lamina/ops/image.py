@@ -446,15 +446,33 @@ def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value
     return out.to(inputs.dtype)
 
 
-_GRID_PADDING = {"constant": "zeros", "nearest": "border"}
+# fill_mode -> (grid_sample padding, align_corners). Reflecting the coordinate
+# and interpolating equals interpolating the reflected pixels: the extended image
+# is symmetric about the reflection line (-0.5 for reflect: edges, align_corners
+# False; 0 for mirror: pixel centres, align_corners True), and so is its linear
+# interpolant.
+_GRID_MODES = {
+    "constant": ("zeros", True),
+    "nearest": ("border", True),
+    "reflect": ("reflection", False),
+    "mirror": ("reflection", True),
+}
 
 
-def _grid_sample(images, rows, cols, fill_mode, fill_value):
+def _grid_sample(images, coords, fill_mode, fill_value):
     """Bilinear sampling by ``F.grid_sample`` (one fused kernel): the same numbers
     as the per-tap formula for ``constant`` (shifted by ``fill_value``, since
-    zero padding blends with 0) and ``nearest`` (border clamping) fill modes."""
+    zero padding blends with 0), ``nearest`` (border clamping), ``reflect`` and
+    ``mirror`` fill modes."""
     height, width = images.shape[1:3]
-    grid = torch.stack([2 * cols / (width - 1) - 1, 2 * rows / (height - 1) - 1], -1)
+    padding, corners = _GRID_MODES[fill_mode]
+    size = coords.new_tensor([width, height])
+    # Pixel coordinates to grid_sample's [-1, 1]: 2c / (n - 1) - 1 with
+    # align_corners, (2c + 1) / n - 1 without.
+    if corners:
+        grid = torch.addcdiv(coords.new_tensor(-1.0), coords, size - 1, value=2)
+    else:
+        grid = torch.addcdiv(1 / size - 1, coords, size, value=2)
     shift = float(fill_value) if fill_mode == "constant" else 0.0
     # NHWC memory seen as NCHW: torch's channels-last kernel, the fastest here.
     source = (images - shift if shift else images).permute(0, 3, 1, 2)
@@ -462,28 +480,29 @@ def _grid_sample(images, rows, cols, fill_mode, fill_value):
         source,
         grid.to(images.dtype),
         mode="bilinear",
-        padding_mode=_GRID_PADDING[fill_mode],
-        align_corners=True,
+        padding_mode=padding,
+        align_corners=corners,
     ).permute(0, 2, 3, 1)
     return out + shift if shift else out
 
 
-def _sample_nhwc(images, rows, cols, order, fill_mode, fill_value):
-    """``images`` (``(N, H, W, C)``) read at ``(rows, cols)`` (``(N, H', W')``),
-    every channel at once; integer images are rounded back."""
+def _sample_nhwc(images, coords, order, fill_mode, fill_value):
+    """``images`` (``(N, H, W, C)``) read at ``coords`` (``(N, H', W', 2)``,
+    ``(column, row)`` pixel positions), every channel at once; integer images
+    are rounded back."""
     if (
         order == 1
-        and fill_mode in _GRID_PADDING
+        and fill_mode in _GRID_MODES
         and images.dtype in (torch.float32, torch.float64)
         and min(images.shape[1:3]) > 1
     ):
-        return _grid_sample(images, rows, cols, fill_mode, fill_value)
+        return _grid_sample(images, coords, fill_mode, fill_value)
     batch = torch.arange(images.shape[0], device=images.device)
-    batch = batch.reshape(-1, *(1,) * (rows.ndim - 1))
+    batch = batch.reshape(-1, *(1,) * (coords.ndim - 2))
     source = images if images.is_floating_point() else images.to(torch.float32)
     out = _interpolate(
         lambda idx: source[batch, idx[0], idx[1]],
-        [rows, cols],
+        [coords[..., 1], coords[..., 0]],
         images.shape[1:3],
         order,
         fill_mode,
@@ -503,10 +522,28 @@ def _check_interpolation(fn, interpolation):
         )
 
 
-def _grid(batch, height, width, dtype, device):
-    rows = torch.arange(height, dtype=dtype, device=device)[:, None]
-    cols = torch.arange(width, dtype=dtype, device=device)[None, :]
-    return rows.expand(batch, height, width), cols.expand(batch, height, width)
+def _pixels(height, width, dtype, device):
+    """``(H, 1, 1)`` rows and ``(1, W, 1)`` columns of the pixel grid."""
+    rows = torch.arange(height, dtype=dtype, device=device).reshape(-1, 1, 1)
+    cols = torch.arange(width, dtype=dtype, device=device).reshape(1, -1, 1)
+    return rows, cols
+
+
+def _projective_coords(transform, height, width):
+    """``(N, H, W, 2)``: where each output pixel reads the input, ``(column,
+    row)``, under ``(N, 8)`` projective transforms. Broadcast from per-row and
+    per-column terms (an affine transform costs two full-size adds); the
+    division by ``k = c0 x + c1 y + 1`` only when some ``c`` is nonzero."""
+    rows, cols = _pixels(height, width, transform.dtype, transform.device)
+    t = transform.reshape(-1, 1, 1, 1, 8)
+    x_terms, y_terms = t[..., (0, 3)], t[..., (1, 4)]
+    # Summed in TensorFlow's order, (a0 x + a1 y) + a2: the rounding that
+    # integer images are rounded after.
+    coords = cols * x_terms + rows * y_terms + t[..., (2, 5)]
+    if bool(torch.any(transform[:, 6:] != 0)):
+        k = cols * t[..., 6:7] + rows * t[..., 7:8] + 1.0
+        coords = coords / k
+    return coords.reshape(-1, height, width, 2)
 
 
 def affine_transform(
@@ -534,13 +571,10 @@ def affine_transform(
         )
     x, back = _to_nhwc(images, _channels_last(data_format))
     t = transform.reshape(-1, 8).to(to_torch_dtype(result_type(transform, float)))
-    rows, cols = _grid(x.shape[0], x.shape[1], x.shape[2], t.dtype, x.device)
-    a0, a1, a2, b0, b1, b2, c0, c1 = (v[:, None, None] for v in t.unbind(-1))
-    k = c0 * cols + c1 * rows + 1.0
-    source_cols = (a0 * cols + a1 * rows + a2) / k
-    source_rows = (b0 * cols + b1 * rows + b2) / k
+    t = t.expand(x.shape[0], 8)
+    coords = _projective_coords(t, x.shape[1], x.shape[2])
     order = _TRANSFORM_ORDERS[interpolation]
-    return back(_sample_nhwc(x, source_rows, source_cols, order, fill_mode, fill_value))
+    return back(_sample_nhwc(x, coords, order, fill_mode, fill_value))
 
 
 def _homography(start_points, end_points):
@@ -598,15 +632,9 @@ def perspective_transform(
         )
     x, back = _to_nhwc(images, _channels_last(data_format))
     t = _homography(start, end).expand(x.shape[0], 8)
-    rows, cols = _grid(x.shape[0], x.shape[1], x.shape[2], dtype, x.device)
-    a0, a1, a2, b0, b1, b2, c0, c1 = (v[:, None, None] for v in t.unbind(-1))
-    k = c0 * cols + c1 * rows + 1.0
-    source_cols = (a0 * cols + a1 * rows + a2) / k
-    source_rows = (b0 * cols + b1 * rows + b2) / k
+    coords = _projective_coords(t, x.shape[1], x.shape[2])
     order = _TRANSFORM_ORDERS[interpolation]
-    return back(
-        _sample_nhwc(x, source_rows, source_cols, order, "constant", fill_value)
-    )
+    return back(_sample_nhwc(x, coords, order, "constant", fill_value))
 
 
 def elastic_transform(
@@ -636,17 +664,13 @@ def elastic_transform(
     )
     size = int(6 * float(sigma)) | 1
     field = gaussian_blur(noise * sigma, (size, size), (sigma, sigma), "channels_last")
-    rows, cols = _grid(batch, height, width, dtype, x.device)
-    order = _TRANSFORM_ORDERS[interpolation]
-    out = _sample_nhwc(
-        x,
-        rows + alpha * field[..., 1],
-        cols + alpha * field[..., 0],
-        order,
-        fill_mode,
-        fill_value,
+    rows, cols = _pixels(height, width, dtype, x.device)
+    pixels = torch.cat(
+        [cols.expand(height, width, 1), rows.expand(height, width, 1)], -1
     )
-    return back(out)
+    coords = pixels + alpha * field
+    order = _TRANSFORM_ORDERS[interpolation]
+    return back(_sample_nhwc(x, coords, order, fill_mode, fill_value))
 
 
 # ---------------------------------------------------------------------------------
