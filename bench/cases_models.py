@@ -20,6 +20,7 @@ the throughput case, with ``torch.compile`` (inductor, freezing) as well::
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from functools import partial
 
@@ -207,44 +208,43 @@ register_model_case("cnn4_predict_b256", "cnn4", 256, predict("cnn4"))
 
 
 # ----------------------------------------------------------- command line
-def _rate(step, batch: int, rounds: int = 5) -> float:
-    """Samples per second: the best of ``rounds`` calls, after a warm-up."""
-    step()
-    best = min(_seconds(step) for _ in range(rounds))
-    return batch / best
-
-
-def _seconds(step) -> float:
-    start = time.perf_counter()
-    step()
-    return time.perf_counter() - start
+def rates(steps: dict, batch: int, rounds: int = 7) -> dict:
+    """Samples per second of each step: the median of ``rounds`` calls, timed
+    round-robin (one call of each per round) after a warm-up call."""
+    for step in steps.values():
+        step()
+    seconds = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: batch / statistics.median(t) for name, t in seconds.items()}
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description="cnn4 predict throughput")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-compile", action="store_true")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     w = setup_for("cnn4", args.batch)(np.random.default_rng(0))
-    steps = {impl: predict("cnn4")(impl)(w) for impl in ("lamina", "keras", "torch")}
-    steps["torch_cl"] = predict("cnn4")("torch_cl")(w)
+    impls = ("lamina", "keras", "torch", "torch_cl")
+    steps = {impl: predict("cnn4")(impl)(w) for impl in impls}
     if not args.no_compile:
         steps.update(_compiled_steps(w))
     reference = steps["torch"]()
-    gflop = cnn4_flops() / 1e9
-    rates = {}
     for name, step in steps.items():
         error = np.max(np.abs(np.asarray(step()) - reference))
-        rates[name] = _rate(step, args.batch)
-        print(
-            f"{name:28s} {rates[name]:8.0f} samples/s {rates[name] * gflop:6.1f} "
-            f"GFLOP/s  (max |diff| vs torch {error:.1e})",
-            flush=True,
-        )
-    return rates
+        print(f"{name}: max |diff| vs torch {error:.1e}")
+    found = rates(steps, args.batch, args.rounds)
+    gflop = cnn4_flops() / 1e9
+    for name, rate in found.items():
+        print(f"{name:20s} {rate:8.0f} samples/s {rate * gflop:6.1f} GFLOP/s")
+    return found
 
 
 def _compiled_steps(w: Workload) -> dict:

@@ -198,3 +198,16 @@ def test_masks_given_to_the_model_and_made_inside_it():
     assert_same(*outputs_of(seq, values, mask=mask))
     no_mask = seq(values.clone()).detach()
     assert not torch.equal(seq(values, mask=mask).detach(), no_mask)
+
+
+def test_predict_with_jit_compile_picks_the_faster_path_with_equal_outputs():
+    model = lamina.Sequential([lamina.Input((4,)), layers.Dense(3)])
+    model.compile("sgd", "mse", jit_compile=True)
+    x = RNG.standard_normal((20, 4)).astype("float32")
+    eager = model(torch.from_numpy(x)).detach().numpy()
+    got = model.predict(x, batch_size=2, verbose=0)  # 10 batches: enough trials
+    np.testing.assert_allclose(got, eager, rtol=1e-6, atol=1e-6)
+    chooser = model.predict_function.__wrapped__.chooser
+    assert chooser.choice in ("compiled", "eager")
+    one = model.predict(x[:1], verbose=0)  # one batch: the chosen path, not a bypass
+    np.testing.assert_allclose(one, eager[:1], rtol=1e-6, atol=1e-6)
