@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
-IMPLEMENTATIONS = ("lamina", "keras", "torch")
+# torch_cl: plain PyTorch with channels_last activations and weights, for the
+# cases where that layout is PyTorch's fastest (convolutional models)
+IMPLEMENTATIONS = ("lamina", "keras", "torch", "torch_cl")
 
 Workload = dict[str, Any]  # NumPy inputs and weights, shared by all implementations
 Step = Callable[[], Any]  # one timed call; returns its outputs for the check
@@ -55,6 +57,10 @@ class Case:
     lamina: Builder
     torch: Builder
     keras: Builder | None = None  # None where Keras 3 has no such layer
+    torch_cl: Builder | None = None
+    # a smaller workload for ``--smoke`` runs (the test suite), where the timed one
+    # takes seconds per call
+    smoke_setup: Callable[[np.random.Generator], Workload] | None = None
     check: Check = check_allclose
 
     def builders(self) -> dict[str, Builder]:

@@ -61,6 +61,8 @@ class _CallInfo(NamedTuple):
     computes_mask: bool  # the class overrides compute_mask
     plain_forward: bool  # forward is Layer.forward (it only calls `call`)
     first_argument: str | None  # the name of `call`'s first parameter
+    # __call__, _eager_call and forward are Layer's: ``call_in_model`` may skip them
+    direct: bool
 
 
 _call_info_cache: dict[type, _CallInfo] = {}
@@ -81,6 +83,9 @@ def _call_info(cls) -> _CallInfo:
             cls.compute_mask is not Layer.compute_mask,
             cls.forward is Layer.forward,
             names[0] if names else None,
+            cls.forward is Layer.forward
+            and cls.__call__ is Layer.__call__
+            and cls._eager_call is Layer._eager_call,
         )
         _call_info_cache[cls] = info
     return info
@@ -196,6 +201,8 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
 
     def __setattr__(self, name, value):
         super().__setattr__(name, value)
+        if name == "input_spec":  # a new spec checks every shape again
+            object.__setattr__(self, "_spec_checked_shape", None)
         # Keras tracks layers held in lists/dicts; torch only tracks direct attributes.
         if isinstance(value, (list, tuple)) and not name.startswith("_"):
             for i, item in enumerate(value):
@@ -385,7 +392,7 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
         finally:
             _ctx.training = outer_training
         if self.activity_regularizer is not None and not _ctx.symbolic:
-            self._add_activity_loss(outputs)
+            _add_activity_loss(self, outputs)
         if previous_mask is not None or info.computes_mask:
             if self.supports_masking:
                 self._attach_output_mask(inputs, outputs, previous_mask)
@@ -448,14 +455,6 @@ class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
         if shape is None or _traced(shape) or shape != self._spec_checked_shape:
             assert_input_compatibility(self.input_spec, inputs, self)
             self._spec_checked_shape = shape
-
-    def _add_activity_loss(self, outputs) -> None:
-        for output in tree.flatten(outputs):
-            if isinstance(output, torch.Tensor):
-                loss = self.activity_regularizer(output)
-                if output.ndim > 0 and output.shape[0] > 0:
-                    loss = loss / output.shape[0]
-                self.add_loss(loss)
 
     def _attach_output_mask(self, inputs, outputs, previous_mask) -> None:
         flat_outputs = tree.flatten(outputs)
@@ -585,6 +584,16 @@ def _track_build(build):
     return wrapper
 
 
+def _add_activity_loss(layer, outputs) -> None:
+    """The activity regularizer's penalty of each output, over the batch size."""
+    for output in tree.flatten(outputs):
+        if isinstance(output, torch.Tensor):
+            loss = layer.activity_regularizer(output)
+            if output.ndim > 0 and output.shape[0] > 0:
+                loss = loss / output.shape[0]
+            layer.add_loss(loss)
+
+
 def _unsupported_mask_error(layer) -> ValueError:
     """A layer whose ``call`` takes ``mask`` consumed it; any other would drop it
     silently and let padding into the results, so it refuses the mask."""
@@ -604,6 +613,8 @@ def _accept_arrays(compute_mask):
 
     @functools.wraps(compute_mask)
     def wrapper(self, inputs, *args, **kwargs):
+        if _tensor_and_mask(inputs, args, kwargs):
+            return compute_mask(self, inputs, *args, **kwargs)
         if _holds_arrays((inputs, args, kwargs)):
             inputs, args, kwargs = tree.map_structure(
                 _as_tensor, (inputs, args, kwargs)
@@ -611,6 +622,13 @@ def _accept_arrays(compute_mask):
         return compute_mask(self, inputs, *args, **kwargs)
 
     return wrapper
+
+
+def _tensor_and_mask(inputs, args, kwargs) -> bool:
+    """The usual call: a tensor and a tensor (or no) mask, nothing to convert."""
+    if inputs.__class__ is not torch.Tensor or kwargs or len(args) > 1:
+        return False
+    return not args or args[0] is None or args[0].__class__ is torch.Tensor
 
 
 def _holds_arrays(structure) -> bool:
@@ -621,6 +639,54 @@ def _as_tensor(x):
     if isinstance(x, np.ndarray) and x.dtype.kind not in "USO":  # strings stay
         return torch.as_tensor(x)
     return x
+
+
+def call_in_model(layer: Layer, x, training):
+    """``layer(x)`` for a model that runs its layers on one tensor each, inside its
+    own call (``training`` is the resolved flag, ``call_context.training``).
+
+    Calls ``layer.call`` directly where ``Layer.__call__`` would do nothing else:
+    ``x`` a plain tensor in the layer's compute dtype, of the shape whose input
+    spec was last checked, with no mask; the layer built, its ``__call__`` and
+    ``forward`` Layer's, with no hooks, activity regularizer, mixed precision or
+    mask to compute. Anything else, including the first call of each input
+    shape, goes through ``layer(x)``, which checks, converts and raises. The
+    caller checks once that nothing traces the call (``model_call_is_plain``).
+    """
+    info = layer._call_info
+    if (
+        x.__class__ is torch.Tensor
+        and info.direct
+        and x.dtype is layer._compute_torch_dtype
+        and (layer.input_spec is None or x.shape == layer._spec_checked_shape)
+        and layer.built
+        and not info.computes_mask
+        and layer.activity_regularizer is None
+        and not layer._autocast_context
+        and not (
+            layer._forward_hooks
+            or layer._forward_pre_hooks
+            or layer._backward_hooks
+            or layer._backward_pre_hooks
+        )
+        and getattr(x, "_keras_mask", None) is None
+    ):
+        if info.has_training:
+            return layer.call(x, training=training)
+        return layer.call(x)
+    return layer(x)
+
+
+def model_call_is_plain() -> bool:
+    """Whether a model's call may use ``call_in_model``: inside a layer call
+    (``training`` resolved), with no torch-wide hooks, JIT tracing or
+    ``torch.compile`` (which specialise on what they see; they take ``layer(x)``).
+    """
+    return (
+        _ctx.training is not None
+        and not _global_hooks_active()
+        and not torch.compiler.is_compiling()
+    )
 
 
 def _cast_keeping_mask(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:

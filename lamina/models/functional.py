@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from lamina import dtype_policies as policies
+from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
-from lamina.layers.layer import Layer
+from lamina.layers.layer import Layer, call_in_model, model_call_is_plain
 from lamina.layers.operation import Operation
 from lamina.models.functional_config import functional_config
 from lamina.models.model import Model, conform_input
@@ -146,6 +147,10 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
+        if type(self).compute_mask is Functional.compute_mask:
+            # no output mask of its own (its layers attach them): a call need
+            # not ask for it
+            self._call_info = self._call_info._replace(computes_mask=False)
         self._init_graph(inputs, outputs)
 
     def _init_graph(self, inputs, outputs) -> None:
@@ -261,9 +266,13 @@ class Functional(Model):
             if m is not None:
                 x._keras_mask = m
             values[slot] = x
+        training = _ctx.training if model_call_is_plain() else None
         for step in self._plan:
             if step.single_slot is not None:
-                out = step.call(values[step.single_slot])
+                if training is not None and step.call is step.layer:
+                    out = call_in_model(step.layer, values[step.single_slot], training)
+                else:
+                    out = step.call(values[step.single_slot])
             elif step.flat_args is not None:
                 args = [
                     values[a.index] if a.__class__ is _Slot else a

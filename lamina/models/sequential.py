@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
-from lamina.layers.layer import Layer
+from lamina.layers.layer import Layer, call_in_model, model_call_is_plain
 from lamina.layers.serialization import deserialize
 from lamina.models.functional import _OwnGraphNode, map_graph
 from lamina.models.model import Model, conform_input
@@ -31,6 +32,10 @@ class Sequential(Model):
 
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
+        if type(self).compute_mask is Sequential.compute_mask:
+            # no output mask of its own (its last layer attaches one): a call
+            # need not ask for it
+            self._call_info = self._call_info._replace(computes_mask=False)
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._output_tensor: KerasTensor | None = None
@@ -133,8 +138,13 @@ class Sequential(Model):
             inputs = conform_input(self, inputs, spec.shape, spec.name)
         if mask is not None:
             inputs._keras_mask = mask
+        if not model_call_is_plain():
+            for layer in self._stack:
+                inputs = layer(inputs)
+            return inputs
+        training = _ctx.training
         for layer in self._stack:
-            inputs = layer(inputs)
+            inputs = call_in_model(layer, inputs, training)
         return inputs
 
     def compute_mask(self, inputs, previous_mask=None):

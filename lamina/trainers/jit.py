@@ -11,7 +11,7 @@ from lamina.utils import tree
 
 
 class JitChooser:
-    """Which forward pass ``jit_compile=True`` trains with.
+    """Which forward pass ``jit_compile=True`` trains (or predicts) with.
 
     On a GPU, the compiled one. On a CPU, torch's generated kernels are not always
     faster than its eager ones (on the 2-core machine of the benchmarks the small
@@ -22,7 +22,8 @@ class JitChooser:
 
     TRIALS = 3  # timed steps per path, after one warm-up step each
 
-    def __init__(self, compiled, eager):
+    def __init__(self, compiled, eager, step_name="training"):
+        self.step_name = step_name
         self.paths = {"compiled": compiled, "eager": eager}
         self.times = {"compiled": [], "eager": []}
         self.choice = None
@@ -36,7 +37,7 @@ class JitChooser:
         if self.choice is not None:
             return self.paths[self.choice]
         leaf = x if isinstance(x, torch.Tensor) else tree.flatten(x)[0]
-        if leaf.device.type != "cpu":
+        if not isinstance(leaf, torch.Tensor) or leaf.device.type != "cpu":
             self.choice = "compiled"
             return self.paths["compiled"]
         shape = tuple(leaf.shape)
@@ -57,9 +58,22 @@ class JitChooser:
             self.choice = min(median, key=median.get)
             if self.choice == "eager":
                 warnings.warn(
-                    "jit_compile=True: the compiled training step was slower than "
-                    f"the eager one on this machine ({median['compiled'] * 1e3:.1f} "
-                    f"vs {median['eager'] * 1e3:.1f} ms per step); training "
+                    f"jit_compile=True: the compiled {self.step_name} step was "
+                    "slower than the eager one on this machine "
+                    f"({median['compiled'] * 1e3:.1f} vs "
+                    f"{median['eager'] * 1e3:.1f} ms per step); {self.step_name} "
                     "continues eagerly.",
                     stacklevel=4,
                 )
+
+
+def chosen_step(chooser: JitChooser):
+    """A step function that runs the path ``chooser`` picks for each batch."""
+
+    def step(data):
+        outputs = chooser.pick(data)(data)
+        chooser.done()
+        return outputs
+
+    step.chooser = chooser
+    return step

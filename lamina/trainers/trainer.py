@@ -42,7 +42,7 @@ from lamina.trainers.data_adapters import (
     to_numpy,
     unpack_x_y_sample_weight,
 )
-from lamina.trainers.jit import JitChooser
+from lamina.trainers.jit import JitChooser, chosen_step
 from lamina.trainers.logs import MetricLogs, ordered_results
 from lamina.trainers.loops import cap_epochs, check_validation_freq
 from lamina.trainers.strategy import get_strategy
@@ -316,8 +316,8 @@ class Trainer:
     def make_predict_function(self, force=False):
         if self.predict_function is None or force:
             step = self.predict_step
-            if self._jit_compile:
-                step = torch.compile(step)
+            if self._jit_compile:  # compiled where that is faster, as in training
+                step = chosen_step(JitChooser(torch.compile(step), step, "predict"))
             self.predict_function = torch.no_grad()(step)
         return self.predict_function
 
@@ -437,6 +437,7 @@ class Trainer:
         x = align_inputs(self, x)
         fast = verbose == 0 and callbacks is None and steps is None
         fast = fast and type(self).predict_step is Trainer.predict_step
+        fast = fast and not self._jit_compile
         fast = fast and not get_strategy().distributed
         if fast and _single_batch(x, batch_size or 32):
             with torch.no_grad():

@@ -1,0 +1,213 @@
+"""Models call their layers' ``call`` directly once nothing else is left for
+``Layer.__call__`` to do (``lamina.layers.layer.call_in_model``). These tests run
+each model both ways and compare: the plain path is forced by a torch-wide forward
+hook, which makes every call take ``nn.Module.__call__``."""
+
+import contextlib
+
+import numpy as np
+import pytest
+import torch
+
+import lamina
+from lamina import layers
+from lamina.layers.layer import Layer
+
+
+@contextlib.contextmanager
+def plain_path():
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda *a: None)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def outputs_of(model, x, **kwargs):
+    """The model's outputs (NumPy, detached) on the fast path (after a warm-up
+    call, which fills the caches) and on the plain path."""
+    model(x, **kwargs)
+    fast = lamina.utils.tree.map_structure(_numpy, model(x, **kwargs))
+    with plain_path():
+        plain = lamina.utils.tree.map_structure(_numpy, model(x, **kwargs))
+    return fast, plain
+
+
+def _numpy(t):
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t
+
+
+def assert_same(fast, plain):
+    for got, want in zip(
+        lamina.utils.tree.flatten(fast), lamina.utils.tree.flatten(plain)
+    ):
+        np.testing.assert_array_equal(got, want)
+
+
+def cnn():
+    return lamina.Sequential(
+        [
+            lamina.Input((12, 12, 3)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.5),
+            layers.Flatten(),
+            layers.Dense(5),
+        ]
+    )
+
+
+def branches():
+    a, b = lamina.Input((6,), name="a"), lamina.Input((6,), name="b")
+    shared = layers.Dense(4, activation="tanh")
+    ha, hb = shared(a), shared(b)
+    inner_in = lamina.Input((4,))
+    inner = lamina.Sequential([inner_in, layers.Dense(3), layers.Activation("relu")])
+    merged = layers.Concatenate()([layers.Add()([ha, hb]), inner(ha)])
+    return lamina.Model([a, b], {"y": layers.Dense(2)(merged), "h": ha * 2.0})
+
+
+def masked_rnn():
+    return lamina.Sequential(
+        [
+            lamina.Input((5,), dtype="int32"),
+            layers.Embedding(10, 4, mask_zero=True),
+            layers.LSTM(3, return_sequences=True),
+            layers.GRU(2),
+            layers.Dense(1),
+        ]
+    )
+
+
+def nested():
+    inner = cnn()
+    x = lamina.Input((12, 12, 3))
+    return lamina.Sequential([x, lamina.Model(x, inner(x)), layers.Dense(2)])
+
+
+RNG = np.random.default_rng(0)
+IMAGES = torch.from_numpy(RNG.random((2, 12, 12, 3), dtype=np.float32))
+MODELS = {
+    "cnn": (cnn, IMAGES),
+    "branches": (branches, [torch.randn(3, 6), torch.randn(3, 6)]),
+    "masked_rnn": (masked_rnn, torch.tensor([[1, 2, 0, 0, 0], [3, 4, 5, 6, 0]])),
+    "nested": (nested, IMAGES),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_fast_path_equals_plain_path(name):
+    build, x = MODELS[name]
+    model = build()
+    assert_same(*outputs_of(model, x))
+    assert_same(*outputs_of(model, x, training=False))
+
+
+def test_layers_are_called_directly_after_the_first_call(monkeypatch):
+    model = nested()
+    model(IMAGES)
+    calls = []
+    original = Layer._eager_call
+
+    def counting(self, args, kwargs):
+        calls.append(self.name)
+        return original(self, args, kwargs)
+
+    monkeypatch.setattr(Layer, "_eager_call", counting)
+    model(IMAGES)
+    assert calls == [model.name]  # the model only: its layers run directly
+    calls.clear()
+    model(IMAGES[:1])  # a new shape: layers with an input spec check it once
+    assert model.name in calls and len(calls) > 1
+    calls.clear()
+    model(IMAGES[:1])
+    assert calls == [model.name]
+
+
+def test_training_flag_reaches_layers_called_directly():
+    model = cnn()
+    model(IMAGES)
+    bn = model.layers[1]
+    before = bn.moving_mean.detach().clone()
+    lamina.utils.set_random_seed(1)
+    fast = model(IMAGES, training=True).detach()
+    assert not torch.equal(bn.moving_mean, before)  # statistics updated
+    after_fast = bn.moving_mean.detach().clone()
+    bn.moving_mean.data.copy_(before)
+    lamina.utils.set_random_seed(1)
+    with plain_path():
+        plain = model(IMAGES, training=True).detach()
+    torch.testing.assert_close(fast, plain, rtol=0, atol=0)
+    torch.testing.assert_close(bn.moving_mean, after_fast, rtol=0, atol=0)
+
+
+def test_errors_are_unchanged_after_the_first_call():
+    model = cnn()
+    model(IMAGES)
+    model(IMAGES)
+    with pytest.raises(ValueError, match=r"must have shape \(None, 12, 12, 3\).*"):
+        model(IMAGES[:, :10])  # wrong size
+    with pytest.raises(ValueError, match=r"got shape \(12, 12, 3\)"):
+        model(IMAGES[0])  # wrong rank
+    ints = (IMAGES * 10).to(torch.int64)  # promoted by the convolution, as before
+    assert_same(*outputs_of(model, ints))
+    func = branches()
+    func([torch.randn(3, 6), torch.randn(3, 6)])
+    with pytest.raises(ValueError, match="expected 2 input"):
+        func([torch.randn(3, 6)])
+    dense = lamina.Sequential([layers.Dense(3)])
+    dense(torch.randn(2, 4))
+    dense(torch.randn(2, 4))
+    with pytest.raises(ValueError, match=r"shape \(None, 4\)"):
+        dense(torch.randn(2, 5))
+
+
+def test_mutations_after_the_first_call_take_effect():
+    model = cnn()
+    model(IMAGES)
+    dense = model.layers[-1]
+    seen = []
+    dense.register_forward_hook(lambda *a: seen.append(1))
+    model(IMAGES)
+    assert seen == [1]  # a layer hook is called
+    dense.activity_regularizer = lamina.regularizers.L2(0.1)
+    model(IMAGES)
+    assert len(model.losses) == 1  # the activity loss is added
+    model.layers[0].dtype_policy = "mixed_bfloat16"
+    out = model(IMAGES)
+    assert out.dtype == torch.float32  # Dense's policy: float32 compute
+    assert_same(*outputs_of(model, IMAGES))
+    model.layers[1].trainable = False  # frozen BN runs in inference mode
+    bn_mean = model.layers[1].moving_mean.detach().clone()
+    model(IMAGES, training=True)
+    torch.testing.assert_close(model.layers[1].moving_mean, bn_mean)
+    model.add(layers.Dense(2))  # new layer, new weights
+    assert model(IMAGES).shape == (2, 2)
+    model.pop()
+    assert model(IMAGES).shape == (2, 5)
+
+
+def test_masks_given_to_the_model_and_made_inside_it():
+    model = masked_rnn()
+    x = MODELS["masked_rnn"][1]
+    assert_same(*outputs_of(model, x))
+    seq = lamina.Sequential([lamina.Input((4, 3)), layers.LSTM(2)])
+    values = torch.randn(2, 4, 3)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
+    assert_same(*outputs_of(seq, values, mask=mask))
+    no_mask = seq(values.clone()).detach()
+    assert not torch.equal(seq(values, mask=mask).detach(), no_mask)
+
+
+def test_predict_with_jit_compile_picks_the_faster_path_with_equal_outputs():
+    model = lamina.Sequential([lamina.Input((4,)), layers.Dense(3)])
+    model.compile("sgd", "mse", jit_compile=True)
+    x = RNG.standard_normal((20, 4)).astype("float32")
+    eager = model(torch.from_numpy(x)).detach().numpy()
+    got = model.predict(x, batch_size=2, verbose=0)  # 10 batches: enough trials
+    np.testing.assert_allclose(got, eager, rtol=1e-6, atol=1e-6)
+    chooser = model.predict_function.__wrapped__.chooser
+    assert chooser.choice in ("compiled", "eager")
+    one = model.predict(x[:1], verbose=0)  # one batch: the chosen path, not a bypass
+    np.testing.assert_allclose(one, eager[:1], rtol=1e-6, atol=1e-6)
