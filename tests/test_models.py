@@ -230,6 +230,25 @@ def test_masks_flow_through_models():
     np.testing.assert_array_equal(fun.predict(x), [[2.0], [3.0]])
 
 
+def test_an_explicit_mask_does_not_stay_on_the_callers_tensor():
+    class Count(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            if mask is None:
+                return x.sum(dim=(1, 2))
+            return mask.sum(dim=1).to(x.dtype)
+
+    seq = lamina.Sequential([lamina.Input((4, 3)), Count()])
+    x = torch.ones(2, 4, 3)
+    mask = torch.tensor([[True, True, False, False], [True, False, False, False]])
+    np.testing.assert_array_equal(seq(x, mask=mask).numpy(), [2.0, 1.0])
+    assert getattr(x, "_keras_mask", None) is None
+    np.testing.assert_array_equal(seq(x).numpy(), [12.0, 12.0])
+
+
 def test_predict_batches_and_returns_numpy():
     model = lamina.Sequential([layers.Dense(2, input_shape=(3,))])
     x = np.random.default_rng(3).standard_normal((70, 3)).astype("float32")

@@ -137,6 +137,9 @@ class Sequential(Model):
             spec = self._input_layer._input_tensor
             inputs = conform_input(self, inputs, spec.shape, spec.name)
         if mask is not None:
+            # on a view: the caller's own tensor must not keep the mask
+            if not isinstance(inputs, KerasTensor):
+                inputs = inputs.view_as(inputs)
             inputs._keras_mask = mask
         if not model_call_is_plain():
             for layer in self._stack:
