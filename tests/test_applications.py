@@ -33,6 +33,17 @@ from lamina.applications.convnext import LayerScale, StochasticDepth
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Building a network is thousands of small kernels (weight initializers,
+    shape probes): on a shared machine torch's thread pool only adds contention
+    (builds 3-4x slower under load), and ``-n 2`` already uses both cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _public(module) -> set[str]:
     return {name for name in dir(module) if not name.startswith("_")}
 

@@ -10,9 +10,22 @@ from __future__ import annotations
 
 import keras
 import pytest
+import torch
 
 import lamina
 from tests.test_applications import _build, assert_same_network, assert_same_predictions
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Building a network is thousands of small kernels (weight initializers,
+    shape probes): on a shared machine torch's thread pool only adds contention
+    (builds 3-4x slower under load), and ``-n 2`` already uses both cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 FAMILIES = [
     ("InceptionV3", {"input_shape": (75, 75, 3), "classes": 4}),
@@ -45,6 +58,21 @@ VARIANTS = [
     ("MobileNetV3Large", {"include_preprocessing": False, "include_top": False,
                           "pooling": "max", "alpha": 0.75}),
     ("MobileNetV3Small", {"include_preprocessing": False, "minimalistic": True}),
+    ("EfficientNetB1", {"input_shape": (32, 32, 3), "classes": 3}),
+    ("EfficientNetB2", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetB3", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "max"}),
+    ("EfficientNetB4", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}),
+    ("EfficientNetB5", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetB6", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetB7", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetV2B1", {"input_shape": (32, 32, 3), "include_top": False,
+                          "include_preprocessing": False}),
+    ("EfficientNetV2B2", {"input_shape": (32, 32, 3), "classes": 3}),
+    ("EfficientNetV2B3", {"input_shape": (32, 32, 3), "include_top": False,
+                          "pooling": "max"}),
+    ("EfficientNetV2S", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetV2M", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetV2L", {"input_shape": (32, 32, 3), "include_top": False}),
 ]  # fmt: skip
 
 
