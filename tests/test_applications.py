@@ -10,7 +10,9 @@ one small variant, here or (the Inception and NASNet families) in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import inspect
 import json
 import os
 import urllib.error
@@ -536,3 +538,33 @@ def test_efficientnet_v2_custom_name_keeps_the_variant():
     )
     assert model.name == "mine" and model.count_params() == 5919312
     assert type(model.layers[2]).__name__ == "Normalization"  # B0's preprocessing
+
+
+@pytest.mark.parametrize(
+    "ours,theirs,builder",
+    [(efficientnet, keras_efficientnet, "EfficientNet"),
+     (efficientnet_v2, keras_efficientnet_v2, "EfficientNetV2")],
+)  # fmt: skip
+def test_efficientnet_variants_pass_keras_scaling(monkeypatch, ours, theirs, builder):
+    """Every variant gives the builder Keras's coefficients, default size,
+    dropout rate, name and weights (recorded, nothing built): what the
+    structure-only tests at a fixed input size cannot see."""
+    keras_calls, our_calls = [], []
+    signature = inspect.signature(getattr(theirs, builder))
+
+    def record_keras(*args, **kwargs):
+        keras_calls.append(dict(signature.bind(*args, **kwargs).arguments))
+
+    monkeypatch.setattr(theirs, builder, record_keras)
+    monkeypatch.setattr(ours, "build", lambda req: our_calls.append(req))
+    for fn in sorted(
+        n for n in theirs.__dict__ if n.startswith(builder) and n != builder
+    ):
+        getattr(theirs, fn)(weights=None)
+        getattr(ours, fn)(weights=None)
+    assert len(our_calls) == len(keras_calls) == (8 if builder == "EfficientNet" else 7)
+    for req, expected in zip(our_calls, keras_calls):
+        full = {**{k: p.default for k, p in signature.parameters.items()}, **expected}
+        got = {**dataclasses.asdict(req), **req.extras}
+        for key, value in full.items():
+            assert got[key] == value, (req.owner, key)
