@@ -83,6 +83,20 @@ def assert_same_network(theirs, ours):
     ]
 
 
+# The families whose layer configs equal Keras's too (the others differ in
+# spelling, e.g. BatchNormalization axis -1 where Keras writes 3).
+SAME_CONFIGS = ("EfficientNet",)
+
+
+def assert_same_layer_configs(theirs, ours):
+    def configs(model):
+        return [
+            (layer["name"], layer["config"]) for layer in model.get_config()["layers"]
+        ]
+
+    assert configs(ours) == configs(theirs)
+
+
 def calibrated(model, x):
     """``model`` with each BatchNormalization's moving statistics set to those
     of ``x`` (one training pass with momentum 0), so that a network with random
@@ -162,6 +176,8 @@ def test_same_network_and_predictions_as_keras(fn, kwargs):
     theirs = _build(keras, fn, kwargs)
     ours = _build(lamina, fn, kwargs)
     assert_same_network(theirs, ours)
+    if fn.startswith(SAME_CONFIGS):
+        assert_same_layer_configs(theirs, ours)
     assert_same_predictions(theirs, ours)
 
 

@@ -13,7 +13,13 @@ import pytest
 import torch
 
 import lamina
-from tests.test_applications import _build, assert_same_network, assert_same_predictions
+from tests.test_applications import (
+    SAME_CONFIGS,
+    _build,
+    assert_same_layer_configs,
+    assert_same_network,
+    assert_same_predictions,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -78,4 +84,7 @@ VARIANTS = [
 
 @pytest.mark.parametrize("fn,kwargs", VARIANTS, ids=[f for f, _ in VARIANTS])
 def test_same_network_as_keras(fn, kwargs):
-    assert_same_network(_build(keras, fn, kwargs), _build(lamina, fn, kwargs))
+    theirs, ours = _build(keras, fn, kwargs), _build(lamina, fn, kwargs)
+    assert_same_network(theirs, ours)
+    if fn.startswith(SAME_CONFIGS):
+        assert_same_layer_configs(theirs, ours)

@@ -68,6 +68,11 @@ IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225]
 
 
 # ------------------------------------------------------ shared with V2
+def bn_axis(req):
+    """Keras's spelling of the channel axis (3 or 1, not -1), as in its configs."""
+    return 3 if req.channels_last else 1
+
+
 def conv(filters, kernel_size, name, **kwargs):
     """Keras's EfficientNet convolution: 'same', no bias, He-like init."""
     options = {"padding": "same", "use_bias": False,
@@ -142,7 +147,7 @@ def round_repeats(repeats, depth_coefficient):
 def block(req, inputs, activation, drop_rate, name, filters_in, filters_out,
           kernel_size, strides, expand_ratio, se_ratio, id_skip):  # fmt: skip
     """The inverted residual (MBConv) block."""
-    axis, filters = req.channel_axis, filters_in * expand_ratio
+    axis, filters = bn_axis(req), filters_in * expand_ratio
     x = inputs
     if expand_ratio != 1:
         x = conv(filters, 1, f"{name}expand_conv")(x)
@@ -170,7 +175,7 @@ def block(req, inputs, activation, drop_rate, name, filters_in, filters_out,
 
 def _stem(req, x, width):
     """Keras's input normalization, then the stride-2 ``stem_conv``."""
-    axis = req.channel_axis
+    axis = bn_axis(req)
     x = layers.Rescaling(1.0 / 255.0)(x)
     x = layers.Normalization(axis=axis)(x)
     if req.weights == "imagenet":
@@ -205,7 +210,7 @@ def _body(req, x, blocks_args):
                       f"block{i + 1}{chr(j + 97)}_", **args)  # fmt: skip
             done += 1
     x = conv(width(1280), 1, "top_conv")(x)
-    x = layers.BatchNormalization(axis=req.channel_axis, name="top_bn")(x)
+    x = layers.BatchNormalization(axis=bn_axis(req), name="top_bn")(x)
     return layers.Activation(activation, name="top_activation")(x)
 
 

@@ -12,6 +12,7 @@ from lamina.applications import _builder
 from lamina.applications._docs import document
 from lamina.applications.efficientnet import (
     CONV_KERNEL_INITIALIZER,
+    bn_axis,
     check_repeats,
     check_weights_name,
     classifier_top,
@@ -95,7 +96,7 @@ def round_repeats(repeats, depth_coefficient):
 
 
 def _bn(req, name):
-    return layers.BatchNormalization(axis=req.channel_axis,
+    return layers.BatchNormalization(axis=bn_axis(req),
                                      momentum=req.extras["bn_momentum"], name=name)  # fmt: skip
 
 
@@ -163,7 +164,7 @@ def _preprocessing(req, x, variant):
     if variant.split("-")[-1].startswith("b") and channels == 3:
         x = layers.Rescaling(scale=1.0 / 255)(x)
         return layers.Normalization(mean=B_MEAN, variance=B_VARIANCE,
-                                    axis=req.channel_axis)(x)  # fmt: skip
+                                    axis=bn_axis(req))(x)  # fmt: skip
     return layers.Rescaling(scale=1.0 / 128.0, offset=-1)(x)
 
 
