@@ -584,3 +584,24 @@ def test_efficientnet_variants_pass_keras_scaling(monkeypatch, ours, theirs, bui
         got = {**dataclasses.asdict(req), **req.extras}
         for key, value in full.items():
             assert got[key] == value, (req.owner, key)
+
+
+@pytest.fixture
+def channels_first():
+    previous = lamina.config.image_data_format(), keras.config.image_data_format()
+    lamina.config.set_image_data_format("channels_first")
+    keras.config.set_image_data_format("channels_first")
+    yield
+    lamina.config.set_image_data_format(previous[0])
+    keras.config.set_image_data_format(previous[1])
+
+
+@pytest.mark.parametrize("fn", ["EfficientNetB0", "EfficientNetV2B0"])
+def test_efficientnet_channels_first(channels_first, fn):
+    """Channel axis 1: the input normalization, the squeeze-excite reshape and
+    the stride-2 padding."""
+    kwargs = {"input_shape": (3, 64, 64), "include_top": False}
+    theirs, ours = _build(keras, fn, kwargs), _build(lamina, fn, kwargs)
+    assert_same_network(theirs, ours)
+    assert_same_layer_configs(theirs, ours)
+    assert_same_predictions(theirs, ours)
