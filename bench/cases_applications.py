@@ -1,10 +1,11 @@
-"""Applications: ``predict`` throughput of MobileNetV2 and ResNet50 at batch 32.
+"""Applications: ``predict`` throughput of MobileNetV2, ResNet50 and
+EfficientNetB0 at batch 32.
 
 lamina and Keras 3 run ``keras.applications.X(weights=None)`` with the same
 weights through ``model.predict(x, batch_size=32)``; plain PyTorch runs a
 hand-written module of the same network (Keras's layout: ResNet v1 with its
-strided 1x1 convolutions and biases, MobileNetV2 with TensorFlow's asymmetric
-'same' padding), channels-last, in ``torch.inference_mode()``, with the same
+strided 1x1 convolutions and biases, MobileNetV2 and EfficientNetB0 with
+TensorFlow's asymmetric 'same' padding), channels-last, in ``torch.inference_mode()``, with the same
 weights copied in by layer name.
 
 Registered by default at 32x32 (what the benchmark smoke test runs); the
@@ -166,6 +167,79 @@ class TorchMobileNetV2(Named):
         return torch.softmax(self.predictions(x.mean((2, 3))), -1)
 
 
+class TorchEfficientNetB0(Named):
+    EPS = 1e-3
+    # (kernel, repeats, filters_in, filters_out, expand_ratio, strides) per stage.
+    STAGES = ((3, 1, 32, 16, 1, 1), (3, 2, 16, 24, 6, 2), (5, 2, 24, 40, 6, 2),
+              (3, 3, 40, 80, 6, 2), (5, 3, 80, 112, 6, 1), (5, 4, 112, 192, 6, 2),
+              (3, 1, 192, 320, 6, 1))  # fmt: skip
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(3))
+        self.register_buffer("std", torch.ones(3))
+        self.conv("stem_conv", 3, 32, 3, 2, bias=False)
+        self.bn("stem_bn", 32, self.EPS)
+        self.blocks = []
+        for i, (k, repeats, cin, cout, expand, stride) in enumerate(self.STAGES):
+            for j in range(repeats):
+                cin, stride = (cout, 1) if j else (cin, stride)
+                self._add_block(f"block{i + 1}{chr(97 + j)}_", k, cin, cout, expand,
+                                stride)  # fmt: skip
+        self.conv("top_conv", 320, 1280, 1, bias=False)
+        self.bn("top_bn", 1280, self.EPS)
+        self.add_module("predictions", nn.Linear(1280, 1000))
+
+    def _add_block(self, name, k, cin, cout, expand, stride):
+        filters = cin * expand
+        if expand != 1:
+            self.conv(f"{name}expand_conv", cin, filters, 1, bias=False)
+            self.bn(f"{name}expand_bn", filters, self.EPS)
+        self.conv(f"{name}dwconv", filters, filters, k, stride, False, filters)
+        self.bn(f"{name}bn", filters, self.EPS)
+        self.conv(f"{name}se_reduce", filters, max(1, int(cin * 0.25)), 1)
+        self.conv(f"{name}se_expand", max(1, int(cin * 0.25)), filters, 1)
+        self.conv(f"{name}project_conv", filters, cout, 1, bias=False)
+        self.bn(f"{name}project_bn", cout, self.EPS)
+        self.blocks.append((name, k, expand, stride, stride == 1 and cin == cout))
+
+    def load_from(self, model) -> None:
+        super().load_from(model)
+        (norm,) = [layer for layer in model.layers if type(layer).__name__ == "Normalization"]  # fmt: skip
+        mean, variance = norm.get_weights()[:2]
+        with torch.no_grad():
+            self.mean.copy_(torch.from_numpy(np.asarray(mean)))
+            self.std.copy_(
+                torch.from_numpy(np.asarray(variance)).sqrt().clamp_min(1e-7)
+            )
+
+    def _block(self, x, name, k, expand, stride, residual):
+        m = self._modules
+        y = (
+            F.silu(m[f"{name}expand_bn"](m[f"{name}expand_conv"](x)))
+            if expand != 1
+            else x
+        )
+        if stride == 2:  # TensorFlow's 'same': the extra row/column after
+            y = F.pad(y, (k // 2 - 1 + y.shape[3] % 2, k // 2,
+                          k // 2 - 1 + y.shape[2] % 2, k // 2))  # fmt: skip
+        else:
+            y = F.pad(y, (k // 2,) * 4)
+        y = F.silu(m[f"{name}bn"](m[f"{name}dwconv"](y)))
+        se = F.silu(m[f"{name}se_reduce"](y.mean((2, 3), keepdim=True)))
+        y = y * torch.sigmoid(m[f"{name}se_expand"](se))
+        y = m[f"{name}project_bn"](m[f"{name}project_conv"](y))
+        return x + y if residual else y
+
+    def forward(self, x):
+        x = ((x / 255.0 - self.mean) / self.std).permute(0, 3, 1, 2)
+        x = F.silu(self.stem_bn(self.stem_conv(tf_pad(x))))
+        for block in self.blocks:
+            x = self._block(x, *block)
+        x = F.silu(self.top_bn(self.top_conv(x)))
+        return torch.softmax(self.predictions(x.mean((2, 3))), -1)
+
+
 # ------------------------------------------------------------------ cases
 def _randomize(model, rng) -> list[np.ndarray]:
     """Weights of a moderate scale, batch norm statistics included, so the
@@ -234,3 +308,4 @@ SIZES = (224,) if os.environ.get("LAMINA_BENCH_LARGE", "") not in ("", "0") else
 for _size in SIZES:
     application_case("MobileNetV2", TorchMobileNetV2, _size)
     application_case("ResNet50", TorchResNet50, _size)
+    application_case("EfficientNetB0", TorchEfficientNetB0, _size)

@@ -10,7 +10,9 @@ one small variant, here or (the Inception and NASNet families) in
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import inspect
 import json
 import os
 import urllib.error
@@ -21,20 +23,27 @@ import keras
 import numpy as np
 import pytest
 import torch
+from keras.src.applications import efficientnet as keras_efficientnet
+from keras.src.applications import efficientnet_v2 as keras_efficientnet_v2
 from keras.src.applications import nasnet as keras_nasnet
 from keras.src.legacy.saving import legacy_h5_format
 
 import lamina
-from lamina.applications import imagenet_utils
+from lamina.applications import _builder, efficientnet, efficientnet_v2, imagenet_utils
 from lamina.applications.convnext import LayerScale, StochasticDepth
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
-# Families not built yet (issue 13 stays open for them); the parity test lists them.
-NOT_YET = {"efficientnet", "efficientnet_v2"}
-NOT_YET_NAMES = {
-    *(f"EfficientNetB{i}" for i in range(8)),
-    *(f"EfficientNetV2{v}" for v in ("B0", "B1", "B2", "B3", "S", "M", "L")),
-}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Building a network is thousands of small kernels (weight initializers,
+    shape probes): on a shared machine torch's thread pool only adds contention
+    (builds 3-4x slower under load), and ``-n 2`` already uses both cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def _public(module) -> set[str]:
@@ -42,9 +51,9 @@ def _public(module) -> set[str]:
 
 
 def test_every_keras_name_exists():
-    theirs = _public(keras.applications) - NOT_YET - NOT_YET_NAMES
+    theirs = _public(keras.applications)
     assert theirs - _public(lamina.applications) == set()
-    for sub in sorted(theirs - NOT_YET_NAMES):
+    for sub in sorted(theirs):
         module = getattr(keras.applications, sub)
         assert _public(module) - _public(getattr(lamina.applications, sub)) == set()
 
@@ -74,17 +83,39 @@ def assert_same_network(theirs, ours):
     ]
 
 
+# The families whose layer configs equal Keras's too (the others differ in
+# spelling, e.g. BatchNormalization axis -1 where Keras writes 3).
+SAME_CONFIGS = ("EfficientNet",)
+
+
+def assert_same_layer_configs(theirs, ours):
+    def configs(model):
+        return [
+            (layer["name"], layer["config"]) for layer in model.get_config()["layers"]
+        ]
+
+    assert configs(ours) == configs(theirs)
+
+
 def calibrated(model, x):
     """``model`` with each BatchNormalization's moving statistics set to those
     of ``x`` (one training pass with momentum 0), so that a network with random
     weights neither loses nor blows up its signal and its outputs depend on the
-    input (Keras's initial statistics, mean 0 and variance 1, do not fit)."""
+    input (Keras's initial statistics, mean 0 and variance 1, do not fit).
+    Dropout is off in that pass, so that the statistics are those of the
+    inference path (EfficientNet drops residual branches between its norms)."""
     norms = [layer for layer in _all_layers(model)
              if isinstance(layer, keras.layers.BatchNormalization)]  # fmt: skip
-    momenta = [layer.momentum for layer in norms]
+    drops = [layer for layer in _all_layers(model)
+             if isinstance(layer, keras.layers.Dropout)]  # fmt: skip
+    momenta, rates = [layer.momentum for layer in norms], [d.rate for d in drops]
     for layer in norms:
         layer.momentum = 0.0
+    for layer in drops:
+        layer.rate = 0.0
     model(x, training=True)
+    for layer, rate in zip(drops, rates):
+        layer.rate = rate
     for layer, momentum in zip(norms, momenta):
         layer.momentum = momentum
         # A floor under the variances: a nearly constant channel would otherwise
@@ -132,6 +163,11 @@ FAMILIES = [
     ("ConvNeXtTiny", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}),
     ("MobileNetV3Small", {"input_shape": (32, 32, 3), "include_preprocessing": False,
                           "classes": 5}),
+    # 64x64: at 32x32 the last stages are 1x1, their statistics come from 8
+    # values per channel and the random network amplifies rounding chaotically.
+    ("EfficientNetB0", {"input_shape": (64, 64, 3), "classes": 5}),
+    ("EfficientNetV2B0", {"input_shape": (64, 64, 3), "include_top": False,
+                          "pooling": "avg"}),
 ]  # fmt: skip
 
 
@@ -140,6 +176,8 @@ def test_same_network_and_predictions_as_keras(fn, kwargs):
     theirs = _build(keras, fn, kwargs)
     ours = _build(lamina, fn, kwargs)
     assert_same_network(theirs, ours)
+    if fn.startswith(SAME_CONFIGS):
+        assert_same_layer_configs(theirs, ours)
     assert_same_predictions(theirs, ours)
 
 
@@ -357,7 +395,8 @@ def test_preprocess_input_on_a_symbolic_input_and_integers():
 
 
 FAMILY_MODULES = [
-    "convnext", "densenet", "inception_resnet_v2", "inception_v3", "mobilenet",
+    "convnext", "densenet", "efficientnet", "efficientnet_v2", "inception_resnet_v2",
+    "inception_v3", "mobilenet",
     "mobilenet_v2", "mobilenet_v3", "nasnet", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19",
     "xception",
 ]  # fmt: skip
@@ -429,4 +468,140 @@ def test_mobilenet_v3_preprocessing_is_keras_rescaling():
     theirs = _build(keras, "MobileNetV3Small", kwargs)
     ours = _build(lamina, "MobileNetV3Small", kwargs)
     assert_same_network(theirs, ours)
+    assert_same_predictions(theirs, ours)
+
+
+# ---------------------------------------------------------------- EfficientNet
+@pytest.mark.parametrize("ours,theirs", [(efficientnet, keras_efficientnet),
+                                         (efficientnet_v2, keras_efficientnet_v2)])  # fmt: skip
+def test_efficientnet_tables_are_keras(ours, theirs):
+    """The blocks of every variant and the weight files' hashes and folder."""
+    assert ours.DEFAULT_BLOCKS_ARGS == theirs.DEFAULT_BLOCKS_ARGS
+    assert ours.WEIGHTS_HASHES == theirs.WEIGHTS_HASHES
+    folder = ours.WEIGHTS_FOLDER
+    assert (folder if "://" in folder else _builder.WEIGHTS_ROOT + folder) == (
+        theirs.BASE_WEIGHTS_PATH
+    )
+
+
+def test_efficientnet_imagenet_weights_file_name_hash_and_layers(
+    keras_home, monkeypatch
+):
+    """``weights="imagenet"`` adds Keras's second ``Rescaling`` and reads
+    Keras's file (same name and hash as Keras asks for) from the cache."""
+    asked = []
+    monkeypatch.setattr(keras_efficientnet.file_utils, "get_file",
+                        lambda *args, **kwargs: asked.append((args, kwargs)))  # fmt: skip
+    monkeypatch.setattr(keras_efficientnet.Functional, "load_weights",
+                        lambda self, path: None)  # fmt: skip
+    kwargs = {"input_shape": (64, 64, 3), "include_top": False, "pooling": "max"}
+    keras.backend.clear_session()
+    theirs = keras.applications.EfficientNetB0(weights="imagenet", **kwargs)
+    calibrated(theirs, _images(theirs, batch=8, seed=1))
+    (fname, origin), options = asked[0]
+    (keras_home / "models").mkdir()
+    with h5py.File(keras_home / "models" / fname, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, theirs)
+    name, url, file_hash = _builder.WeightFile(
+        "efficientnetb0.h5", "efficientnetb0_notop.h5", efficientnet.WEIGHTS_FOLDER,
+        *efficientnet.WEIGHTS_HASHES["b0"],
+    ).pick(include_top=False)  # fmt: skip
+    assert (name, url, file_hash) == (fname, origin, options["file_hash"])
+    digest = hashlib.md5((keras_home / "models" / fname).read_bytes()).hexdigest()
+    monkeypatch.setitem(efficientnet.WEIGHTS_HASHES, "b0", ("unused", digest))
+    lamina.backend.clear_session()
+    ours = lamina.applications.EfficientNetB0(weights="imagenet", **kwargs)
+    assert_same_network(theirs, ours)
+    assert [layer.name for layer in ours.layers[1:4]] == [
+        "rescaling",
+        "normalization",
+        "rescaling_1",
+    ]
+    x = _images(theirs)
+    expected = np.asarray(theirs.predict(x, verbose=0))
+    assert np.ptp(expected, axis=0).max() > 1e-4
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(ours.predict(x, verbose=0), expected, atol=1e-4 * scale)
+
+
+EFFICIENTNET_ERRORS = [
+    (efficientnet.EfficientNet, {"blocks_args": [{"repeats": 0}]},
+     r"EfficientNet: `blocks_args\[...\]\['repeats'\]` must be > 0 .*; got "
+     r"blocks_args\[...\]\['repeats'\]=0"),
+    (efficientnet.EfficientNet, {"weights": "imagenet"},
+     r"EfficientNet: `weights_name` must be one of 'b0', .* 'b7' with "
+     r"weights='imagenet'; got weights_name=None"),
+    (efficientnet_v2.EfficientNetV2, {"weights": None},
+     r"EfficientNetV2: `blocks_args` must be a list of block dicts unless `name` "
+     r"or `weights_name` names a Keras variant; got blocks_args='default'"),
+    (efficientnet_v2.EfficientNetV2, {"weights": None, "blocks_args": [
+        {"num_repeat": -1}]}, r"EfficientNetV2: `blocks_args\[...\]\['num_repeat'\]` "
+     r"must be > 0"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("fn,kwargs,match", EFFICIENTNET_ERRORS)
+def test_efficientnet_builder_checks(fn, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fn(1.0, 1.0, 224, input_shape=(32, 32, 3), **kwargs)
+
+
+def test_efficientnet_v2_custom_name_keeps_the_variant():
+    """Keras picks V2's blocks by ``name`` and so raises a KeyError for any
+    other name; lamina falls back to the variant of the function called."""
+    model = lamina.applications.EfficientNetV2B0(
+        weights=None, include_top=False, input_shape=(32, 32, 3), name="mine"
+    )
+    assert model.name == "mine" and model.count_params() == 5919312
+    assert type(model.layers[2]).__name__ == "Normalization"  # B0's preprocessing
+
+
+@pytest.mark.parametrize(
+    "ours,theirs,builder",
+    [(efficientnet, keras_efficientnet, "EfficientNet"),
+     (efficientnet_v2, keras_efficientnet_v2, "EfficientNetV2")],
+)  # fmt: skip
+def test_efficientnet_variants_pass_keras_scaling(monkeypatch, ours, theirs, builder):
+    """Every variant gives the builder Keras's coefficients, default size,
+    dropout rate, name and weights (recorded, nothing built): what the
+    structure-only tests at a fixed input size cannot see."""
+    keras_calls, our_calls = [], []
+    signature = inspect.signature(getattr(theirs, builder))
+
+    def record_keras(*args, **kwargs):
+        keras_calls.append(dict(signature.bind(*args, **kwargs).arguments))
+
+    monkeypatch.setattr(theirs, builder, record_keras)
+    monkeypatch.setattr(ours, "build", lambda req: our_calls.append(req))
+    for fn in sorted(
+        n for n in theirs.__dict__ if n.startswith(builder) and n != builder
+    ):
+        getattr(theirs, fn)(weights=None)
+        getattr(ours, fn)(weights=None)
+    assert len(our_calls) == len(keras_calls) == (8 if builder == "EfficientNet" else 7)
+    for req, expected in zip(our_calls, keras_calls):
+        full = {**{k: p.default for k, p in signature.parameters.items()}, **expected}
+        got = {**dataclasses.asdict(req), **req.extras}
+        for key, value in full.items():
+            assert got[key] == value, (req.owner, key)
+
+
+@pytest.fixture
+def channels_first():
+    previous = lamina.config.image_data_format(), keras.config.image_data_format()
+    lamina.config.set_image_data_format("channels_first")
+    keras.config.set_image_data_format("channels_first")
+    yield
+    lamina.config.set_image_data_format(previous[0])
+    keras.config.set_image_data_format(previous[1])
+
+
+@pytest.mark.parametrize("fn", ["EfficientNetB0", "EfficientNetV2B0"])
+def test_efficientnet_channels_first(channels_first, fn):
+    """Channel axis 1: the input normalization, the squeeze-excite reshape and
+    the stride-2 padding."""
+    kwargs = {"input_shape": (3, 64, 64), "include_top": False}
+    theirs, ours = _build(keras, fn, kwargs), _build(lamina, fn, kwargs)
+    assert_same_network(theirs, ours)
+    assert_same_layer_configs(theirs, ours)
     assert_same_predictions(theirs, ours)

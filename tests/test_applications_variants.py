@@ -10,9 +10,28 @@ from __future__ import annotations
 
 import keras
 import pytest
+import torch
 
 import lamina
-from tests.test_applications import _build, assert_same_network, assert_same_predictions
+from tests.test_applications import (
+    SAME_CONFIGS,
+    _build,
+    assert_same_layer_configs,
+    assert_same_network,
+    assert_same_predictions,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Building a network is thousands of small kernels (weight initializers,
+    shape probes): on a shared machine torch's thread pool only adds contention
+    (builds 3-4x slower under load), and ``-n 2`` already uses both cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
 
 FAMILIES = [
     ("InceptionV3", {"input_shape": (75, 75, 3), "classes": 4}),
@@ -45,9 +64,27 @@ VARIANTS = [
     ("MobileNetV3Large", {"include_preprocessing": False, "include_top": False,
                           "pooling": "max", "alpha": 0.75}),
     ("MobileNetV3Small", {"include_preprocessing": False, "minimalistic": True}),
+    ("EfficientNetB1", {"input_shape": (32, 32, 3), "classes": 3}),
+    ("EfficientNetB2", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetB3", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "max"}),
+    ("EfficientNetB4", {"input_shape": (32, 32, 3), "include_top": False, "pooling": "avg"}),
+    ("EfficientNetB5", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetB6", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetB7", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetV2B1", {"input_shape": (32, 32, 3), "include_top": False,
+                          "include_preprocessing": False}),
+    ("EfficientNetV2B2", {"input_shape": (32, 32, 3), "classes": 3}),
+    ("EfficientNetV2B3", {"input_shape": (32, 32, 3), "include_top": False,
+                          "pooling": "max"}),
+    ("EfficientNetV2S", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetV2M", {"input_shape": (32, 32, 3), "include_top": False}),
+    ("EfficientNetV2L", {"input_shape": (32, 32, 3), "include_top": False}),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("fn,kwargs", VARIANTS, ids=[f for f, _ in VARIANTS])
 def test_same_network_as_keras(fn, kwargs):
-    assert_same_network(_build(keras, fn, kwargs), _build(lamina, fn, kwargs))
+    theirs, ours = _build(keras, fn, kwargs), _build(lamina, fn, kwargs)
+    assert_same_network(theirs, ours)
+    if fn.startswith(SAME_CONFIGS):
+        assert_same_layer_configs(theirs, ours)
