@@ -63,6 +63,8 @@ class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
 
     _USE_BASE_FACTOR = True
     _FACTOR_BOUNDS = (-1, 1)
+    # Layers that change pixel values only: boxes and masks pass through.
+    _KEEPS_GEOMETRY = False
     _promotes_integer_inputs = False  # transform_images casts, as Keras's
     interpolation = "bilinear"
 
@@ -174,12 +176,16 @@ class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
         return labels
 
     def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if self._KEEPS_GEOMETRY:
+            return bounding_boxes
         raise NotImplementedError(
             f"{type(self).__name__} does not transform bounding boxes (as in Keras)."
         )
 
     def transform_segmentation_masks(self, segmentation_masks, transformation,
                                      training=True):  # fmt: skip
+        if self._KEEPS_GEOMETRY:
+            return segmentation_masks
         if training and transformation is not None:
             return self._on_batch(self._transform_images, segmentation_masks,
                                   transformation, "nearest")  # fmt: skip
