@@ -1,6 +1,7 @@
 """Bounding boxes and segmentation masks through RandomShear, RandAugment, AugMix
 and the colour layers, against Keras 3 with the same transformation (and against
-the sheared image itself where Keras 3.15's shear boxes are wrong)."""
+the sheared image itself where Keras 3.15's shear boxes are wrong); dict inputs
+(images with boxes) in functional models, symbolic and saved both ways."""
 
 import keras
 import numpy as np
@@ -169,3 +170,86 @@ def test_colour_layers_pass_boxes_and_masks_through_as_keras(name, kwargs):
     np.testing.assert_array_equal(
         out["bounding_boxes"]["boxes"].numpy(), BOXES["boxes"]
     )
+
+
+# ------------------------------------------- dict inputs in functional models
+DICT_DATA = {
+    "images": np.random.default_rng(0).uniform(size=(2, 6, 7, 3)).astype("float32"),
+    "boxes": np.array([[[1, 1, 4, 3], [0, 2, 6, 5], [2, 0, 5, 5]]] * 2, "float32"),
+    "labels": np.array([[1, 2, 3], [4, 5, 6]], "int32"),
+}
+
+
+def _dict_model(library, make_layers):
+    inputs = {
+        "images": library.Input((6, 7, 3), name="images"),
+        "boxes": library.Input((3, 4), name="boxes"),
+        "labels": library.Input((3,), name="labels", dtype="int32"),
+    }
+    x = {
+        "images": inputs["images"],
+        "bounding_boxes": {"boxes": inputs["boxes"], "labels": inputs["labels"]},
+    }
+    for layer in make_layers(library.layers):
+        x = layer(x)
+    return library.Model(inputs, x)
+
+
+def _augment_boxes(L):
+    return [
+        L.RandomFlip(bounding_box_format="xyxy", seed=1),
+        L.Pipeline(
+            [
+                L.RandomFlip("vertical", bounding_box_format="xyxy", seed=2),
+                L.RandomBrightness(0.2, bounding_box_format="xyxy", seed=3),
+            ]
+        ),  # (no warps: Keras takes ~15 s to trace a random warp)
+        L.MaxNumBoundingBoxes(2, bounding_box_format="xyxy"),
+    ]
+
+
+def _shapes(structure):
+    return keras.tree.map_structure(lambda t: tuple(t.shape), structure)
+
+
+def test_symbolic_dict_inputs_match_keras():
+    # Keras 3 records flipped labels as float32 in its graph but returns them
+    # as given (int32); lamina's graph says what the call returns.
+    ours = _dict_model(lamina, _augment_boxes)
+    theirs = _dict_model(keras, _augment_boxes)
+    assert _shapes(ours.outputs) == _shapes(theirs.outputs)
+    expected = theirs.predict(DICT_DATA, verbose=0)
+    actual = ours.predict(DICT_DATA, verbose=0)
+    assert _shapes(actual) == _shapes(expected)
+    for a, b in zip(keras.tree.flatten(actual), keras.tree.flatten(expected)):
+        np.testing.assert_array_equal(a, b)
+    trained = ours(DICT_DATA, training=True)  # augments, same structure
+    assert _shapes(trained) == _shapes(expected)
+
+
+def test_dict_model_with_boxes_saves_and_loads_both_ways(tmp_path):
+    ours = _dict_model(lamina, _augment_boxes)
+    expected = ours.predict(DICT_DATA, verbose=0)
+    ours.save(tmp_path / "ours.keras")
+    theirs = keras.saving.load_model(tmp_path / "ours.keras")
+    theirs.save(tmp_path / "theirs.keras")  # Keras records training=True here
+    again = lamina.saving.load_model(tmp_path / "theirs.keras")
+    for model in (theirs, again):
+        actual = model.predict(DICT_DATA, verbose=0)
+        for a, b in zip(keras.tree.flatten(actual), keras.tree.flatten(expected)):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ["CenterCrop", "RandomCrop"])
+def test_symbolic_dict_shapes_are_the_calls_where_keras_fails(name):
+    # Keras 3.15 fails to trace these two with dict inputs (CenterCrop checks
+    # the dict as a shape; RandomCrop indexes it): lamina runs its own call.
+    def layers(L):
+        return [getattr(L, name)(4, 5, bounding_box_format="xyxy")]
+
+    model = _dict_model(lamina, layers)
+    boxes, labels, images = model.outputs  # flattened: keys sorted
+    assert (boxes.shape, labels.shape) == ((None, 3, 4), (None, 3))
+    assert images.shape == (None, 4, 5, 3)
+    out = model(DICT_DATA, training=True)
+    assert tuple(out["images"].shape) == (2, 4, 5, 3)

@@ -109,6 +109,13 @@ class Pipeline(TrainsByDefault):
                 inputs = layer(inputs)
         return inputs
 
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        if not isinstance(inputs, dict):
+            return super().compute_output_spec(inputs, *args, **kwargs)
+        for layer in self._pipeline_layers:  # images with boxes, labels, masks
+            inputs = layer.compute_output_spec(inputs)
+        return inputs
+
     def compute_output_shape(self, input_shape):
         for layer in self._pipeline_layers:
             input_shape = layer.compute_output_shape(input_shape)
