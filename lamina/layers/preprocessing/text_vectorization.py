@@ -281,7 +281,16 @@ class TextVectorization(PreprocessingLayer):
         """Standardized strings, split into token rows (a list of lists, or, for
         whitespace splits without ngrams unless ``rows``, the rows in one list
         (``Separated``)), or, with ``split=None``, an array."""
-        flat, shape = self._standardized(self._strings(inputs))
+        values = self._strings(inputs)
+        if (
+            self._split == "whitespace"
+            and not (rows or self._ngrams or callable(self._standardize))
+            and (values.ndim == 1 or (values.ndim == 2 and values.shape[-1] == 1))
+        ):
+            separated = _separated_words(values.reshape(-1).tolist(), self._standardize)
+            if separated is not None:
+                return separated
+        flat, shape = self._standardized(values)
         if self._split is None:
             values = np.array(flat, dtype=str).reshape(shape or (1,))
             return self._ngram_rows(values) if self._ngrams else values
@@ -291,10 +300,6 @@ class TextVectorization(PreprocessingLayer):
                 f"(batch,) or (batch, 1); got shape {shape}."
             )
         if self._split == "whitespace":
-            if not (rows or self._ngrams):
-                separated = _separated_words(flat)
-                if separated is not None:
-                    return separated
             split = _split_whitespace(flat)
         elif self._split == "character":
             split = [list(s) for s in flat]
@@ -416,14 +421,12 @@ class Separated(NamedTuple):
     rows: int
 
 
-def _separated_words(texts: list) -> Separated | None:
-    """``texts`` split at ASCII whitespace (``tf.strings.split``) in one
-    ``str.split`` over them all, separated; None where a text holds the
+def _separated_words(texts: list, standardize: str | None) -> Separated | None:
+    """``texts`` standardized and split at ASCII whitespace (``tf.strings.split``)
+    in one ``str.split`` over them all, separated; None where a text holds the
     separator or whitespace that ``str.split`` splits on and TensorFlow not."""
-    joined = SEPARATOR.join(texts)
-    if not texts or joined.count(SEPARATOR) != len(texts) - 1:
-        return None
-    if _has_other_space(joined):
+    joined = _joined(texts, standardize)
+    if joined is None or _has_other_space(joined):
         return None
     return Separated(joined.replace(SEPARATOR, _SPACED_SEPARATOR).split(), len(texts))
 
@@ -462,18 +465,31 @@ def _padded_ids(lookup, tokens, length: int | None) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-def _translated(texts: list, standardize: str) -> list:
-    """``texts`` standardized: one ``bytes.translate`` over all of them joined by
-    NUL (per string where a text holds NUL itself or cannot be encoded)."""
+def _joined(texts: list, standardize: str | None) -> str | None:
+    """``texts`` standardized and joined by ``SEPARATOR``, in one
+    ``bytes.translate``; None where there are none, a text holds the separator
+    or cannot be encoded."""
     if not texts:
-        return []
+        return None
+    joined = SEPARATOR.join(texts)
+    if standardize is None:
+        return joined if joined.count(SEPARATOR) == len(texts) - 1 else None
     try:
-        data = "\x00".join(texts).encode("utf-8")
+        data = joined.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
-        data = None
-    if data is not None and data.count(b"\x00") == len(texts) - 1:
-        table, delete = _BYTE_TABLES[standardize]
-        return data.translate(table, delete).decode("utf-8").split("\x00")
+        return None
+    if data.count(b"\x00") != len(texts) - 1:
+        return None
+    table, delete = _BYTE_TABLES[standardize]
+    return data.translate(table, delete).decode("utf-8")
+
+
+def _translated(texts: list, standardize: str) -> list:
+    """``texts`` standardized: one ``bytes.translate`` over all of them joined
+    (per string where that cannot be)."""
+    joined = _joined(texts, standardize)
+    if joined is not None:
+        return joined.split(SEPARATOR)
     table = _TABLES[standardize]
     return [text.translate(table) for text in texts]
 
