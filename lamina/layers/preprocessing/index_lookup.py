@@ -275,15 +275,6 @@ class IndexLookup(PreprocessingLayer):
             self._document_counts.update(vocabulary.document_frequencies(rows))
             self._num_documents += len(rows)
 
-    def count_separated_tokens(self, tokens: list, separator: str, rows: int):
-        """``update_state`` for TextVectorization's ``rows`` of tokens given as
-        one list, the rows separated by ``separator`` tokens."""
-        self._check_adaptable()
-        self._counts.update(tokens)
-        left = self._counts.pop(separator, 0) - (rows - 1)
-        if left > 0:  # the separator as a token of its own in earlier batches
-            self._counts[separator] = left
-
     def finalize_state(self):
         if self._has_input_vocabulary or not self._counts:
             self._record_vocabulary_size()
@@ -503,3 +494,14 @@ def _listed(value):
     if isinstance(value, np.ndarray):
         value = value.tolist()
     return value
+
+
+def count_separated_tokens(lookup: IndexLookup, tokens: list, separator: str,
+                           rows: int) -> None:  # fmt: skip
+    """``lookup.update_state`` for TextVectorization's ``rows`` of tokens given
+    as one list, the rows separated by ``separator`` tokens."""
+    lookup._check_adaptable()
+    lookup._counts.update(tokens)
+    left = lookup._counts.pop(separator, 0) - (rows - 1)
+    if left > 0:  # the separator as a token of its own in earlier batches
+        lookup._counts[separator] = left

@@ -32,7 +32,11 @@ from lamina.layers.preprocessing.base import (
     batches,
     to_numpy,
 )
-from lamina.layers.preprocessing.index_lookup import OUTPUT_MODES, SEPARATOR_ID
+from lamina.layers.preprocessing.index_lookup import (
+    OUTPUT_MODES,
+    SEPARATOR_ID,
+    count_separated_tokens,
+)
 from lamina.layers.preprocessing.string_lookup import StringLookup
 from lamina.saving import serialization
 from lamina.utils.validation import arg_error, check_int, describe
@@ -247,7 +251,7 @@ class TextVectorization(PreprocessingLayer):
         with _no_gc():
             tokens = self._preprocess(data, rows=lookup.output_mode == "tf_idf")
             if isinstance(tokens, Separated):
-                lookup.count_separated_tokens(tokens.tokens, SEPARATOR, tokens.rows)
+                count_separated_tokens(lookup, tokens.tokens, SEPARATOR, tokens.rows)
             else:
                 lookup.update_state(tokens)
 
