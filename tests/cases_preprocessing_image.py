@@ -437,9 +437,32 @@ ERROR_CASES = [
     ErrorCase("RandomShear", {"x_factor": 1.5}, r"`x_factor` must be"),
 ]
 
-# Keras's STFTSpectrogram needs scipy (not installed): it is checked against a
-# NumPy reference in tests/test_preprocessing_image.py.
-KERAS_FREE_LAYERS = ("STFTSpectrogram",)
+# STFTSpectrogram: every mode once, then frame sizes, padding, expand_dims and
+# data formats; its kernels (windows, periodic, scaling) are compared at build
+# in tests/test_preprocessing_image.py (the cases copy Keras's weights). Keras
+# needs scipy for its windows (a dev dependency; lamina computes them itself).
+STFT_SIGNAL = Input((2, 40, 2), "float32", "uniform")
+STFT_BASE = {"frame_length": 8, "frame_step": 4}
+CASES += [
+    Case("STFTSpectrogram", {**STFT_BASE, "mode": mode}, STFT_SIGNAL)
+    for mode in ("log", "magnitude", "psd", "real", "imag", "angle", "stft")
+] + [
+    Case("STFTSpectrogram", kwargs, inputs)
+    for kwargs, inputs in [
+        ({"mode": "magnitude", "frame_length": 10, "frame_step": 3,
+          "fft_length": 16, "window": "hamming", "periodic": True,
+          "scaling": "spectrum"}, STFT_SIGNAL),
+        ({"mode": "real", "frame_length": 8, "window": None, "scaling": None},
+         STFT_SIGNAL),
+        ({**STFT_BASE, "mode": "stft", "padding": "same", "expand_dims": True},
+         Input((2, 37, 3), "float32", "uniform")),
+        ({**STFT_BASE, "mode": "psd", "data_format": "channels_first"},
+         Input((2, 2, 40), "float32", "uniform")),
+        ({**STFT_BASE, "mode": "stft", "expand_dims": True,
+          "data_format": "channels_first", "window": "blackman"},
+         Input((2, 3, 40), "float32", "uniform")),
+    ]
+]  # fmt: skip
 
 CASES += [
     # Audio. (128 samples, stride 32: Keras's symbolic frame count

@@ -103,7 +103,7 @@ def test_device_defaults_to_cuda_when_available_and_can_be_set():
 def test_import_pulls_in_no_other_framework():
     code = (
         "import sys, lamina, lamina.backend, lamina.ops; "
-        "bad = [m for m in ('keras', 'tensorflow', 'jax', 'tf_keras') "
+        "bad = [m for m in ('keras', 'tensorflow', 'jax', 'tf_keras', 'scipy') "
         "if m in sys.modules]; print(bad)"
     )
     out = subprocess.run(

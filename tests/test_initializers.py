@@ -148,14 +148,20 @@ _NUMPY_WINDOWS = {
 @pytest.mark.parametrize("window", sorted(_NUMPY_WINDOWS))
 @pytest.mark.parametrize("periodic", [False, True])
 def test_stft_named_windows_equal_keras_given_the_window_values(window, periodic):
-    # Keras looks named windows up in scipy (not installed); pass it the values.
+    # Keras looks named windows up in scipy (a dev dependency); lamina computes
+    # them: against NumPy's windows and against Keras given the name.
     length = 16
     values = _NUMPY_WINDOWS[window](length + periodic)[:length]
     ours = initializers.get_window(window, length, periodic)
     np.testing.assert_allclose(ours, values, atol=1e-12)
     ours = initializers.STFT(window=window, periodic=periodic)((length, 1, 9))
-    theirs = keras.initializers.STFT(window=values)((length, 1, 9))
-    np.testing.assert_allclose(ours.numpy(), _keras_np(theirs), atol=1e-6)
+    for theirs in (
+        keras.initializers.STFT(window=values),
+        keras.initializers.STFT(window=window, periodic=periodic),
+    ):
+        np.testing.assert_allclose(
+            ours.numpy(), _keras_np(theirs((length, 1, 9))), atol=1e-6
+        )
 
 
 @pytest.mark.parametrize(

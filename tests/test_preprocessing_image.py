@@ -1,5 +1,5 @@
 """Image and audio preprocessing beyond the oracle cases: STFTSpectrogram
-against NumPy (Keras's needs scipy), bounding boxes and segmentation masks
+against NumPy and its kernels against Keras's, bounding boxes and segmentation masks
 against Keras with the same transformation, dict and unbatched inputs, a
 DataLoader with workers, and a model with augmentation saved to ``.keras`` and
 loaded in Keras 3 and back."""
@@ -51,6 +51,36 @@ def test_stft_spectrogram_matches_numpy(window):
         if mode == "angle":  # -pi and pi are one angle; tiny parts wobble it
             actual, expected, atol = np.exp(1j * actual), np.exp(1j * expected), 1e-4
         np.testing.assert_allclose(actual, expected, atol=atol, err_msg=mode)
+
+
+STFT_WINDOWS = ["hann", "hamming", "blackman", "bartlett", "boxcar", "cosine",
+                "nuttall", "blackmanharris", "flattop", None]  # fmt: skip
+
+
+def _stft_kernel_settings():
+    custom = np.linspace(0.5, 1.0, 10).tolist()
+    for window in [*STFT_WINDOWS, custom]:
+        for periodic in (False, True):
+            yield window, periodic, "density"
+    for scaling in ("spectrum", None):  # scaling does not depend on the window
+        yield "hann", False, scaling
+
+
+def test_stft_kernels_match_keras_for_every_window():
+    # The oracle cases copy Keras's weights: lamina's own kernels (its windows,
+    # computed without scipy) are compared here.
+    for window, periodic, scaling in _stft_kernel_settings():
+        kwargs = {"frame_length": 10, "fft_length": 16, "mode": "stft",
+                  "window": window, "periodic": periodic, "scaling": scaling}  # fmt: skip
+        ours = lamina.layers.STFTSpectrogram(**kwargs)
+        theirs = keras.layers.STFTSpectrogram(**kwargs)
+        ours.build((None, 40, 1))
+        theirs.build((None, 40, 1))
+        for a, b in zip(ours.weights, theirs.weights, strict=True):
+            np.testing.assert_allclose(
+                a.numpy(), keras.ops.convert_to_numpy(b), atol=1e-6,
+                err_msg=f"{window} {periodic} {scaling} {a.name}",
+            )  # fmt: skip
 
 
 def test_stft_spectrogram_layouts_and_weights():

@@ -6,6 +6,7 @@ files both ways, vocabulary files and safe mode."""
 
 from __future__ import annotations
 
+import collections
 import json
 import re
 import zipfile
@@ -316,3 +317,51 @@ def test_strings_in_lists_bytes_and_object_arrays():
     assert inverse(torch.tensor([[1, 2, 0]])).tolist() == [["é", "b", "[UNK]"]]
     with pytest.raises(ValueError, match=r"found out-of-vocabulary values \['z'\]"):
         lamina.layers.StringLookup(vocabulary=["a"], num_oov_indices=0)(["a", "z"])
+
+
+# Batches split in one pass (rows separated by NUL tokens) and row by row: NUL
+# in a text, whitespace str.split() splits on and TensorFlow not (\x1c, \xa0),
+# empty texts first, last and together, OOV tokens (hashed to two buckets).
+TRICKY = [
+    ["", "The cat sat", "", "", "on the mat.", ""],
+    ["a\x00b cat", "the  cat\tsat", "dog"],
+    ["cat\x1cdog the", "mat\xa0cat", "É cat"],
+    ["zebra cat", "yak", "the yak"],
+]
+
+
+@pytest.mark.parametrize("texts", TRICKY, ids=range(len(TRICKY)))
+@pytest.mark.parametrize("length", [None, 2])
+def test_one_pass_split_matches_splitting_row_by_row(texts, length):
+    layer = lamina.layers.TextVectorization(output_sequence_length=length)
+    layer.set_vocabulary(["the", "cat", "sat", "on", "mat", "a\x00b", "cat\x1cdog"])
+    layer._lookup_layer.num_oov_indices = 2
+    layer._lookup_layer.oov_token = "[UNK]"
+    rows = [_words(text) for text in texts]
+    lookup = layer._lookup_layer
+    expected = [lookup._ids_of_tokens(row).tolist() for row in rows]
+    width = length or max(map(len, rows))
+    expected = [(row + [0] * width)[:width] for row in expected]
+    assert layer(np.array(texts)).tolist() == expected
+
+
+def _words(text):
+    """TextVectorization's default standardization and split, by hand."""
+    punctuation = str.maketrans("", "", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+    lowered = "".join(c.lower() if c.isascii() else c for c in text)
+    return re.findall(r"[^ \t\n\r\v\f]+", lowered.translate(punctuation))
+
+
+def test_one_pass_adapt_counts_as_row_by_row():
+    # The first batch goes row by row (NUL in a text: "\x00" is a token), the
+    # second in one pass (its NUL separators are not counted).
+    batches = [
+        np.array(["\x00 the", "a\x00b", "cat\x1c dog dog"]),
+        np.array(["the cat", "", "the dog the", "yak"]),
+    ]
+    layer = lamina.layers.TextVectorization()
+    layer.adapt(iter(batches))
+    counts = collections.Counter(w for b in batches for t in b for w in _words(t))
+    ranked = sorted(counts.items(), key=lambda item: item[::-1], reverse=True)
+    assert layer.get_vocabulary()[2:] == [w for w, _ in ranked]
+    assert layer.get_vocabulary()[2:4] == ["the", "dog"]

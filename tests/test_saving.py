@@ -725,3 +725,18 @@ def test_serialization_errors_name_their_function():
         lamina.saving.register_keras_serializable()(type("NoConfig", (), {}))
     with pytest.raises(TypeError, match="to_json: cannot write object"):
         lamina.saving.model_config.dumps({"x": object()})
+
+
+def test_keras_functional_files_recorded_training_flags_yield_to_the_model(tmp_path):
+    # Keras 3 records each layer's resolved flag in its functional files
+    # (Dropout training=False, RandomFlip training=True); its models let their
+    # own flag decide, so lamina's must: predict does not augment, fit drops.
+    inputs = keras.Input((4, 4, 3))
+    x = keras.layers.RandomFlip(seed=1)(inputs)
+    outputs = keras.layers.Dropout(0.5)(x)
+    path = str(tmp_path / "flags.keras")
+    keras.Model(inputs, outputs).save(path)
+    model = lamina.saving.load_model(path)
+    images = np.arange(2 * 16 * 3, dtype="float32").reshape(2, 4, 4, 3) + 1
+    np.testing.assert_array_equal(model.predict(images, verbose=0), images)
+    assert (model(images, training=True).numpy() == 0).any()

@@ -139,6 +139,19 @@ def _fill(template, values):
     return fill(template)
 
 
+def _without_recorded_flags(kwargs: dict) -> dict:
+    """Call kwargs less what Keras 3 files record that is not the graph's own: a
+    layer's resolved ``training`` flag (Dropout False, augmentation True; the
+    model's flag decides, as in Keras's functional models) and masks that are
+    all None."""
+    drop = {"training"}
+    if "mask" in kwargs and all(m is None for m in tree.flatten(kwargs["mask"])):
+        drop.add("mask")
+    if drop.isdisjoint(kwargs):
+        return kwargs
+    return {k: v for k, v in kwargs.items() if k not in drop}
+
+
 class Functional(Model):
     """A model defined by ``Model(inputs, outputs)``: several inputs and outputs,
     shared layers and nested models are all supported."""
@@ -225,6 +238,8 @@ class Functional(Model):
     @staticmethod
     def _compile_step(node, slot_of) -> _Step:
         args, kwargs = node.call_args, node.call_kwargs
+        if not isinstance(node.layer, Operation):
+            kwargs = _without_recorded_flags(kwargs)
         single = flat = None
         if len(args) == 1 and not kwargs and isinstance(args[0], KerasTensor):
             single = slot_of(args[0])

@@ -31,6 +31,7 @@ from lamina.utils.validation import arg_error, check_choice, check_int, describe
 
 OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 _MISSING, _MASKED = -1, -2  # lookup results before the OOV and mask rules
+SEPARATOR_ID = -3  # what ``_ids_of_tokens(tokens, separator)`` gives a separator
 VOCABULARY_FILE = "vocabulary.txt"
 
 
@@ -350,18 +351,23 @@ class IndexLookup(PreprocessingLayer):
             ids[missing] = torch.from_numpy(self._oov_ids(flat[missing.numpy()]))
         return ids.reshape(values.shape)
 
-    def _ids_of_tokens(self, tokens: list) -> np.ndarray:
+    def _ids_of_tokens(self, tokens: list, separator: str | None = None) -> np.ndarray:
         """The indices of a flat list of strings: one ``dict.get`` each (the mask
-        token is looked up as -2, then replaced)."""
+        token is looked up as -2, then replaced). ``separator`` tokens (between
+        the rows of TextVectorization's batches) get ``SEPARATOR_ID``."""
         table = self._index
-        if self.mask_token is not None:
-            table = {**table, self.mask_token: _MASKED}
+        special = {} if self.mask_token is None else {self.mask_token: _MASKED}
+        if separator is not None:
+            special[separator] = SEPARATOR_ID
+        if special:
+            table = {**table, **special}
         ids = np.fromiter(
             map(table.get, tokens, itertools.repeat(_MISSING)), np.int64, len(tokens)
         )
         missing = ids == _MISSING
         if missing.any():
-            ids[missing] = self._oov_ids(np.array(tokens, dtype=object)[missing])
+            unknown = [tokens[i] for i in np.flatnonzero(missing).tolist()]
+            ids[missing] = self._oov_ids(np.array(unknown, dtype=object))
         if self.mask_token is not None:
             ids[ids == _MASKED] = 0 if self.output_mode == "int" else -1
         return ids
@@ -488,3 +494,14 @@ def _listed(value):
     if isinstance(value, np.ndarray):
         value = value.tolist()
     return value
+
+
+def count_separated_tokens(lookup: IndexLookup, tokens: list, separator: str,
+                           rows: int) -> None:  # fmt: skip
+    """``lookup.update_state`` for TextVectorization's ``rows`` of tokens given
+    as one list, the rows separated by ``separator`` tokens."""
+    lookup._check_adaptable()
+    lookup._counts.update(tokens)
+    left = lookup._counts.pop(separator, 0) - (rows - 1)
+    if left > 0:  # the separator as a token of its own in earlier batches
+        lookup._counts[separator] = left

@@ -20,6 +20,7 @@ import gc
 import itertools
 import re
 import string
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -31,7 +32,11 @@ from lamina.layers.preprocessing.base import (
     batches,
     to_numpy,
 )
-from lamina.layers.preprocessing.index_lookup import OUTPUT_MODES
+from lamina.layers.preprocessing.index_lookup import (
+    OUTPUT_MODES,
+    SEPARATOR_ID,
+    count_separated_tokens,
+)
 from lamina.layers.preprocessing.string_lookup import StringLookup
 from lamina.saving import serialization
 from lamina.utils.validation import arg_error, check_int, describe
@@ -57,6 +62,9 @@ _BYTE_TABLES = {
     "strip_punctuation": (None, PUNCTUATION.encode()),
     "lower_and_strip_punctuation": (_ASCII_LOWER, PUNCTUATION.encode()),
 }
+# Between the rows of a batch split in one pass (texts holding it go row by row).
+SEPARATOR = "\x00"
+_SPACED_SEPARATOR = " \x00 "
 _WORDS = re.compile(r"[^ \t\n\r\v\f]+")  # tf.strings.split: ASCII whitespace
 # What Python's str.split() also splits on, and TensorFlow does not.
 _OTHER_SPACE = re.compile(
@@ -239,8 +247,13 @@ class TextVectorization(PreprocessingLayer):
         self.finalize_state()
 
     def update_state(self, data):
+        lookup = self._lookup_layer
         with _no_gc():
-            self._lookup_layer.update_state(self._preprocess(data, adapting=True))
+            tokens = self._preprocess(data, rows=lookup.output_mode == "tf_idf")
+            if isinstance(tokens, Separated):
+                count_separated_tokens(lookup, tokens.tokens, SEPARATOR, tokens.rows)
+            else:
+                lookup.update_state(tokens)
 
     def finalize_state(self):
         self._lookup_layer.finalize_state()
@@ -268,10 +281,20 @@ class TextVectorization(PreprocessingLayer):
             flat = _translated(flat, self._standardize)
         return flat, values.shape
 
-    def _preprocess(self, inputs, adapting=False):
-        """Standardized strings, split into token rows (a list of lists) unless
-        ``split=None`` (then an array)."""
-        flat, shape = self._standardized(self._strings(inputs))
+    def _preprocess(self, inputs, rows=False):
+        """Standardized strings, split into token rows (a list of lists, or, for
+        whitespace splits without ngrams unless ``rows``, the rows in one list
+        (``Separated``)), or, with ``split=None``, an array."""
+        values = self._strings(inputs)
+        if (
+            self._split == "whitespace"
+            and not (rows or self._ngrams or callable(self._standardize))
+            and (values.ndim == 1 or (values.ndim == 2 and values.shape[-1] == 1))
+        ):
+            separated = _separated_words(values.reshape(-1).tolist(), self._standardize)
+            if separated is not None:
+                return separated
+        flat, shape = self._standardized(values)
         if self._split is None:
             values = np.array(flat, dtype=str).reshape(shape or (1,))
             return self._ngram_rows(values) if self._ngrams else values
@@ -281,12 +304,12 @@ class TextVectorization(PreprocessingLayer):
                 f"(batch,) or (batch, 1); got shape {shape}."
             )
         if self._split == "whitespace":
-            rows = _split_whitespace(flat)
+            split = _split_whitespace(flat)
         elif self._split == "character":
-            rows = [list(s) for s in flat]
+            split = [list(s) for s in flat]
         else:
-            rows = [list(row) for row in self._split(np.asarray(flat, dtype=str))]
-        return self._ngram_rows(rows) if self._ngrams else rows
+            split = [list(row) for row in self._split(np.asarray(flat, dtype=str))]
+        return self._ngram_rows(split) if self._ngrams else split
 
     def _ngram_rows(self, rows):
         if isinstance(rows, np.ndarray):
@@ -394,14 +417,50 @@ def _listed(value):
     return value
 
 
-def _padded_ids(lookup, rows: list, length: int | None) -> torch.Tensor:
+class Separated(NamedTuple):
+    """Token rows in one list, each row followed by a ``SEPARATOR`` token but
+    the last: built and looked up faster than a list per row."""
+
+    tokens: list
+    rows: int
+
+
+def _separated_words(texts: list, standardize: str | None) -> Separated | None:
+    """``texts`` standardized and split at ASCII whitespace (``tf.strings.split``)
+    in one ``str.split`` over them all, separated; None where a text holds the
+    separator or whitespace that ``str.split`` splits on and TensorFlow not."""
+    joined = _joined(texts, standardize)
+    if joined is None or _has_other_space(joined):
+        return None
+    return Separated(joined.replace(SEPARATOR, _SPACED_SEPARATOR).split(), len(texts))
+
+
+def _has_other_space(text: str) -> bool:
+    if text.isascii():  # one pass in C; then only the four separators of \x1c-\x1f
+        return any(c in text for c in "\x1c\x1d\x1e\x1f")
+    return _OTHER_SPACE.search(text) is not None
+
+
+def _row_ids(lookup, tokens) -> tuple:
+    """The token indices of ``tokens`` (rows, or ``Separated``) in one array,
+    and the length of each row."""
+    if isinstance(tokens, Separated):
+        ids = lookup._ids_of_tokens(tokens.tokens, separator=SEPARATOR)
+        separators = ids == SEPARATOR_ID
+        ends = np.flatnonzero(separators)
+        lengths = np.diff(ends, prepend=-1, append=ids.size) - 1
+        return ids[~separators], lengths
+    lengths = np.fromiter(map(len, tokens), np.int64, len(tokens))
+    return lookup._ids_of_tokens(list(itertools.chain.from_iterable(tokens))), lengths
+
+
+def _padded_ids(lookup, tokens, length: int | None) -> torch.Tensor:
     """The token indices of each row, padded with 0 (truncated) to ``length`` or
     to the longest row. Non-int modes pad with -1, which encodes to nothing."""
-    lengths = np.fromiter(map(len, rows), np.int64, len(rows))
-    ids = lookup._ids_of_tokens(list(itertools.chain.from_iterable(rows)))
+    ids, lengths = _row_ids(lookup, tokens)
     width = int(lengths.max(initial=0)) if length is None else length
     pad = 0 if lookup.output_mode == "int" else -1
-    out = np.full((len(rows), width), pad, dtype=np.int64)
+    out = np.full((lengths.size, width), pad, dtype=np.int64)
     kept = np.minimum(lengths, width)
     if (kept < lengths).any():  # drop the tokens past `width` in each row
         starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -410,18 +469,31 @@ def _padded_ids(lookup, rows: list, length: int | None) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-def _translated(texts: list, standardize: str) -> list:
-    """``texts`` standardized: one ``bytes.translate`` over all of them joined by
-    NUL (per string where a text holds NUL itself or cannot be encoded)."""
+def _joined(texts: list, standardize: str | None) -> str | None:
+    """``texts`` standardized and joined by ``SEPARATOR``, in one
+    ``bytes.translate``; None where there are none, a text holds the separator
+    or cannot be encoded."""
     if not texts:
-        return []
+        return None
+    joined = SEPARATOR.join(texts)
+    if standardize is None:
+        return joined if joined.count(SEPARATOR) == len(texts) - 1 else None
     try:
-        data = "\x00".join(texts).encode("utf-8")
+        data = joined.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates
-        data = None
-    if data is not None and data.count(b"\x00") == len(texts) - 1:
-        table, delete = _BYTE_TABLES[standardize]
-        return data.translate(table, delete).decode("utf-8").split("\x00")
+        return None
+    if data.count(b"\x00") != len(texts) - 1:
+        return None
+    table, delete = _BYTE_TABLES[standardize]
+    return data.translate(table, delete).decode("utf-8")
+
+
+def _translated(texts: list, standardize: str) -> list:
+    """``texts`` standardized: one ``bytes.translate`` over all of them joined
+    (per string where that cannot be)."""
+    joined = _joined(texts, standardize)
+    if joined is not None:
+        return joined.split(SEPARATOR)
     table = _TABLES[standardize]
     return [text.translate(table) for text in texts]
 
@@ -443,7 +515,7 @@ def _no_gc():
 def _split_whitespace(texts: list) -> list:
     """``tf.strings.split``: tokens between ASCII whitespace. ``str.split()`` is
     the same (and fastest) unless a text holds other Unicode whitespace."""
-    if _OTHER_SPACE.search("".join(texts)):
+    if _has_other_space("".join(texts)):
         return [_WORDS.findall(text) for text in texts]
     return [text.split() for text in texts]
 

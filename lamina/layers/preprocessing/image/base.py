@@ -27,7 +27,9 @@ import torch
 
 from lamina.layers.call_context import call_context
 from lamina.layers.input_spec import InputSpec
+from lamina.layers.keras_tensor import any_symbolic
 from lamina.layers.preprocessing.base import PreprocessingLayer
+from lamina.layers.shape_inference import infer_symbolic_outputs
 from lamina.layers.spatial import SpatialLayer
 from lamina.random import SeedGenerator
 from lamina.utils.bounding_boxes.converters import SUPPORTED_FORMATS, as_boxes
@@ -40,12 +42,22 @@ INTERPOLATIONS = ("nearest", "bilinear")
 class TrainsByDefault(PreprocessingLayer):
     """Keras's data layers' call signature defaults to ``training=True``: a
     direct call augments; inside a model (or a call with ``training``) the flag
-    decides."""
+    decides. A symbolic call records no flag, so the model's own decides when
+    it runs (``predict`` does not augment)."""
 
     def __call__(self, *args, **kwargs):
-        if kwargs.get("training") is None and call_context.training is None:
+        if (
+            kwargs.get("training") is None
+            and call_context.training is None
+            and not (args and any_symbolic(args[0]))
+        ):
             kwargs["training"] = True
         return super().__call__(*args, **kwargs)
+
+    def _as_array(self, inputs):
+        if isinstance(inputs, dict):  # images with boxes, labels, masks
+            return {key: self._as_array(value) for key, value in inputs.items()}
+        return self._as_array_leaf(inputs)
 
 
 class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
@@ -63,6 +75,8 @@ class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
 
     _USE_BASE_FACTOR = True
     _FACTOR_BOUNDS = (-1, 1)
+    # Layers that change pixel values only: boxes and masks pass through.
+    _KEEPS_GEOMETRY = False
     _promotes_integer_inputs = False  # transform_images casts, as Keras's
     interpolation = "bilinear"
 
@@ -78,11 +92,6 @@ class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
             self.factor = self._check_factor("factor", factor or 0.0)
         elif factor is not None:
             raise arg_error(self, "factor", "absent (this layer takes none)", factor)
-
-    def _as_array(self, inputs):
-        if isinstance(inputs, dict):  # images with boxes, labels, masks
-            return {key: self._as_array(value) for key, value in inputs.items()}
-        return self._as_array_leaf(inputs)
 
     def _input_spec(self, axes=None) -> InputSpec:
         return InputSpec(min_ndim=3, max_ndim=4, name=self._image_layout())
@@ -174,12 +183,16 @@ class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
         return labels
 
     def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if self._KEEPS_GEOMETRY:
+            return bounding_boxes
         raise NotImplementedError(
             f"{type(self).__name__} does not transform bounding boxes (as in Keras)."
         )
 
     def transform_segmentation_masks(self, segmentation_masks, transformation,
                                      training=True):  # fmt: skip
+        if self._KEEPS_GEOMETRY:
+            return segmentation_masks
         if training and transformation is not None:
             return self._on_batch(self._transform_images, segmentation_masks,
                                   transformation, "nearest")  # fmt: skip
@@ -247,6 +260,13 @@ class BaseImagePreprocessingLayer(TrainsByDefault, SpatialLayer):
 
     def _check_spec(self, inputs) -> None:
         super()._check_spec(inputs["images"] if isinstance(inputs, dict) else inputs)
+
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        if not isinstance(inputs, dict):
+            return super().compute_output_spec(inputs, *args, **kwargs)
+        # Images with boxes, labels and masks: what `call` itself returns in
+        # training (the shapes `compute_output_shape` gives), run on stand-ins.
+        return infer_symbolic_outputs(self, (inputs,), {"training": True})
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -22,7 +22,10 @@ per_image = transforms.per_image
 
 
 class ColorLayer(BaseImagePreprocessingLayer):
-    """A colour layer: ``value_range`` and ``seed``, per-image draws."""
+    """A colour layer: ``value_range`` and ``seed``, per-image draws; bounding
+    boxes and segmentation masks pass through (as in Keras)."""
+
+    _KEEPS_GEOMETRY = True
 
     def _init_color(self, value_range, seed) -> None:
         self.value_range = check_value_range(self, value_range)

@@ -51,16 +51,13 @@ AUG_MIX_LAYERS_ALL = AUG_MIX_LAYERS + (
 
 
 def augmentation_layers(names, factor, value_range, interpolation, seed,
-                        data_format) -> dict:  # fmt: skip
+                        data_format, bounding_box_format=None) -> dict:  # fmt: skip
     """The named sub-layers of RandAugment and AugMix, built as Keras builds
     them from one ``factor``."""
-    geometry = {
-        "interpolation": interpolation,
-        "seed": seed,
-        "data_format": data_format,
-    }
-    color = {"value_range": value_range, "seed": seed, "data_format": data_format}
-    plain = {"value_range": value_range, "data_format": data_format}
+    common = {"data_format": data_format, "bounding_box_format": bounding_box_format}
+    geometry = {"interpolation": interpolation, "seed": seed, **common}
+    color = {"value_range": value_range, "seed": seed, **common}
+    plain = {"value_range": value_range, **common}
     makers = {
         "random_shear": lambda: RandomShear(factor, factor, **geometry),
         "random_translation": lambda: RandomTranslation(factor, factor, **geometry),
@@ -112,6 +109,13 @@ class Pipeline(TrainsByDefault):
                 inputs = layer(inputs)
         return inputs
 
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        if not isinstance(inputs, dict):
+            return super().compute_output_spec(inputs, *args, **kwargs)
+        for layer in self._pipeline_layers:  # images with boxes, labels, masks
+            inputs = layer.compute_output_spec(inputs)
+        return inputs
+
     def compute_output_shape(self, input_shape):
         for layer in self._pipeline_layers:
             input_shape = layer.compute_output_shape(input_shape)
@@ -153,6 +157,7 @@ class RandomColorJitter(BaseImagePreprocessingLayer):
     """
 
     _USE_BASE_FACTOR = False
+    _KEEPS_GEOMETRY = True
 
     def __init__(self, value_range=(0, 255), brightness_factor=None,
                  contrast_factor=None, saturation_factor=None, hue_factor=None,
@@ -200,7 +205,8 @@ class _Policy(BaseImagePreprocessingLayer):
         self._init_seed(seed)
         self._names = names
         made = augmentation_layers(names, self.factor, value_range, interpolation,
-                                   seed, self.data_format)  # fmt: skip
+                                   seed, self.data_format,
+                                   self.bounding_box_format)  # fmt: skip
         for name, layer in made.items():
             setattr(self, name, layer)
 
@@ -230,6 +236,12 @@ class RandAugment(_Policy):
         {kwargs}
 
     {image_shapes}
+
+    Bounding boxes and segmentation masks follow the chosen steps in order, as
+    the images do (the colour steps leave them as they are). Keras 3.15 moves
+    boxes through the chosen layers in its layer order, and once per layer
+    even when a layer is chosen twice: the same boxes whenever the chosen
+    layers are distinct and in that order.
 
     Example:
     >>> import numpy as np, lamina as keras
@@ -275,6 +287,11 @@ class RandAugment(_Policy):
         return self._apply(segmentation_masks, transformation,
                            "transform_segmentation_masks")  # fmt: skip
 
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training or transformation is None:
+            return bounding_boxes
+        return self._apply(bounding_boxes, transformation, "transform_bounding_boxes")
+
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,
                 "num_ops": self.num_ops, "factor": self.factor,
@@ -302,6 +319,10 @@ class AugMix(_Policy):
         {kwargs}
 
     {image_shapes}
+
+    Bounding boxes pass through unchanged, as in Keras: the output blends the
+    image with copies warped in different ways, which no one set of boxes
+    fits. Segmentation masks are mixed as the images are (as in Keras).
 
     Example:
     >>> import numpy as np, lamina as keras
@@ -366,6 +387,9 @@ class AugMix(_Policy):
             return segmentation_masks
         return self._mix(torch.as_tensor(segmentation_masks), transformation,
                          "transform_segmentation_masks", False)  # fmt: skip
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        return bounding_boxes  # see the class docstring
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range,

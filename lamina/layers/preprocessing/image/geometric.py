@@ -354,6 +354,11 @@ class RandomShear(_AffineLayer):
 
     Output shape: the input's.
 
+    Bounding boxes become the boxes around their four corners moved as the
+    image's pixels move, clipped to the image. Keras 3.15 shears boxes in
+    relative coordinates, x then y: the same boxes for a square image sheared
+    along one axis, not otherwise (its boxes then leave the sheared objects).
+
     Example:
     >>> import numpy as np, lamina as keras
     >>> layer = keras.layers.RandomShear(0.2, 0.2, seed=1)
@@ -396,6 +401,15 @@ class RandomShear(_AffineLayer):
         ones, zeros = torch.ones_like(shear[:, 0]), torch.zeros_like(shear[:, 0])
         return torch.stack([ones, shear[:, 0], zeros, shear[:, 1], ones, zeros,
                             zeros, zeros], dim=1)  # fmt: skip
+
+    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
+        if not training:
+            return bounding_boxes
+        height, width = self._image_size(transformation["input_shape"])
+        matrix = self._matrix(transformation, height, width)
+        return transforms.boxes_through(bounding_boxes, self.bounding_box_format,
+                                        height, width,
+                                        transforms.corners_mover(matrix))  # fmt: skip
 
     def get_config(self):
         # The arguments as given: Keras writes the ranges, which its own

@@ -32,6 +32,7 @@ class AutoContrast(BaseImagePreprocessingLayer):
     """
 
     _USE_BASE_FACTOR = False
+    _KEEPS_GEOMETRY = True
 
     def __init__(self, value_range=(0, 255), **kwargs):
         super().__init__(**kwargs)
@@ -76,6 +77,8 @@ class Equalization(BaseImagePreprocessingLayer):
     >>> keras.layers.Equalization()(images).reshape(-1).tolist()
     [0.0, 170.0, 170.0, 255.0]
     """
+
+    _KEEPS_GEOMETRY = True
 
     def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)

@@ -257,13 +257,6 @@ class RandomErasing(ColorLayer):
         apply = torch.as_tensor(transformation["apply_erasing"], device=images.device)
         return torch.where(per_image(apply, 4), erased, images)
 
-    def transform_segmentation_masks(self, segmentation_masks, transformation,
-                                     training=True):  # fmt: skip
-        return segmentation_masks
-
-    def transform_bounding_boxes(self, bounding_boxes, transformation, training=True):
-        return bounding_boxes
-
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
                 "fill_value": self.fill_value, **self._color_config()}  # fmt: skip

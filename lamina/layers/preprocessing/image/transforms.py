@@ -66,6 +66,25 @@ def apply_to_point(transform, x, y):
     return (a0 * x + a1 * y + a2) / k, (b0 * x + b1 * y + b2) / k
 
 
+def corners_mover(transform):
+    """A ``move_xyxy`` for ``boxes_through``: each xyxy box becomes the box around
+    its four corners, moved as the image transform ``transform`` (``(batch, 8)``,
+    output to input pixels, as ``affine_transform`` reads it) moves pixels."""
+    full = torch.cat([transform, torch.ones_like(transform[:, :1])], dim=1)
+    forward = torch.linalg.inv_ex(full.reshape(-1, 3, 3).double()).inverse
+    forward = (forward / forward[:, 2:, 2:]).reshape(-1, 9)[:, :8]
+    forward = forward.to(transform.dtype)
+
+    def move(boxes):
+        x1, y1, x2, y2 = boxes.unbind(-1)
+        corners = [apply_to_point(forward, x, y) for x in (x1, x2) for y in (y1, y2)]
+        xs = torch.stack([x for x, _ in corners], dim=-1)
+        ys = torch.stack([y for _, y in corners], dim=-1)
+        return torch.stack([xs.amin(-1), ys.amin(-1), xs.amax(-1), ys.amax(-1)], -1)
+
+    return move
+
+
 def transform_value_range(images, original_range, target_range):
     """``images`` mapped linearly from ``original_range`` to ``target_range``."""
     if tuple(original_range) == tuple(target_range):
