@@ -55,6 +55,11 @@ class Request:
     def channel_axis(self) -> int:
         return -1 if self.channels_last else 1
 
+    @property
+    def positive_channel_axis(self) -> int:
+        """The channel axis as ResNet and DenseNet write it in their configs."""
+        return 3 if self.channels_last else 1
+
 
 def request(owner: str, arguments: dict) -> Request:
     """The public function's ``locals()`` as a ``Request`` (the family's own

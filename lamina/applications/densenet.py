@@ -29,7 +29,7 @@ BLOCKS = {121: (6, 12, 24, 16), 169: (6, 12, 32, 32), 201: (6, 12, 48, 32)}
 
 
 def _bn_relu(req, x, name):
-    x = layers.BatchNormalization(axis=req.channel_axis, epsilon=EPSILON,
+    x = layers.BatchNormalization(axis=req.positive_channel_axis, epsilon=EPSILON,
                                   name=f"{name}_bn")(x)  # fmt: skip
     return layers.Activation("relu", name=f"{name}_relu")(x)
 
@@ -41,7 +41,9 @@ def conv_block(req, x, name):
     y = _bn_relu(req, y, f"{name}_1")
     y = layers.Conv2D(GROWTH_RATE, 3, padding="same", use_bias=False,
                       name=f"{name}_2_conv")(y)  # fmt: skip
-    return layers.Concatenate(axis=req.channel_axis, name=f"{name}_concat")([x, y])
+    return layers.Concatenate(axis=req.positive_channel_axis, name=f"{name}_concat")(
+        [x, y]
+    )
 
 
 def transition_block(req, x, reduction, name):
@@ -63,7 +65,7 @@ def build(req, depth: int):
                 x = conv_block(req, x, name=f"conv{stage}_block{i}")
             if stage < 5:
                 x = transition_block(req, x, 0.5, name=f"pool{stage}")
-        x = layers.BatchNormalization(axis=req.channel_axis, epsilon=EPSILON,
+        x = layers.BatchNormalization(axis=req.positive_channel_axis, epsilon=EPSILON,
                                       name="bn")(x)  # fmt: skip
         return layers.Activation("relu", name="relu")(x)
 

@@ -39,7 +39,9 @@ def weight_file(weights_name: str) -> _builder.WeightFile:
 
 
 def _bn(req, name):
-    return layers.BatchNormalization(axis=req.channel_axis, epsilon=EPSILON, name=name)
+    return layers.BatchNormalization(
+        axis=req.positive_channel_axis, epsilon=EPSILON, name=name
+    )
 
 
 def block_v1(req, x, filters, stride=1, conv_shortcut=True, name=None):
