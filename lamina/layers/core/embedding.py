@@ -1,10 +1,17 @@
 """Embedding: integer indices to dense vectors, a row lookup in ``embeddings``.
 
 The lookup's gradient is a sum of output rows into the table rows they came from.
-torch's own embedding backward on the CPU is several times slower than adding the
-rows with ``index_add_`` (bench/cases_rnn.py), so the lookup is an autograd
-function of its own: ``index_select`` forwards, ``index_add_`` backwards. The
-gradient is a dense tensor, as Keras's optimizers expect.
+torch's own embedding backward on the CPU is slow, so the lookup is an autograd
+function of its own: ``index_select`` forwards, ``scatter_add_`` of the output
+rows backwards (the row index expanded over the vector axis, a view). The gradient
+is a dense tensor, as Keras's optimizers expect, and the same to the bit as
+``index_add_``'s: every table cell sums its rows in index order.
+
+Measured on the (256, 100) lookup into (10000, 128) (the table gradient alone, 2
+AVX2 cores under load, min CPU time over rounds): ``scatter_add_`` 4.1-4.4 ms on 1
+thread, 1.9 ms on 2 threads; ``index_add_`` 7.0-7.2 / 13.4 ms; torch's
+``embedding_dense_backward`` 4.6-4.9 / 13.0 ms; a sparse one-hot matrix product
+(COO or CSR) 7.5-8.8 / 23-28 ms.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from lamina.utils.validation import check_int, describe
 
 
 class _Lookup(torch.autograd.Function):
-    """``table[indices]`` with a dense gradient summed by ``index_add_``."""
+    """``table[indices]`` with a dense gradient summed by ``scatter_add_``."""
 
     @staticmethod
     def forward(ctx, table, indices):
@@ -37,10 +44,17 @@ class _Lookup(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         (flat,) = ctx.saved_tensors
-        # index_add_ is fast on contiguous rows only (sum() hands an expanded grad).
-        grad = grad.reshape(-1, grad.shape[-1]).contiguous()
-        table_grad = grad.new_zeros((ctx.rows, grad.shape[-1]))
-        return table_grad.index_add_(0, flat, grad), None
+        return table_gradient(grad, flat, ctx.rows), None
+
+
+def table_gradient(grad, flat_indices, rows):
+    """The (rows, dim) sum of the rows of ``grad`` (*indices.shape, dim) into the
+    table rows ``flat_indices`` name; dense, summed in index order."""
+    # scatter_add_ is fast on contiguous rows only (sum() hands an expanded grad).
+    grad = grad.reshape(-1, grad.shape[-1]).contiguous()
+    table_grad = grad.new_zeros((rows, grad.shape[-1]))
+    index = flat_indices.unsqueeze(1).expand(-1, grad.shape[1])
+    return table_grad.scatter_add_(0, index, grad)
 
 
 def lookup(table, indices):
