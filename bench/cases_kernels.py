@@ -1,6 +1,7 @@
 """The slow kernels of issue 17 at the issue's own shapes, forward+backward:
 Conv2DTranspose(32, 3, strides 2), DepthwiseConv2D(3), MaxPooling2D(2),
-Embedding(10000, 128), LSTM(128) and Dense(1024).
+Embedding(10000, 128), LSTM(128) and Dense(1024); and Dense/Conv2D training
+steps in float32 vs mixed_bfloat16 (item 4).
 
 The spatial layers run twice: on channels_last data (``[nhwc]``; plain torch on
 permuted views, i.e. torch's channels-last kernels) and on the same workload in
@@ -14,14 +15,21 @@ side. (The smaller shapes of the other families' files stay as they are.)
 from __future__ import annotations
 
 import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import nn
 
 from bench.cases_conv import Baseline, both_layouts, load, to_torch
-from bench.cases_core import dense_weights, layer_case, torch_linear
+from bench.cases_core import (
+    FRAMEWORKS,
+    dense_weights,
+    fwd_bwd_step,
+    layer_case,
+    torch_linear,
+)
 from bench.cases_pooling import nchw, pooling_case
 from bench.cases_rnn import embedding_step, recurrent_setup, torch_rnn
-from bench.registry import Case, Workload, register
+from bench.registry import Case, CaseMismatch, Workload, register
 
 IMAGES = (32, 64, 64, 32)  # channels_last
 TRANSPOSE_IMAGES = (32, 32, 32, 64)
@@ -126,3 +134,104 @@ layer_case(
     torch_linear,
     setup=dense_setup,
 )
+
+
+# ------------------------------------------------------- mixed precision (item 4)
+# Dense and Conv2D forward+backward in float32 and in mixed_bfloat16 (torch: the
+# same module under torch.autocast), at shapes small enough for CPUs whose
+# bfloat16 products take a slow fallback (lamina/mixed_precision.py).
+MIXED_SHAPES = {"dense": (256, 512), "conv2d": (32, 32, 32, 16)}
+
+
+def mixed_layer(k, kind):
+    if kind == "dense":
+        return k.layers.Dense(512)
+    return k.layers.Conv2D(32, 3, padding="same")
+
+
+class Autocast(nn.Module):
+    """``module`` under CPU bfloat16 autocast (or not), answering float32."""
+
+    def __init__(self, module, enabled):
+        super().__init__()
+        self.module, self.enabled = module, enabled
+
+    def forward(self, x):
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.enabled):
+            return self.module(x).float()
+
+
+def mixed_torch(kind, w, enabled):
+    kernel, bias = w["weights"]
+    if kind == "dense":
+        module = torch_linear(w)
+    else:
+        module = load(nn.Conv2d(16, 32, 3, padding=1), to_torch(kernel), bias)
+        module = Baseline(2, module)
+    return Autocast(module, enabled)
+
+
+def mixed_case(kind, policy):
+    shape = MIXED_SHAPES[kind]
+    bf16 = policy == "mixed_bfloat16"
+
+    def setup(rng: np.random.Generator) -> Workload:
+        kernel_shape = (512, 512) if kind == "dense" else (3, 3, 16, 32)
+        fan_in = int(np.prod(kernel_shape[:-1]))
+        kernel = rng.standard_normal(kernel_shape) / np.sqrt(fan_in)
+        return {
+            "x": rng.standard_normal(shape, dtype=np.float32),
+            "weights": [
+                kernel.astype(np.float32),
+                np.zeros(32 if kind != "dense" else 512, np.float32),
+            ],
+        }
+
+    def framework(impl):
+        def build(w: Workload):
+            k = FRAMEWORKS[impl]
+            k.mixed_precision.set_global_policy(policy)
+            try:
+                layer = mixed_layer(k, kind)
+            finally:
+                k.mixed_precision.set_global_policy("float32")
+            layer.build(shape)
+            layer.set_weights(w["weights"])
+            x = torch.tensor(w["x"], requires_grad=True)
+            return fwd_bwd_step(layer, lambda inputs: layer(inputs).float(), x)
+
+        return build
+
+    def torch_build(w: Workload):
+        module = mixed_torch(kind, w, bf16)
+        return fwd_bwd_step(module, module, torch.tensor(w["x"], requires_grad=True))
+
+    register(
+        Case(
+            name=f"issue17_{kind}_fwd_bwd[{policy}]",
+            setup=setup,
+            lamina=framework("lamina"),
+            keras=framework("keras"),
+            torch=torch_build,
+            check=check_close(5e-2 if bf16 else 1e-5),
+        )
+    )
+
+
+def check_close(atol):
+    """All implementations agree with torch within ``atol`` (bfloat16 keeps 8
+    bits of mantissa: outputs of size ~1 agree to a few 1e-2)."""
+
+    def check(w: Workload, outputs) -> None:
+        reference = outputs["torch"]
+        for impl, arrays in outputs.items():
+            for got, want in zip(arrays, reference):
+                if got.shape != want.shape or not np.allclose(got, want, atol=atol):
+                    raise CaseMismatch(f"{impl} differs from torch beyond {atol}")
+
+    return check
+
+
+for _kind in MIXED_SHAPES:
+    for _policy in ("float32", "mixed_bfloat16"):
+        mixed_case(_kind, _policy)
