@@ -30,6 +30,7 @@ from bench.cases_core import (
 from bench.cases_pooling import nchw, pooling_case
 from bench.cases_rnn import embedding_step, recurrent_setup, torch_rnn
 from bench.registry import Case, CaseMismatch, Workload, register
+from lamina.ops.convolution import conv_transpose
 
 IMAGES = (32, 64, 64, 32)  # channels_last
 TRANSPOSE_IMAGES = (32, 32, 32, 64)
@@ -235,3 +236,126 @@ def check_close(atol):
 for _kind in MIXED_SHAPES:
     for _policy in ("float32", "mixed_bfloat16"):
         mixed_case(_kind, _policy)
+
+
+# ------------------------------------------------ formulation study (python -m)
+# The measurements behind keeping torch's kernels for these layers: each row is
+# one workload of the issue, each cell a formulation computing the same numbers
+# (forward + backward of a fixed random upstream gradient; min CPU time over the
+# rounds on 1 thread, robust to other processes' load).
+def _subpixel_transpose(x, kernel):
+    """Conv2DTranspose(3, strides 2, "same") on NHWC ``x`` as one 2x2 convolution
+    with 4x the filters (one per output phase) and a pixel shuffle."""
+    taps = torch.tensor([[2, 0], [3, 1]])  # [phase, offset] -> tap; 3: a zero tap
+    padded = F.pad(kernel, (0, 0, 0, 0, 0, 1, 0, 1))
+    weight = padded[taps[:, None, :, None], taps[None, :, None, :]]
+    filters, channels = kernel.shape[-2:]
+    weight = weight.permute(0, 1, 4, 5, 2, 3).reshape(4 * filters, channels, 2, 2)
+    z = F.conv2d(F.pad(x.permute(0, 3, 1, 2), (1, 0, 1, 0)), weight)
+    n, _, h, w = z.shape
+    z = z.permute(0, 2, 3, 1).reshape(n, h, w, 2, 2, filters)
+    return z.transpose(2, 3).reshape(n, 2 * h, 2 * w, filters)
+
+
+def _pairs_max(x):
+    """MaxPooling2D(2) on NHWC as two max-with-index reductions (first maximum in
+    row-major order, as torch and TensorFlow route the gradient)."""
+    n, h, w, c = x.shape
+    return x.view(n, h // 2, 2, w // 2, 2, c).max(4).values.max(2).values
+
+
+def _study_rows():
+    x = torch.randn(32, 32, 32, 64)
+    kernel = torch.randn(3, 3, 32, 64) * 0.05
+
+    images = torch.randn(32, 64, 64, 32)
+    table = torch.randn(10000, 128)
+    indices = torch.randint(0, 10000, (256 * 100,))
+    return {
+        "Conv2DTranspose": (
+            [x, kernel],
+            {
+                "lamina (torch, views)": lambda x, k: conv_transpose(
+                    x, k, 2, "same", data_format="channels_last"
+                ),
+                "sub-pixel": _subpixel_transpose,
+            },
+        ),
+        "MaxPooling2D": (
+            [images],
+            {
+                "lamina (torch, views)": lambda x: F.max_pool2d(
+                    x.permute(0, 3, 1, 2), 2
+                ).permute(0, 2, 3, 1),
+                "pairwise max": _pairs_max,
+            },
+        ),
+        "Embedding": (
+            [table],
+            {
+                "index_select/index_add_": lambda t: _lookup_with(t, indices, "index"),
+                "index_select/scatter_add_": lambda t: _lookup_with(
+                    t, indices, "scatter"
+                ),
+                "F.embedding": lambda t: F.embedding(indices, t),
+            },
+        ),
+    }
+
+
+class _AddRows(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, table, indices, how):
+        ctx.save_for_backward(indices)
+        ctx.rows, ctx.how = table.shape[0], how
+        return table.index_select(0, indices)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved_tensors
+        out = grad.new_zeros(ctx.rows, grad.shape[1])
+        if ctx.how == "index":
+            return out.index_add_(0, indices, grad), None, None
+        index = indices.unsqueeze(1).expand(-1, grad.shape[1])
+        return out.scatter_add_(0, index, grad), None, None
+
+
+def _lookup_with(table, indices, how):
+    return _AddRows.apply(table, indices, how)
+
+
+def _close(a, b) -> bool:
+    """Equal to float32 rounding, relative to the largest value."""
+    return bool((a - b).abs().max() <= 1e-5 * b.abs().max().clamp(min=1))
+
+
+def study(rounds: int = 9) -> None:
+    import time
+
+    for row, (inputs, formulations) in _study_rows().items():
+        first = next(iter(formulations.values()))
+        upstream = torch.randn_like(first(*inputs))
+        best = dict.fromkeys(formulations, float("inf"))
+        reference = None
+        for _ in range(rounds):
+            for label, fn in formulations.items():
+                leaves = [t.clone().requires_grad_() for t in inputs]
+                start = time.thread_time()
+                out = fn(*leaves)
+                out.backward(upstream)
+                best[label] = min(best[label], time.thread_time() - start)
+                grads = [out.detach(), *(t.grad for t in leaves)]
+                if reference is None:
+                    reference = grads
+                elif not all(map(_close, grads, reference)):
+                    raise AssertionError(f"{row}: {label} computes something else")
+            reference = None
+        cells = "  ".join(f"{k} {v * 1e3:7.2f} ms" for k, v in best.items())
+        print(f"{row:16s} {cells}", flush=True)
+
+
+if __name__ == "__main__":  # python -m bench.cases_kernels [threads]
+    import sys
+
+    torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 1)
+    study()
