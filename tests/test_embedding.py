@@ -1,5 +1,5 @@
 """Embedding beyond tests/cases_rnn.py: the documented example, masks, index
-checks, the scatter_add gradient, LoRA on Embedding, Dense and Conv1D/2D/3D, Keras 2
+checks, the lookup gradient, LoRA on Embedding, Dense and Conv1D/2D/3D, Keras 2
 arguments."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 import lamina
-from lamina.layers.core.embedding import lookup, table_gradient
+from lamina.layers.core.embedding import lookup
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -53,16 +53,19 @@ def test_lookup_gradient_equals_torch_embedding_gradient():
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_table_gradient_is_index_add_to_the_bit(threads):
-    # The fast path (scatter_add_) against the plain one (index_add_), with many
-    # repeated rows and an expanded (stride-0) incoming gradient as sum() hands.
+def test_lookup_gradient_is_index_add_to_the_bit(threads):
+    # The kernel used (torch's embedding backward) against the plain sum of rows
+    # (index_add_), with many repeated rows and an expanded (stride-0) incoming
+    # gradient as sum() hands.
     torch.set_num_threads(threads)
     indices = torch.randint(0, 40, (64, 50))
     for grad in (torch.randn(64, 50, 16), torch.randn(16).expand(64, 50, 16)):
+        table = torch.randn(40, 16, requires_grad=True)
+        lookup(table, indices).backward(grad)
         plain = torch.zeros(40, 16).index_add_(
             0, indices.reshape(-1), grad.reshape(-1, 16)
         )
-        assert torch.equal(table_gradient(grad, indices.reshape(-1), 40), plain)
+        assert torch.equal(table.grad, plain)
     torch.set_num_threads(1)
 
 

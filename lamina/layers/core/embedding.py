@@ -1,20 +1,13 @@
 """Embedding: integer indices to dense vectors, a row lookup in ``embeddings``.
 
-The lookup's gradient is a sum of output rows into the table rows they came from.
-torch's own embedding backward on the CPU is slower, so the lookup is an autograd
-function of its own: ``index_select`` forwards, ``scatter_add_`` of the output
-rows backwards (the row index expanded over the vector axis, a view). The gradient
-is a dense tensor, as Keras's optimizers expect, and the same to the bit as
-``index_add_``'s: every table cell sums its rows in index order.
-
-Why not ``index_add_``: on the CPU, for contiguous rows, it adds them one after
-another (one small ``add`` per index, never split over threads), while
-``scatter_add_`` with an expanded index splits the work over torch's threads
-(torch's own ``index_add_`` switches to it for non-contiguous rows). On 1 thread
-the two take the same time (the (256, 100) lookup into (10000, 128): 6.7 ms
-each, min CPU time over 30 interleaved rounds); on 2 threads scatter_add_ measured
-1.9 vs 13.4 ms in a quiet moment of a loaded 2-core machine (not reproducible
-under load).
+The lookup is torch's ``F.embedding``: its gradient is a dense tensor, as Keras's
+optimizers expect, summed in index order (the same bits as ``index_add_``).
+Measured on issue 17's (256, 100) lookup into (10000, 128), forward + backward
+(bench/cases_kernels.py, ``issue17_embedding_fwd_bwd``): the hand-written
+``index_select``/``index_add_`` (or ``scatter_add_``) autograd function lamina used
+before ties with torch's backward on 1 thread (9-13 vs 10-16 ms for the table
+gradient) but is 3x slower on 2 threads (96 vs 30 ms; the whole row 110-160 vs
+44-53 ms), so torch's own kernel is the one used.
 """
 
 from __future__ import annotations
@@ -34,41 +27,8 @@ from lamina.saving import serialization
 from lamina.utils.validation import check_int, describe
 
 
-class _Lookup(torch.autograd.Function):
-    """``table[indices]`` with a dense gradient summed by ``scatter_add_``."""
-
-    @staticmethod
-    def forward(ctx, table, indices):
-        flat = indices.reshape(-1)
-        ctx.save_for_backward(flat)
-        ctx.rows = table.shape[0]
-        return table.index_select(0, flat).view(*indices.shape, table.shape[1])
-
-    @staticmethod
-    def backward(ctx, grad):
-        (flat,) = ctx.saved_tensors
-        return table_gradient(grad, flat, ctx.rows), None
-
-
-def table_gradient(grad, flat_indices, rows):
-    """The (rows, dim) sum of the rows of ``grad`` (*indices.shape, dim) into the
-    table rows ``flat_indices`` name; dense, summed in index order."""
-    # scatter_add_ is fast on contiguous rows only (sum() hands an expanded grad).
-    grad = grad.reshape(-1, grad.shape[-1]).contiguous()
-    table_grad = grad.new_zeros((rows, grad.shape[-1]))
-    index = flat_indices.unsqueeze(1).expand(-1, grad.shape[1])
-    return table_grad.scatter_add_(0, index, grad)
-
-
 def lookup(table, indices):
     """Rows of ``table`` (rows, dim) at integer ``indices``: (*indices.shape, dim)."""
-    if (
-        torch.is_grad_enabled()
-        and table.requires_grad
-        and table.device.type == "cpu"
-        and not _transformed()
-    ):
-        return _Lookup.apply(table, indices)
     return torch.nn.functional.embedding(indices, table)
 
 
