@@ -6,6 +6,21 @@ bfloat16 (float16); losses and metrics still compute in float32. With
 ``mixed_float16``, ``compile`` wraps the optimizer in a ``LossScaleOptimizer`` so
 small gradients do not underflow. ``set_global_policy("float32")`` switches back.
 
+Speed on the CPU: bfloat16 pays only where the processor has bfloat16
+instructions (avx512_bf16 or AMX) and torch's oneDNN uses them
+(``torch.ops.mkldnn._is_mkldnn_bf16_supported()`` is True). Without them torch
+multiplies bfloat16 matrices on a slow fallback and a mixed_bfloat16 layer trains
+10-17x *slower* than in float32. Measured forward+backward, 1 thread, min CPU
+time, on an AMD EPYC virtual machine exposing AVX2 only (torch 2.13, oneDNN
+3.12): Dense(512) on (256, 512) 7.9 ms float32 vs 135 ms mixed_bfloat16; Conv2D(32,
+3, padding="same") on (32, 32, 32, 16) 15.6 vs 201 ms; a bare 1024^3 ``mm`` 29 ms
+vs 5.8 s. On an avx512_bf16 CPU without AMX (Zen 4; measured earlier on the
+project's own machine) bfloat16 matrix products run about 1.7x faster than
+float32 (not the 6-8x of AMX), so mixed_bfloat16 speeds up Dense/Conv-heavy
+training there by at most that much, less where elementwise work and the casts
+dominate. Check the CPU (``grep -o -e avx512_bf16 -e amx_bf16 /proc/cpuinfo``)
+or time ``bench/run.py -k mixed_bfloat16`` before switching.
+
 >>> import lamina as keras
 >>> keras.mixed_precision.set_global_policy("mixed_bfloat16")
 >>> layer = keras.layers.Dense(4)

@@ -209,7 +209,7 @@ CASES = [
             ),
         ],
     ),
-    # Embedding: gradients of the table come from lamina's index_add backward.
+    # Embedding: gradients of the table come from torch's embedding backward.
     Case(
         "Embedding", {"input_dim": 10, "output_dim": 4}, (3, 5), "int32", data="ints:10"
     ),

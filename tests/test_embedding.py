@@ -1,5 +1,5 @@
 """Embedding beyond tests/cases_rnn.py: the documented example, masks, index
-checks, the index_add gradient, LoRA on Embedding, Dense and Conv1D/2D/3D, Keras 2
+checks, the lookup gradient, LoRA on Embedding, Dense and Conv1D/2D/3D, Keras 2
 arguments."""
 
 from __future__ import annotations
@@ -50,6 +50,23 @@ def test_lookup_gradient_equals_torch_embedding_gradient():
     (F.embedding(indices, table) * weights).sum().backward()
     torch.testing.assert_close(ours, table.grad)
     assert ours.layout == torch.strided  # dense, as optimizers expect
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_lookup_gradient_is_index_add_to_the_bit(threads):
+    # The kernel used (torch's embedding backward) against the plain sum of rows
+    # (index_add_), with many repeated rows and an expanded (stride-0) incoming
+    # gradient as sum() hands.
+    torch.set_num_threads(threads)
+    indices = torch.randint(0, 40, (64, 50))
+    for grad in (torch.randn(64, 50, 16), torch.randn(16).expand(64, 50, 16)):
+        table = torch.randn(40, 16, requires_grad=True)
+        lookup(table, indices).backward(grad)
+        plain = torch.zeros(40, 16).index_add_(
+            0, indices.reshape(-1), grad.reshape(-1, 16)
+        )
+        assert torch.equal(table.grad, plain)
+    torch.set_num_threads(1)
 
 
 def test_float_indices_must_be_whole_numbers():

@@ -35,6 +35,18 @@ transposed convolutions gain (2D 4.0-4.5 vs 3.7, up to 20% on other shapes, 0% o
 some), too little and too shape-dependent to give channels_first users anything
 but torch's native layout (leaving the output channels-last strided would gain
 more but breaks ``.view`` on it).
+
+Other formulations of the stride-2 transposed convolution, measured on issue 17's
+Conv2DTranspose(32, 3, strides=2, "same") of (32, 32, 32, 64) (fwd + bwd of a
+random upstream gradient, 1 thread, min CPU time; ``python -m
+bench.cases_kernels``), all slower than torch's oneDNN kernel on channels-last
+views (75-111 ms): sub-pixel (one 2x2 convolution with 4x the filters, one per
+output phase, then a pixel shuffle) 132-140 ms, 16/9 of the multiply-adds and a
+shuffle copy each way; one matrix product of every input pixel by every tap plus a
+col2im scatter, with a gather backward, 107 vs 92 ms (the products have only 64
+input channels to reduce over); channels_first data through channels-last and
+back, 1.1-1.4x slower than NCHW on four shapes. torch's forward already runs near
+the machine's per-core peak; its weight gradient is the slow part (30 ms of the 70).
 """
 
 from __future__ import annotations

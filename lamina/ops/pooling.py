@@ -31,6 +31,14 @@ How torch is driven (measured in ``bench/cases_pooling.py``; 2-core CPU):
 - 3D channels_last average pooling runs as one 2D pass per spatial axis (torch's
   avg_pool3d is ~6x slower). It is exact: a window's cell count is the product of
   its per-axis counts, so the average of averages is the average.
+- Non-overlapping max pooling written as reductions over a reshaped view
+  (``x.view(n, h/2, 2, w/2, 2, c)``) loses to torch's channels-last kernel:
+  MaxPooling2D(2) of (32, 64, 64, 32), fwd + bwd, 1 thread: 7.5-8.7 ms vs 49-51
+  ms for two max-with-index reductions (exact tie rule) and ~95 ms for ``amax``
+  (which splits the gradient over tied maxima: not TensorFlow's rule). torch's
+  NCHW kernel takes ~32 ms; converting channels_first data to channels-last and
+  back costs more than it saves (38 vs 32 ms), so channels_first stays native
+  (``python -m bench.cases_kernels``).
 """
 
 from __future__ import annotations

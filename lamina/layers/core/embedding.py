@@ -1,10 +1,13 @@
 """Embedding: integer indices to dense vectors, a row lookup in ``embeddings``.
 
-The lookup's gradient is a sum of output rows into the table rows they came from.
-torch's own embedding backward on the CPU is several times slower than adding the
-rows with ``index_add_`` (bench/cases_rnn.py), so the lookup is an autograd
-function of its own: ``index_select`` forwards, ``index_add_`` backwards. The
-gradient is a dense tensor, as Keras's optimizers expect.
+The lookup is torch's ``F.embedding``: its gradient is a dense tensor, as Keras's
+optimizers expect, summed in index order (the same bits as ``index_add_``).
+Measured on issue 17's (256, 100) lookup into (10000, 128), forward + backward
+(bench/cases_kernels.py, ``issue17_embedding_fwd_bwd``): the hand-written
+``index_select``/``index_add_`` (or ``scatter_add_``) autograd function lamina used
+before ties with torch's backward on 1 thread (9-13 vs 10-16 ms for the table
+gradient) but is 3x slower on 2 threads (96 vs 30 ms; the whole row 110-160 vs
+44-53 ms), so torch's own kernel is the one used.
 """
 
 from __future__ import annotations
@@ -24,34 +27,8 @@ from lamina.saving import serialization
 from lamina.utils.validation import check_int, describe
 
 
-class _Lookup(torch.autograd.Function):
-    """``table[indices]`` with a dense gradient summed by ``index_add_``."""
-
-    @staticmethod
-    def forward(ctx, table, indices):
-        flat = indices.reshape(-1)
-        ctx.save_for_backward(flat)
-        ctx.rows = table.shape[0]
-        return table.index_select(0, flat).view(*indices.shape, table.shape[1])
-
-    @staticmethod
-    def backward(ctx, grad):
-        (flat,) = ctx.saved_tensors
-        # index_add_ is fast on contiguous rows only (sum() hands an expanded grad).
-        grad = grad.reshape(-1, grad.shape[-1]).contiguous()
-        table_grad = grad.new_zeros((ctx.rows, grad.shape[-1]))
-        return table_grad.index_add_(0, flat, grad), None
-
-
 def lookup(table, indices):
     """Rows of ``table`` (rows, dim) at integer ``indices``: (*indices.shape, dim)."""
-    if (
-        torch.is_grad_enabled()
-        and table.requires_grad
-        and table.device.type == "cpu"
-        and not _transformed()
-    ):
-        return _Lookup.apply(table, indices)
     return torch.nn.functional.embedding(indices, table)
 
 
