@@ -108,7 +108,7 @@ def torch_kernel(kernel, rank: int, channels_last: bool):
     return weight.unsqueeze(2) if _lifted(rank, channels_last) else weight
 
 
-def _cached(function):
+def cached_arguments(function):
     """``lru_cache`` for the argument arithmetic, bypassed while ``torch.compile``
     traces (dynamo warns about cache wrappers; its guards specialise on the
     sizes anyway)."""
@@ -134,7 +134,7 @@ def _padding(padding, choices) -> str:
     return value
 
 
-@_cached
+@cached_arguments
 def conv_arguments(spatial, kernel_size, padding, strides, dilation, lifted):
     """torch's ``(stride, padding, dilation)`` and the ``F.pad`` widths (empty when
     none) for inputs of ``spatial`` size; cached per input size."""
@@ -152,7 +152,7 @@ def conv_arguments(spatial, kernel_size, padding, strides, dilation, lifted):
     return strides, symmetric, dilation, explicit
 
 
-@_cached
+@cached_arguments
 def conv_transpose_arguments(kernel_size, padding, output_padding, strides, dilation):
     """torch's ``(padding, output_padding)`` and the ``F.pad`` widths putting zeros
     before the input (empty when none), per ``shapes.torch_conv_transpose_padding``.

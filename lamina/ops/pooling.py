@@ -50,6 +50,7 @@ import torch.nn.functional as F
 
 from lamina import config
 from lamina.ops import shapes
+from lamina.ops.convolution import cached_arguments
 
 __all__ = [
     "adaptive_average_pool",
@@ -123,12 +124,13 @@ def from_torch_layout(outputs, rank: int, channels_last: bool):
     return outputs.permute(TO_CHANNELS_LAST[rank]) if channels_last else outputs
 
 
+@cached_arguments
 def torch_pool_arguments(spatial, pool_size, strides, padding):
     """For inputs of ``spatial`` size, per axis: torch's symmetric padding, the
     cells to append explicitly (``shapes.torch_pool_padding``) and, where cells
     are appended, the factors that turn torch's averages over the appended input
-    into averages over the real cells (``None`` elsewhere). A few microseconds of
-    integer arithmetic: not cached, so ``torch.compile`` traces it as Python."""
+    into averages over the real cells (``None`` elsewhere). Cached per argument
+    tuple (``cached_arguments``: bypassed while ``torch.compile`` traces)."""
     for n, k, s in zip(spatial, pool_size, strides):
         if shapes.pool_output_length(n, k, padding, s) <= 0:
             raise ValueError(
