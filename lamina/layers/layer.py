@@ -58,7 +58,7 @@ def _global_hooks_active() -> bool:
 class _CallInfo(NamedTuple):
     has_training: bool
     has_mask: bool
-    computes_mask: bool  # the class overrides compute_mask
+    computes_mask: bool  # the class overrides compute_mask (not with a no-op)
     plain_forward: bool  # forward is Layer.forward (it only calls `call`)
     first_argument: str | None  # the name of `call`'s first parameter
     # __call__, _eager_call and forward are Layer's: ``call_in_model`` may skip them
@@ -80,7 +80,8 @@ def _call_info(cls) -> _CallInfo:
         info = _CallInfo(
             "training" in params,
             "mask" in params,
-            cls.compute_mask is not Layer.compute_mask,
+            cls.compute_mask is not Layer.compute_mask
+            and not getattr(cls.compute_mask, "_no_output_mask", False),
             cls.forward is Layer.forward,
             names[0] if names else None,
             cls.forward is Layer.forward
@@ -605,6 +606,14 @@ def _unsupported_mask_error(layer) -> ValueError:
         "GlobalAveragePooling1D, ...), or drop the mask explicitly before "
         "this layer, e.g. with `keras.layers.Lambda(lambda x: x)`."
     )
+
+
+def no_output_mask(compute_mask):
+    """Mark a ``compute_mask`` override that always returns None (a model's: its
+    layers attach the masks): ``Layer.__call__`` need not ask it, as for a layer
+    without one. A subclass overriding it again is asked as usual."""
+    compute_mask._no_output_mask = True
+    return compute_mask
 
 
 def _accept_arrays(compute_mask):

@@ -16,7 +16,12 @@ from lamina import dtype_policies as policies
 from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
-from lamina.layers.layer import Layer, call_in_model, model_call_is_plain
+from lamina.layers.layer import (
+    Layer,
+    call_in_model,
+    model_call_is_plain,
+    no_output_mask,
+)
 from lamina.layers.operation import Operation
 from lamina.models.functional_config import functional_config
 from lamina.models.model import Model, conform_input
@@ -160,10 +165,6 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
-        if type(self).compute_mask is Functional.compute_mask:
-            # no output mask of its own (its layers attach them): a call need
-            # not ask for it
-            self._call_info = self._call_info._replace(computes_mask=False)
         self._init_graph(inputs, outputs)
 
     def _init_graph(self, inputs, outputs) -> None:
@@ -305,6 +306,7 @@ class Functional(Model):
         flat_out = [values[s] for s in self._output_slots]
         return tree.pack_sequence_as(self._outputs_struct, flat_out)
 
+    @no_output_mask
     def compute_mask(self, inputs, previous_mask=None):
         return None  # outputs carry the masks their own layers attached
 

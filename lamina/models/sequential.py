@@ -5,7 +5,12 @@ from __future__ import annotations
 from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
-from lamina.layers.layer import Layer, call_in_model, model_call_is_plain
+from lamina.layers.layer import (
+    Layer,
+    call_in_model,
+    model_call_is_plain,
+    no_output_mask,
+)
 from lamina.layers.serialization import deserialize
 from lamina.models.functional import _OwnGraphNode, map_graph
 from lamina.models.model import Model, conform_input
@@ -32,10 +37,6 @@ class Sequential(Model):
 
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
-        if type(self).compute_mask is Sequential.compute_mask:
-            # no output mask of its own (its last layer attaches one): a call
-            # need not ask for it
-            self._call_info = self._call_info._replace(computes_mask=False)
         self._stack: list[Layer] = []
         self._input_layer: InputLayer | None = None
         self._output_tensor: KerasTensor | None = None
@@ -150,6 +151,7 @@ class Sequential(Model):
             inputs = call_in_model(layer, inputs, training)
         return inputs
 
+    @no_output_mask
     def compute_mask(self, inputs, previous_mask=None):
         return None  # the last layer attached the output mask
 
