@@ -14,7 +14,6 @@ from lamina.layers.preprocessing.image.docs import IMAGE_ARGS
 # The solver behind perspective_transform, shared so boxes follow the images.
 from lamina.ops.image import _homography as homography
 from lamina.ops.image import elastic_transform, perspective_transform
-from lamina.utils.bounding_boxes.converters import clip_to_image_size, convert_format
 from lamina.utils.validation import check_choice, check_float
 
 per_image = transforms.per_image
@@ -94,23 +93,16 @@ class RandomPerspective(_RandomWarp):
         if not training or transformation is None:
             return bounding_boxes
         height, width = self._image_size(transformation["input_shape"])
-        fmt = self.bounding_box_format
-        boxes = convert_format(bounding_boxes["boxes"], fmt, "xyxy", height, width)
         start = torch.as_tensor(transformation["start_points"], dtype=torch.float32)
         end = torch.as_tensor(transformation["end_points"], dtype=torch.float32)
-        matrix = torch.cat([homography(start, end), torch.ones(start.shape[0], 1)], 1)
-        inverse = torch.linalg.inv(matrix.reshape(-1, 3, 3))  # input -> output
-        x0, y0, x1, y1 = boxes.unbind(-1)
-        corners = torch.stack([torch.stack([x, y, torch.ones_like(x)], -1) for x, y in
-                               ((x0, y0), (x1, y1), (x0, y1), (x1, y0))], -2)  # fmt: skip
-        moved = torch.einsum("bij,bnkj->bnki", inverse, corners)
-        xs, ys = moved[..., 0] / moved[..., 2], moved[..., 1] / moved[..., 2]
-        warped = torch.stack([xs.amin(-1), ys.amin(-1), xs.amax(-1), ys.amax(-1)], -1)
+        warp = transforms.corners_mover(homography(start, end))
         apply = torch.as_tensor(transformation["apply_perspective"]).reshape(-1, 1, 1)
-        out = {**bounding_boxes, "boxes": torch.where(apply, warped, boxes)}
-        out = clip_to_image_size(out, height, width, "xyxy")
-        out["boxes"] = convert_format(out["boxes"], "xyxy", fmt, height, width)
-        return out
+
+        def move(boxes):
+            return torch.where(apply, warp(boxes), boxes)
+
+        return transforms.boxes_through(bounding_boxes, self.bounding_box_format,
+                                        height, width, move)  # fmt: skip
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
