@@ -79,6 +79,20 @@ class Variable(torch.nn.Parameter):
             self.sub_(torch.as_tensor(value, dtype=self.dtype, device=self.device))
         return self
 
+    def lay_out(self, order) -> Variable:
+        """Keep the values and the shape; store axis ``order[0]`` outermost and
+        ``order[-1]`` innermost in memory (a permutation of the axes). Kernels
+        use it to store the layout their torch op reads without copying (see
+        ``ops.convolution.kernel_memory_order``). Assignments, optimizer updates,
+        gradients and copies keep the layout; NumPy copies are C-ordered."""
+        order = tuple(order)
+        if self.ndim < 2 or type(self.data) is not torch.Tensor:
+            return self
+        inverse = tuple(order.index(axis) for axis in range(self.ndim))
+        with torch.no_grad():
+            self.data = self.data.permute(order).contiguous().permute(inverse)
+        return self
+
     def __deepcopy__(self, memo):
         result = type(self)(
             self.data.clone(memory_format=torch.preserve_format), self.requires_grad

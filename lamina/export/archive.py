@@ -96,7 +96,7 @@ class ExportArchive:
         for name, program in self._endpoints.items():
             path = os.path.join(filepath, name + suffix)
             if self.format == "torch":
-                torch.export.save(program, path)
+                exporters.save_program(program, path)
             else:
                 proto = exporters.to_onnx(program, "ExportArchive.write_out")
                 _write_onnx(proto, path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import warnings
 
 import torch
 from torch.fx import traceback as fx_traceback
@@ -140,6 +141,17 @@ def trace(model, fn, structure, specs, owner):
         raise unsupported_error(owner, error, None) from error
     finally:
         model.train(was_training)
+
+
+def save_program(program, path: str) -> None:
+    """``torch.export.save`` of ``program`` at ``path``. Convolution kernels are
+    stored in a permuted memory order (``Variable.lay_out``): each covers its
+    whole storage without being contiguous, which torch's archive writer
+    warns about although it writes that whole storage with the strides, a
+    correct copy on any device; that one warning is silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No complete tensor found")
+        torch.export.save(program, path)
 
 
 @contextlib.contextmanager

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from lamina.export import exporters
 from lamina.export.archive import _write_onnx
 from lamina.utils.validation import describe
@@ -44,7 +42,7 @@ def export_model(
         model, lambda x: model(x, training=False), structure, specs, owner
     )
     if format == "torch":
-        torch.export.save(program, str(filepath))
+        exporters.save_program(program, str(filepath))
     else:
         _write_onnx(exporters.to_onnx(program, owner, opset), str(filepath))
     if verbose or verbose is None:

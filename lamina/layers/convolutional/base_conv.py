@@ -63,7 +63,7 @@ class BaseConv(LoRAMixin, BaseSpatialConv):
             shape=(*self.kernel_size, channels // self.groups, self.filters),
             name="kernel",
             **weight_options(self, "kernel"),
-        )
+        ).lay_out(conv_ops.kernel_memory_order(self.rank, self._channels_last))
         self.bias = self._bias_weight(self.filters)
         self._build_lora()
 

@@ -58,6 +58,13 @@ class BaseConvTranspose(BaseSpatialConv):
             name="kernel",
             **weight_options(self, "kernel"),
         )
+        if any(k > 1 for k in self.kernel_size):
+            # torch 2.13's oneDNN transposed convolution corrupts memory in the
+            # backward of a unit kernel laid out this way (see
+            # ``_onednn_unit_kernel_bug``): such kernels keep Keras's layout.
+            self.kernel.lay_out(
+                conv_ops.kernel_memory_order(self.rank, self._channels_last)
+            )
         self.bias = self._bias_weight(self.filters)
 
     def _output_length(self, n, axis: int):

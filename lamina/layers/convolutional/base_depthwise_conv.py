@@ -49,7 +49,7 @@ class BaseDepthwiseConv(BaseSpatialConv):
             shape=(*self.kernel_size, channels, self.depth_multiplier),
             name="kernel",
             **weight_options(self, "depthwise"),
-        )
+        ).lay_out(conv_ops.kernel_memory_order(self.rank, True, depthwise=True))
         self.bias = self._bias_weight(channels * self.depth_multiplier)
 
     @property

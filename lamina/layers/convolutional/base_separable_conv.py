@@ -61,12 +61,12 @@ class BaseSeparableConv(BaseSpatialConv):
             shape=(*self.kernel_size, channels, self.depth_multiplier),
             name="depthwise_kernel",
             **weight_options(self, "depthwise"),
-        )
+        ).lay_out(conv_ops.kernel_memory_order(self.rank, True, depthwise=True))
         self.pointwise_kernel = self.add_weight(
             shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
             name="pointwise_kernel",
             **weight_options(self, "pointwise"),
-        )
+        ).lay_out(conv_ops.kernel_memory_order(self.rank, self._channels_last))
         self.bias = self._bias_weight(self.filters)
 
     def call(self, inputs):

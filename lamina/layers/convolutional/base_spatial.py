@@ -55,7 +55,6 @@ class BaseSpatialConv(SpatialLayer):
         choices = shapes.PADDINGS if allow_causal else ("valid", "same")
         self.padding = check_choice(self, "padding", padding, choices)
         self.activation = activations.get(activation)
-        self._linear = self.activation is activations.get(None)
         self.use_bias = bool(use_bias)
         set_weight_options(
             self, "bias", bias_initializer, bias_regularizer, bias_constraint
@@ -117,7 +116,7 @@ class BaseSpatialConv(SpatialLayer):
 
     # ------------------------------------------------------------ call
     def _activate(self, outputs):
-        return outputs if self._linear else self.activation(outputs)
+        return activations.apply(self.activation, outputs)
 
     # ------------------------------------------------------------ config
     def get_config(self):

@@ -94,7 +94,6 @@ class Dense(QuantizedMixin, LoRAMixin, Layer):
         )
         self._init_quantization(quantization_config)
         self._init_lora(lora_rank, lora_alpha)
-        self._linear = activations.get(None) is self.activation
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -126,7 +125,7 @@ class Dense(QuantizedMixin, LoRAMixin, Layer):
         if self.lora_enabled:
             low_rank = (inputs @ self.lora_kernel_a) @ self.lora_kernel_b
             outputs = outputs + self._lora_scale * low_rank
-        return outputs if self._linear else self.activation(outputs)
+        return activations.apply(self.activation, outputs)
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)
@@ -176,7 +175,7 @@ class Dense(QuantizedMixin, LoRAMixin, Layer):
             outputs = outputs + self._lora_scale * low_rank
         if self.bias is not None:
             outputs = outputs + self.bias
-        return outputs if self._linear else self.activation(outputs)
+        return activations.apply(self.activation, outputs)
 
     def get_config(self):
         return {

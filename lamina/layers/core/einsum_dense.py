@@ -108,7 +108,6 @@ class EinsumDense(QuantizedMixin, LoRAMixin, Layer):
         self.partial_output_shape = self._check_output_shape(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self._linear = activations.get(None) is self.activation
         set_weight_options(
             self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
         )
@@ -199,7 +198,7 @@ class EinsumDense(QuantizedMixin, LoRAMixin, Layer):
                 outputs = outputs + self.bias
         else:
             outputs = self._linear_call(inputs, kernel, plan)
-        return outputs if self._linear else self.activation(outputs)
+        return activations.apply(self.activation, outputs)
 
     def _linear_call(self, inputs, kernel, plan):
         """``F.linear`` over the trailing ``plan.contracted`` axes."""
@@ -280,7 +279,7 @@ class EinsumDense(QuantizedMixin, LoRAMixin, Layer):
             outputs = outputs + self._lora_scale * low_rank
         if self.bias is not None:
             outputs = outputs + self.bias
-        return outputs if self._linear else self.activation(outputs)
+        return activations.apply(self.activation, outputs)
 
     def compute_output_shape(self, input_shape):
         spec = einsum_equation.analyze(

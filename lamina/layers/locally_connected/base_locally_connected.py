@@ -81,7 +81,6 @@ class BaseLocallyConnected(SpatialLayer):
                 padding,
             )
         self.activation = activations.get(activation)
-        self._linear = self.activation is activations.get(None)
         self.use_bias = bool(use_bias)
         set_weight_options(
             self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint
@@ -158,7 +157,7 @@ class BaseLocallyConnected(SpatialLayer):
     # ------------------------------------------------------------ call
     def call(self, inputs):
         outputs = self._strategy(inputs, self.kernel, self.bias)
-        return outputs if self._linear else self.activation(outputs)
+        return activations.apply(self.activation, outputs)
 
     def compute_output_shape(self, input_shape):
         output_shape = list(
