@@ -327,18 +327,24 @@ _NAMES = {fn: fn.__name__ for fn in _FUNCTIONS}
 _TORCH_OPS = {relu: torch.relu, tanh: torch.tanh, relu6: F.relu6, silu: F.silu}
 
 
-def apply(activation, x):
-    """``activation(x)`` for a layer's output tensor ``x``: the function itself,
-    or its torch op (``_TORCH_OPS``); ``None`` and ``linear`` return ``x``. Layers
-    read their ``activation`` on each call, so reassigning it works (as in Keras).
-    """
+def torch_form(activation):
+    """What computes ``activation(x)`` for a layer's output tensor ``x``: its
+    torch op (``_TORCH_OPS``), the function itself, or None for the identity
+    (``None`` and ``linear``)."""
     if activation is None or activation is linear:
-        return x
+        return None
     try:
-        op = _TORCH_OPS.get(activation, activation)
+        return _TORCH_OPS.get(activation, activation)
     except TypeError:  # an unhashable callable object
-        op = activation
-    return op(x)
+        return activation
+
+
+def apply(activation, x):
+    """``activation(x)`` for a layer's output tensor ``x``, through ``torch_form``.
+    Layers read their ``activation`` on each call, so reassigning it works (as in
+    Keras)."""
+    op = torch_form(activation)
+    return x if op is None else op(x)
 
 
 def serialize(activation):

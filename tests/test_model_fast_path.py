@@ -4,6 +4,7 @@ each model both ways and compare: the plain path is forced by a torch-wide forwa
 hook, which makes every call take ``nn.Module.__call__``."""
 
 import contextlib
+import copy
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import torch
 
 import lamina
 from lamina import layers
+from lamina.layers import run_plan
 from lamina.layers.layer import Layer
 
 
@@ -24,8 +26,10 @@ def plain_path():
 
 
 def outputs_of(model, x, **kwargs):
-    """The model's outputs (NumPy, detached) on the fast path (after a warm-up
-    call, which fills the caches) and on the plain path."""
+    """The model's outputs (NumPy, detached) on the fast path (after two warm-up
+    calls: the first fills the caches, the second records the run plan that
+    the third follows) and on the plain path."""
+    model(x, **kwargs)
     model(x, **kwargs)
     fast = lamina.utils.tree.map_structure(_numpy, model(x, **kwargs))
     with plain_path():
@@ -86,6 +90,23 @@ def nested():
     return lamina.Sequential([x, lamina.Model(x, inner(x)), layers.Dense(2)])
 
 
+def conv_variety():
+    """Convolutions and pooling through every runner branch: channels_first,
+    explicit ``same`` padding (even kernels), lifted 1D, averages with appended
+    cells, dilation, groups, and activations with and without a torch op."""
+    x = lamina.Input((12, 12, 3))
+    y = layers.Conv2D(4, 2, padding="same", activation="tanh")(x)
+    y = layers.AveragePooling2D(2, strides=1, padding="same")(y)
+    y = layers.Conv2D(4, 3, dilation_rate=2, groups=2, activation="elu")(y)
+    y = layers.Permute((3, 1, 2))(y)
+    y = layers.Conv2D(6, 3, data_format="channels_first", activation="relu")(y)
+    y = layers.MaxPooling2D(2, padding="same", data_format="channels_first")(y)
+    y = layers.Reshape((6, -1))(y)
+    y = layers.Conv1D(5, 4, padding="same", strides=2)(y)
+    y = layers.MaxPooling1D(2, padding="same")(y)
+    return lamina.Model(x, layers.Dense(3, activation="softmax")(layers.Flatten()(y)))
+
+
 RNG = np.random.default_rng(0)
 IMAGES = torch.from_numpy(RNG.random((2, 12, 12, 3), dtype=np.float32))
 MODELS = {
@@ -93,6 +114,7 @@ MODELS = {
     "branches": (branches, [torch.randn(3, 6), torch.randn(3, 6)]),
     "masked_rnn": (masked_rnn, torch.tensor([[1, 2, 0, 0, 0], [3, 4, 5, 6, 0]])),
     "nested": (nested, IMAGES),
+    "conv_variety": (conv_variety, IMAGES),
 }
 
 
@@ -211,3 +233,52 @@ def test_predict_with_jit_compile_picks_the_faster_path_with_equal_outputs():
     assert chooser.choice in ("compiled", "eager")
     one = model.predict(x[:1], verbose=0)  # one batch: the chosen path, not a bypass
     np.testing.assert_allclose(one, eager[:1], rtol=1e-6, atol=1e-6)
+
+
+def _plan_of(model, *inputs, training=False):
+    return run_plan.find(model, run_plan.signature(inputs, training))
+
+
+@pytest.mark.parametrize("name", ["cnn", "conv_variety", "nested"])
+def test_a_run_plan_is_kept_and_followed_with_steady_state_calls(name):
+    build, x = MODELS[name]
+    model = build()
+    model(x)
+    assert _plan_of(model, x) is None  # the first call builds and checks
+    model(x)
+    assert _plan_of(model, x) is not None
+    for training in (False, True):  # BN statistics and Dropout change nothing
+        model(x, training=training)
+        epoch = run_plan.epoch()
+        model(x, training=training)
+        assert run_plan.epoch() == epoch
+        assert _plan_of(model, x, training=training) is not None
+
+
+def test_changes_after_the_plan_take_effect():
+    model = cnn()
+    for _ in range(2):
+        model(IMAGES)
+    dense = model.layers[-1]
+    linear = model(IMAGES).detach()
+    dense.activation = lamina.activations.relu  # Keras reads it on every call
+    torch.testing.assert_close(model(IMAGES).detach(), linear.clamp_min(0))
+    dense.activation = None
+    torch.testing.assert_close(model(IMAGES).detach(), linear)
+    conv = model.layers[0]
+    conv.activation = lamina.activations.linear
+    conv_out = lamina.Sequential(model.layers[:1])(IMAGES).detach()
+    assert (conv_out < 0).any()
+    model.set_weights([w * 0 for w in model.get_weights()])  # in place
+    assert not model(IMAGES).detach().any()
+
+
+def test_a_copied_model_runs_its_own_weights():
+    model = cnn()
+    for _ in range(3):
+        model(IMAGES)
+    twin = copy.deepcopy(model)
+    twin.set_weights([w + 1.0 for w in twin.get_weights()])
+    for _ in range(3):
+        assert not torch.equal(model(IMAGES), twin(IMAGES))
+    assert_same(*outputs_of(twin, IMAGES))

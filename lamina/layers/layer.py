@@ -22,6 +22,7 @@ import torch
 
 from lamina import config, regularizers
 from lamina import dtype_policies as policies
+from lamina.layers import run_plan
 from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_spec import assert_input_compatibility
 from lamina.layers.keras_tensor import Node, any_symbolic
@@ -102,7 +103,7 @@ def _input_mask(inputs):
     return None
 
 
-class Layer(WeightsAPI, NodeAPI, torch.nn.Module):
+class Layer(WeightsAPI, NodeAPI, run_plan.Plannable, torch.nn.Module):
     """Base class of all layers: a ``torch.nn.Module`` that follows Keras's contract.
 
     Args:
@@ -654,35 +655,14 @@ def call_in_model(layer: Layer, x, training):
     """``layer(x)`` for a model that runs its layers on one tensor each, inside its
     own call (``training`` is the resolved flag, ``call_context.training``).
 
-    Calls ``layer.call`` directly where ``Layer.__call__`` would do nothing else:
-    ``x`` a plain tensor in the layer's compute dtype, of the shape whose input
-    spec was last checked, with no mask; the layer built, its ``__call__`` and
-    ``forward`` Layer's, with no hooks, activity regularizer, mixed precision or
-    mask to compute. Anything else, including the first call of each input
-    shape, goes through ``layer(x)``, which checks, converts and raises. The
-    caller checks once that nothing traces the call (``model_call_is_plain``).
+    Calls ``layer.call`` directly where ``Layer.__call__`` would do nothing else
+    (``run_plan.calls_directly``). Anything else, including the first call of
+    each input shape, goes through ``layer(x)``, which checks, converts and
+    raises. The caller checks once that nothing traces the call
+    (``model_call_is_plain``).
     """
-    info = layer._call_info
-    if (
-        x.__class__ is torch.Tensor
-        and info.direct
-        and x.dtype is layer._compute_torch_dtype
-        and (layer.input_spec is None or x.shape == layer._spec_checked_shape)
-        and layer.built
-        and not info.computes_mask
-        and layer.activity_regularizer is None
-        and not layer._autocast_context
-        and not (
-            layer._forward_hooks
-            or layer._forward_pre_hooks
-            or layer._backward_hooks
-            or layer._backward_pre_hooks
-        )
-        and getattr(x, "_keras_mask", None) is None
-    ):
-        if info.has_training:
-            return layer.call(x, training=training)
-        return layer.call(x)
+    if run_plan.calls_directly(layer, x):
+        return run_plan.call_directly(layer, x, training)
     return layer(x)
 
 

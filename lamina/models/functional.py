@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from lamina import dtype_policies as policies
+from lamina.layers import run_plan
 from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor, Node, any_symbolic
@@ -260,7 +261,8 @@ class Functional(Model):
         return _Step(layer, call, single, flat, kwargs, template, out_slots)
 
     # --------------------------------------------------------------- running
-    def call(self, inputs, training=None, mask=None):
+    def _input_values(self, inputs, mask) -> list:
+        """The slot table, with the inputs conformed, converted and masked."""
         flat = tree.flatten(inputs)
         if len(flat) != len(self._input_slots):
             raise ValueError(
@@ -282,27 +284,62 @@ class Functional(Model):
             if m is not None:
                 x._keras_mask = m
             values[slot] = x
+        return values
+
+    @staticmethod
+    def _run_generic(step, values):
+        """A step of several inputs or keyword arguments (or an operation)."""
+        if step.flat_args is not None:
+            args = [
+                values[a.index] if a.__class__ is _Slot else a for a in step.flat_args
+            ]
+            return step.call(*args, **step.kwargs)
+        args, kwargs = _fill(step.template, values)
+        return step.call(*args, **kwargs)
+
+    def call(self, inputs, training=None, mask=None):
+        """Run the graph's steps on the slot table. With ``call_in_model``'s
+        direct path for every single-input layer, the run is recorded as a run
+        plan (``run_plan``) that later calls of the same signature follow."""
+        values = self._input_values(inputs, mask)
         training = _ctx.training if model_call_is_plain() else None
-        for step in self._plan:
-            if step.single_slot is not None:
-                if training is not None and step.call is step.layer:
-                    out = call_in_model(step.layer, values[step.single_slot], training)
+        runners = record = None
+        if training is not None:
+            key = run_plan.signature([values[s] for s in self._input_slots], training)
+            runners = run_plan.find(self, key)
+            if runners is None and key is not None:
+                record, made_in = [], run_plan.epoch()
+        for i, step in enumerate(self._plan):
+            run = runners[i] if runners is not None else None
+            if run is not None:
+                x = values[step.single_slot]
+                if getattr(x, "_keras_mask", None) is None:
+                    out = run(x)
+                else:  # a mask from a multi-input layer: the checked path
+                    out = call_in_model(step.layer, x, training)
+            elif step.single_slot is not None:
+                x = values[step.single_slot]
+                if training is None or step.call is not step.layer:
+                    out = step.call(x)
+                elif run_plan.calls_directly(step.layer, x):
+                    if record is not None:
+                        record.append((i, x.shape))
+                    out = run_plan.call_directly(step.layer, x, training)
                 else:
-                    out = step.call(values[step.single_slot])
-            elif step.flat_args is not None:
-                args = [
-                    values[a.index] if a.__class__ is _Slot else a
-                    for a in step.flat_args
-                ]
-                out = step.call(*args, **step.kwargs)
+                    record = None
+                    out = step.layer(x)
             else:
-                args, kwargs = _fill(step.template, values)
-                out = step.call(*args, **kwargs)
+                out = self._run_generic(step, values)
             if len(step.out_slots) == 1:
                 values[step.out_slots[0]] = out
             else:
                 for slot, value in zip(step.out_slots, tree.flatten(out)):
                     values[slot] = value
+        if record:
+            planned = [None] * len(self._plan)
+            for i, shape in record:
+                planned[i] = self._plan[i].layer._plan_runner(shape, training)
+            run_plan.keep(self, key, made_in, planned)
         flat_out = [values[s] for s in self._output_slots]
         return tree.pack_sequence_as(self._outputs_struct, flat_out)
 

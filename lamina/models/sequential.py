@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lamina.layers import run_plan
 from lamina.layers.call_context import call_context as _ctx
 from lamina.layers.input_layer import InputLayer
 from lamina.layers.keras_tensor import KerasTensor
@@ -69,6 +70,7 @@ class Sequential(Model):
         if not self._stack and self._input_layer is None and layer._batch_input_shape:
             self._set_input_layer(InputLayer(batch_shape=layer._batch_input_shape))
         self._stack.append(layer)
+        run_plan.invalidate()
         self.add_module(self._free_module_key(layer.name), layer)
         if self._output_tensor is not None:
             self._output_tensor = layer(self._output_tensor)
@@ -96,6 +98,7 @@ class Sequential(Model):
         if not self._stack:
             raise IndexError(f"{describe(self)}: pop() on a model with no layers.")
         layer = self._stack.pop()
+        run_plan.invalidate()
         for key, module in list(self._modules.items()):
             if module is layer:
                 del self._modules[key]
@@ -147,8 +150,31 @@ class Sequential(Model):
                 inputs = layer(inputs)
             return inputs
         training = _ctx.training
+        key = run_plan.signature((inputs,), training)
+        runners = run_plan.find(self, key)
+        if runners is not None:
+            for run in runners:
+                inputs = run(inputs)
+            return inputs
+        return self._record(inputs, training, key)
+
+    def _record(self, inputs, training, key):
+        """Run the layers one by one (``call_in_model``), and keep a run plan for
+        ``key`` if every layer took the direct path."""
+        made_in, shapes = run_plan.epoch(), []
         for layer in self._stack:
-            inputs = call_in_model(layer, inputs, training)
+            if shapes is not None and run_plan.calls_directly(layer, inputs):
+                shapes.append(inputs.shape)
+                inputs = run_plan.call_directly(layer, inputs, training)
+            else:
+                shapes = None
+                inputs = call_in_model(layer, inputs, training)
+        if shapes is not None:
+            runners = [
+                layer._plan_runner(shape, training)
+                for layer, shape in zip(self._stack, shapes)
+            ]
+            run_plan.keep(self, key, made_in, runners)
         return inputs
 
     @no_output_mask

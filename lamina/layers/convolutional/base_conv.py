@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
+from lamina import activations
 from lamina.layers.convolutional.base_spatial import BaseSpatialConv
 from lamina.layers.core.lora import LoRAMixin
 from lamina.layers.weight_options import (
@@ -82,6 +85,23 @@ class BaseConv(LoRAMixin, BaseSpatialConv):
             self.bias,
         )
         return self._activate(outputs)
+
+    def _plan_runner(self, input_shape, training):
+        if self.lora_enabled:
+            return super()._plan_runner(input_shape, training)
+        kernel, bias = self.kernel, self.bias
+        run = conv_ops.conv_runner(
+            input_shape,
+            kernel.shape,
+            self.strides,
+            self.padding,
+            self._channels_last,
+            self.dilation_rate,
+        )
+        activation = activations.torch_form(self.activation)
+        if activation is None:
+            return functools.partial(run, kernel=kernel, bias=bias)
+        return lambda x: activation(run(x, kernel, bias))
 
     def get_config(self):
         return {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -126,6 +128,20 @@ class Dense(QuantizedMixin, LoRAMixin, Layer):
             low_rank = (inputs @ self.lora_kernel_a) @ self.lora_kernel_b
             outputs = outputs + self._lora_scale * low_rank
         return activations.apply(self.activation, outputs)
+
+    def _plan_runner(self, input_shape, training):
+        if (
+            self._is_quantized
+            or self.lora_enabled
+            or len(input_shape) != 2
+            or self.bias is None
+        ):
+            return super()._plan_runner(input_shape, training)
+        kernel, bias = self.kernel, self.bias
+        activation = activations.torch_form(self.activation)
+        if activation is None:
+            return functools.partial(torch.addmm, bias, mat2=kernel)
+        return lambda x: activation(torch.addmm(bias, x, kernel))
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)

@@ -66,6 +66,16 @@ class BasePooling(SpatialLayer):
             self._channels_last,
         )
 
+    def _plan_runner(self, input_shape, training):
+        return pooling.pool_runner(
+            input_shape,
+            self.pool_mode,
+            self.pool_size,
+            self.strides,
+            self.padding,
+            self._channels_last,
+        )
+
     def compute_output_shape(self, input_shape):
         return self._map_spatial(
             input_shape,

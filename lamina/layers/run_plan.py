@@ -1,0 +1,166 @@
+"""Run plans: what a model runs once it has seen an input signature.
+
+A model calls each layer's ``call`` directly where ``Layer.__call__`` would do
+nothing else (``calls_directly``). When every layer of a call took that path,
+the model keeps a *run plan* for the call's signature (input shapes, dtypes,
+devices and the training flag): one function per layer, from the layer's
+``_plan_runner(input_shape, training)``, which has done its argument work
+(sizes, paddings, permutations, the activation's torch op) once. A later call
+with that signature runs the functions one after the other, with no per-layer
+checks: with the same input signature every layer sees the same shapes and
+dtypes as when it was checked.
+
+A plan is valid while nothing it depends on changes. Any attribute set on any
+layer (``layer.activation = ...``, ``trainable``, a new weight, a new input
+spec, building), a hook registered on a layer, or a layer added to or removed
+from a model moves the global ``epoch``; a plan made in an earlier epoch is
+never used. Attributes that calls themselves set and no plan reads
+(``NEUTRAL``) leave the epoch alone, so a model in steady use keeps its plans.
+Weights updated in place (optimizers, ``assign``, ``set_weights``) need no new
+plan: the functions read the variables themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+import torch
+
+# Attributes set while running that no plan depends on.
+NEUTRAL = frozenset({"training", "_spec_checked_shape", "_losses", "_build_depth"})
+_MAX_PLANS = 8  # signatures kept per model (predict's last batch is another)
+# model -> {signature: (epoch, runners)}; outside the model, so that copies and
+# pickles of a model never carry functions bound to the original's layers.
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _Epoch:
+    value = 0
+
+
+def invalidate() -> None:
+    """Make every existing run plan stale (called on any change to a layer)."""
+    _Epoch.value += 1
+
+
+def epoch() -> int:
+    return _Epoch.value
+
+
+def calls_directly(layer, x) -> bool:
+    """Whether ``Layer.__call__`` would only call ``layer.call(x)``: ``x`` a plain
+    tensor in the layer's compute dtype, of the shape whose input spec was last
+    checked, with no mask; the layer built, its ``__call__`` and ``forward``
+    Layer's, with no hooks, activity regularizer, mixed precision or mask to
+    compute."""
+    info = layer._call_info
+    return (
+        x.__class__ is torch.Tensor
+        and info.direct
+        and x.dtype is layer._compute_torch_dtype
+        and (layer.input_spec is None or x.shape == layer._spec_checked_shape)
+        and layer.built
+        and not info.computes_mask
+        and layer.activity_regularizer is None
+        and not layer._autocast_context
+        and not (
+            layer._forward_hooks
+            or layer._forward_pre_hooks
+            or layer._backward_hooks
+            or layer._backward_pre_hooks
+        )
+        and getattr(x, "_keras_mask", None) is None
+    )
+
+
+def call_directly(layer, x, training):
+    """``layer.call(x)``, with ``training`` where the call takes it."""
+    if layer._call_info.has_training:
+        return layer.call(x, training=training)
+    return layer.call(x)
+
+
+def signature(tensors, training):
+    """The key of a run plan: per input tensor, its shape, dtype and device (None
+    when an input is not a plain unmasked tensor: no plan), and ``training``."""
+    key = []
+    for x in tensors:
+        if (
+            x.__class__ is not torch.Tensor
+            or getattr(x, "_keras_mask", None) is not None
+        ):
+            return None
+        key.append((x.shape, x.dtype, x.device))
+    key.append(training)
+    return tuple(key)
+
+
+def find(model, key):
+    """``model``'s runners for the signature ``key`` if it has a current plan."""
+    plans = _PLANS.get(model)
+    if not plans or key is None:
+        return None
+    entry = plans.get(key)
+    if entry is None or entry[0] != _Epoch.value:
+        return None
+    return entry[1]
+
+
+def keep(model, key, made_in: int, runners) -> None:
+    """Store ``runners`` as ``model``'s plan for ``key``, unless something changed
+    since the recording call began (``made_in``, the epoch then)."""
+    if key is None or made_in != _Epoch.value:
+        return
+    plans = _PLANS.get(model)
+    if plans is None or len(plans) >= _MAX_PLANS:
+        plans = _PLANS[model] = {}
+    plans[key] = (made_in, tuple(runners))
+
+
+class Plannable(torch.nn.Module):
+    """Part of ``Layer``: the default ``_plan_runner``; and any attribute set or
+    deleted (but ``NEUTRAL`` ones), hook registered or sublayer added makes
+    every run plan stale."""
+
+    def _plan_runner(self, input_shape, training):
+        """A function ``x -> self.call(x)`` for a model's run plan: inputs of
+        ``input_shape`` that ``calls_directly`` accepted, the flag ``training``.
+        Layers with argument work to do once (convolutions, pooling, Dense)
+        override it; the result must equal ``call``'s."""
+        if self._call_info.has_training:
+            return functools.partial(self.call, training=training)
+        return self.call
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, value)
+        if name not in NEUTRAL:
+            invalidate()
+
+    def __delattr__(self, name):
+        super().__delattr__(name)
+        invalidate()
+
+    def register_forward_hook(self, *args, **kwargs):
+        invalidate()
+        return super().register_forward_hook(*args, **kwargs)
+
+    def register_forward_pre_hook(self, *args, **kwargs):
+        invalidate()
+        return super().register_forward_pre_hook(*args, **kwargs)
+
+    def register_full_backward_hook(self, *args, **kwargs):
+        invalidate()
+        return super().register_full_backward_hook(*args, **kwargs)
+
+    def register_full_backward_pre_hook(self, *args, **kwargs):
+        invalidate()
+        return super().register_full_backward_pre_hook(*args, **kwargs)
+
+    def register_backward_hook(self, *args, **kwargs):
+        invalidate()
+        return super().register_backward_hook(*args, **kwargs)
+
+    def add_module(self, name, module):
+        invalidate()
+        return super().add_module(name, module)
