@@ -74,6 +74,50 @@ def calls_directly(layer, x) -> bool:
     )
 
 
+def chain(layers, shapes, training) -> list:
+    """The runners of ``layers`` called one after the other on inputs of
+    ``shapes``. Two or more consecutive layers that can run in torch's layout
+    at the same rank (channels_last convolutions and pooling) become one
+    runner: one permutation into ``(batch, channels, *spatial)`` before them
+    and one back after, instead of a pair that cancels between each two. The
+    last of such a group keeps its gradient-layout guard (``ops.pooling``); the
+    others feed a convolution or pooling, whose backward needs none."""
+    runners, start, n = [], 0, len(layers)
+    while start < n:
+        rank = layers[start]._torch_layout_rank(shapes[start])
+        end = start + 1
+        while (
+            rank is not None
+            and end < n
+            and layers[end]._torch_layout_rank(shapes[end]) == rank
+        ):
+            end += 1
+        if end - start < 2:
+            runners.append(layers[start]._plan_runner(shapes[start], training))
+            start += 1
+            continue
+        steps = [
+            layers[i]._torch_layout_runner(shapes[i], training, i == end - 1)
+            for i in range(start, end)
+        ]
+        runners.append(_in_torch_layout(steps, rank))
+        start = end
+    return runners
+
+
+def _in_torch_layout(steps, rank: int):
+    to_first = (0, rank + 1, *range(1, rank + 1))
+    to_last = (0, *range(2, rank + 2), 1)
+
+    def run(x):
+        x = x.permute(to_first)
+        for step in steps:
+            x = step(x)
+        return x.permute(to_last)
+
+    return run
+
+
 def call_directly(layer, x, training):
     """``layer.call(x)``, with ``training`` where the call takes it."""
     if layer._call_info.has_training:
@@ -131,6 +175,11 @@ class Plannable(torch.nn.Module):
         if self._call_info.has_training:
             return functools.partial(self.call, training=training)
         return self.call
+
+    def _torch_layout_rank(self, input_shape):
+        """The rank at which ``_torch_layout_runner`` runs on inputs of
+        ``input_shape``, or None (the default: it does not)."""
+        return None
 
     def __setattr__(self, name, value):
         super().__setattr__(name, value)

@@ -132,6 +132,21 @@ class _Slot(NamedTuple):
     index: int
 
 
+def _is_chain(steps, input_slots, output_slots) -> bool:
+    """Whether the graph is one input through single-input layers one after
+    the other to one output, each result used by the next layer only."""
+    if len(input_slots) != 1 or len(output_slots) != 1 or not steps:
+        return False
+    slot = input_slots[0]
+    for step in steps:
+        if step.single_slot != slot or step.call is not step.layer:
+            return False
+        if len(step.out_slots) != 1:
+            return False
+        slot = step.out_slots[0]
+    return slot == output_slots[0]
+
+
 def _fill(template, values):
     def fill(x):
         return values[x.index] if isinstance(x, _Slot) else x
@@ -236,6 +251,7 @@ class Functional(Model):
         self._plan = steps
         self._output_slots = [slot_of(t) for t in flat_outputs]
         self._n_slots = len(slots)
+        self._is_chain = _is_chain(steps, self._input_slots, self._output_slots)
 
     @staticmethod
     def _compile_step(node, slot_of) -> _Step:
@@ -286,6 +302,18 @@ class Functional(Model):
             values[slot] = x
         return values
 
+    def _runners(self, record, training) -> list:
+        """A run plan from a recording call's ``(step index, input shape)`` for
+        each step that ran directly: one runner per step (None for the steps
+        that run as usual), or, for a chain of layers, ``run_plan.chain``'s."""
+        if self._is_chain and len(record) == len(self._plan):
+            layers = [step.layer for step in self._plan]
+            return run_plan.chain(layers, [shape for _, shape in record], training)
+        planned = [None] * len(self._plan)
+        for i, shape in record:
+            planned[i] = self._plan[i].layer._plan_runner(shape, training)
+        return planned
+
     @staticmethod
     def _run_generic(step, values):
         """A step of several inputs or keyword arguments (or an operation)."""
@@ -307,6 +335,11 @@ class Functional(Model):
         if training is not None:
             key = run_plan.signature([values[s] for s in self._input_slots], training)
             runners = run_plan.find(self, key)
+            if runners is not None and self._is_chain:  # Sequential's way
+                x = values[self._input_slots[0]]
+                for run in runners:
+                    x = run(x)
+                return tree.pack_sequence_as(self._outputs_struct, [x])
             if runners is None and key is not None:
                 record, made_in = [], run_plan.epoch()
         for i, step in enumerate(self._plan):
@@ -336,10 +369,7 @@ class Functional(Model):
                 for slot, value in zip(step.out_slots, tree.flatten(out)):
                     values[slot] = value
         if record:
-            planned = [None] * len(self._plan)
-            for i, shape in record:
-                planned[i] = self._plan[i].layer._plan_runner(shape, training)
-            run_plan.keep(self, key, made_in, planned)
+            run_plan.keep(self, key, made_in, self._runners(record, training))
         flat_out = [values[s] for s in self._output_slots]
         return tree.pack_sequence_as(self._outputs_struct, flat_out)
 

@@ -170,10 +170,7 @@ class Sequential(Model):
                 shapes = None
                 inputs = call_in_model(layer, inputs, training)
         if shapes is not None:
-            runners = [
-                layer._plan_runner(shape, training)
-                for layer, shape in zip(self._stack, shapes)
-            ]
+            runners = run_plan.chain(self._stack, shapes, training)
             run_plan.keep(self, key, made_in, runners)
         return inputs
 

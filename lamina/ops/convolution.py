@@ -189,14 +189,27 @@ def _conv_torch_layout(
 
 
 @cached_arguments
-def conv_runner(input_shape, kernel_shape, strides, padding, channels_last, dilation):
+def conv_runner(
+    input_shape,
+    kernel_shape,
+    strides,
+    padding,
+    channels_last,
+    dilation,
+    torch_layout=False,
+):
     """``run(inputs, kernel, bias)``: the convolution of inputs of exactly
     ``input_shape`` by a Keras-layout kernel of ``kernel_shape`` (arguments as
     ``conv`` normalizes them), with every size, padding and permutation worked
     out once; cached per argument tuple, so a layer's repeated calls cost one
-    lookup and the torch calls themselves."""
+    lookup and the torch calls themselves. With ``torch_layout`` (channels_last
+    data of rank 2 or 3 only), ``run`` takes and returns the data in torch's
+    ``(batch, channels, *spatial)`` layout: a run plan permutes once around
+    consecutive such layers."""
     rank = len(input_shape) - 2
     lifted = _lifted(rank, channels_last)
+    if torch_layout and (lifted or not channels_last):
+        raise ValueError("conv_runner: torch_layout is for channels_last 2D/3D")
     channels = input_shape[-1] if channels_last else input_shape[1]
     spatial = tuple(input_shape[1:-1] if channels_last else input_shape[2:])
     groups = channels // kernel_shape[-2]
@@ -207,6 +220,15 @@ def conv_runner(input_shape, kernel_shape, strides, padding, channels_last, dila
     to_first = TO_CHANNELS_FIRST[rank] if channels_last else None
     to_last = TO_CHANNELS_LAST[rank]
     kernel_order = KERNEL_TO_TORCH[rank]
+    if torch_layout:
+
+        def run_torch_layout(x, kernel, bias):
+            if explicit:
+                x = F.pad(x, explicit)
+            weight = kernel.permute(kernel_order)
+            return op(x, weight, bias, stride, symmetric, dilation, groups)
+
+        return run_torch_layout
 
     def run(inputs, kernel, bias):
         x = inputs if to_first is None else inputs.permute(to_first)

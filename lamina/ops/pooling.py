@@ -204,11 +204,28 @@ def pool(inputs, pool_mode, pool_size, strides, padding, channels_last):
 
 
 @cached_arguments
-def pool_runner(input_shape, pool_mode, pool_size, strides, padding, channels_last):
+def pool_runner(
+    input_shape,
+    pool_mode,
+    pool_size,
+    strides,
+    padding,
+    channels_last,
+    torch_layout=False,
+    guard=True,
+):
     """``run(inputs)``: ``pool`` for inputs of exactly ``input_shape``, with the
     windows, paddings and permutations worked out once (cached per argument
-    tuple: a layer's repeated calls cost one lookup and the torch calls)."""
+    tuple: a layer's repeated calls cost one lookup and the torch calls).
+
+    For run plans (``torch_layout_rank``): with ``torch_layout``, ``run`` takes
+    and returns channels_last data in torch's ``(batch, channels, *spatial)``
+    layout; without ``guard``, no ``guard_gradient_layout`` hook (for a result
+    that a convolution or pooling consumes: their backward hands the gradient
+    on channels-last contiguous anyway)."""
     rank = len(input_shape) - 2
+    if torch_layout and torch_layout_rank(pool_mode, rank, channels_last) is None:
+        raise ValueError("pool_runner: no torch_layout run for these arguments")
     spatial = tuple(input_shape[i] for i in spatial_axes(rank + 2, channels_last))
     pads, extras, rescales = torch_pool_arguments(spatial, pool_size, strides, padding)
     ceil_mode = padding == "same"
@@ -236,16 +253,27 @@ def pool_runner(input_shape, pool_mode, pool_size, strides, padding, channels_la
     rescaled = any(r is not None for r in rescales)
 
     def run(inputs):
-        x = to_torch_layout(inputs, rank, channels_last)
+        x = inputs if torch_layout else to_torch_layout(inputs, rank, channels_last)
         if appended:
             x = _append_cells(x, extras, fill)
         outputs = op(x, *arguments)
         if rescaled:
             outputs = _rescale(outputs, rescales)
-        outputs = guard_gradient_layout(outputs, channels_last)
+        if guard:
+            outputs = guard_gradient_layout(outputs, channels_last)
+        if torch_layout:
+            return outputs
         return from_torch_layout(outputs, rank, channels_last)
 
     return run
+
+
+def torch_layout_rank(pool_mode, rank, channels_last):
+    """The rank at which ``pool_runner`` can run in torch's layout (2 or 3, for
+    channels_last data), or None."""
+    if not channels_last or rank == 1 or (pool_mode == "average" and rank == 3):
+        return None
+    return rank
 
 
 def _normalized_pool(pool_mode, inputs, pool_size, strides, padding, data_format):

@@ -86,7 +86,7 @@ class BaseConv(LoRAMixin, BaseSpatialConv):
         )
         return self._activate(outputs)
 
-    def _plan_runner(self, input_shape, training):
+    def _plan_runner(self, input_shape, training, torch_layout=False):
         if self.lora_enabled:
             return super()._plan_runner(input_shape, training)
         kernel, bias = self.kernel, self.bias
@@ -97,11 +97,20 @@ class BaseConv(LoRAMixin, BaseSpatialConv):
             self.padding,
             self._channels_last,
             self.dilation_rate,
+            torch_layout,
         )
         activation = activations.torch_form(self.activation)
         if activation is None:
             return functools.partial(run, kernel=kernel, bias=bias)
         return lambda x: activation(run(x, kernel, bias))
+
+    def _torch_layout_rank(self, input_shape):
+        if self.lora_enabled or not self._channels_last or self.rank == 1:
+            return None
+        return self.rank
+
+    def _torch_layout_runner(self, input_shape, training, guard):
+        return self._plan_runner(input_shape, training, torch_layout=True)
 
     def get_config(self):
         return {

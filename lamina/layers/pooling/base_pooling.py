@@ -66,7 +66,7 @@ class BasePooling(SpatialLayer):
             self._channels_last,
         )
 
-    def _plan_runner(self, input_shape, training):
+    def _plan_runner(self, input_shape, training, torch_layout=False, guard=True):
         return pooling.pool_runner(
             input_shape,
             self.pool_mode,
@@ -74,7 +74,15 @@ class BasePooling(SpatialLayer):
             self.strides,
             self.padding,
             self._channels_last,
+            torch_layout,
+            guard,
         )
+
+    def _torch_layout_rank(self, input_shape):
+        return pooling.torch_layout_rank(self.pool_mode, self.rank, self._channels_last)
+
+    def _torch_layout_runner(self, input_shape, training, guard):
+        return self._plan_runner(input_shape, training, True, guard)
 
     def compute_output_shape(self, input_shape):
         return self._map_spatial(
