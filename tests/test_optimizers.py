@@ -420,3 +420,40 @@ def test_multi_optimizer_state_files_move_both_ways(tmp_path):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(a), b.numpy())
     for a, b in zip(back.optimizer.variables, theirs.optimizer.variables):
         np.testing.assert_allclose(a.numpy(), keras.ops.convert_to_numpy(b))
+
+
+@pytest.mark.parametrize("name", ["adam", "adamw", "sgd", "rmsprop"])
+def test_laid_out_kernels_train_as_contiguous_ones(name):
+    """Convolution kernels are stored in torch's memory order (non-contiguous in
+    Keras's shape); optimizer state follows that layout, and the updates equal
+    those of the same weights stored contiguously."""
+    rng = np.random.default_rng(3)
+    x = torch.from_numpy(rng.standard_normal((4, 8, 8, 3), dtype=np.float32))
+    y = torch.from_numpy(rng.standard_normal((4, 2), dtype=np.float32))
+    models = []
+    for contiguous in (False, True):
+        lamina.utils.set_random_seed(5)
+        model = lamina.Sequential(
+            [
+                lamina.Input((8, 8, 3)),
+                lamina.layers.Conv2D(4, 3, activation="relu"),
+                lamina.layers.DepthwiseConv2D(3),
+                lamina.layers.GlobalAveragePooling2D(),
+                lamina.layers.Dense(2),
+            ]
+        )
+        if contiguous:
+            for weight in model.weights:
+                weight.data = weight.data.contiguous()
+        model.compile(optimizer=name, loss="mse")
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        models.append(model)
+    laid_out, plain = models
+    kernel = laid_out.layers[0].kernel
+    assert not kernel.is_contiguous()
+    for state in laid_out.optimizer.variables:
+        if tuple(state.shape) == tuple(kernel.shape):
+            assert state.stride() == kernel.stride()
+    for got, want in zip(laid_out.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

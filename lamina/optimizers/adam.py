@@ -9,7 +9,7 @@ from torch.autograd.graph import increment_version
 from torch.optim.adam import adam as torch_adam
 from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
 
-from lamina.optimizers.optimizer import Optimizer
+from lamina.optimizers.optimizer import Optimizer, in_memory_order
 from lamina.utils.validation import check_float
 
 
@@ -94,8 +94,9 @@ class Adam(Optimizer):
         maxima = self._slots(self._velocity_hats, indices) if self.amsgrad else []
         if self._fused:  # torch's fused kernel, called as torch.optim.Adam does
             torch._foreach_add_(steps, 1)
+            dense = in_memory_order(params, grads, momentums, velocities, maxima)
             torch._fused_adam_(
-                params, grads, momentums, velocities, maxima, steps,
+                *dense, steps,
                 amsgrad=self.amsgrad, lr=lr, beta1=self.beta_1, beta2=self.beta_2,
                 weight_decay=0.0, eps=eps, maximize=False, grad_scale=None,
                 found_inf=None,
