@@ -19,7 +19,9 @@ result whose permuted view is a contiguous NHWC tensor: no activation is copied.
 1D channels_last inputs are lifted to 2D with a unit height (torch's conv1d copies
 such views; its conv2d does not). channels_first inputs run in torch's native
 NCHW layout and come back contiguous. Kernels are permuted views of the
-Keras-layout weights. Padding is torch's own symmetric ``padding`` argument
+Keras-layout weights, which the layers store in the memory order torch reads
+(``kernel_memory_order``: channels-last weights for channels_last data), so the
+view needs no copy. Padding is torch's own symmetric ``padding`` argument
 wherever that is exact; only the extra cell of an odd ``same`` total and the
 ``causal`` zeros pad the input explicitly. Transposed convolutions never slice their
 output: an asymmetric crop becomes leading zeros on the (smaller) input.
