@@ -15,17 +15,21 @@ def flatten(structure: Any) -> list:
 
 
 def pack_sequence_as(structure: Any, flat: list) -> Any:
-    leaves = iter(flat)
+    """``flat``'s leaves in the shape of ``structure``. (A module-level helper, not
+    a recursive closure: a closure that calls itself is a reference cycle, which
+    kept every call's outputs alive until the garbage collector ran.)"""
+    if not isinstance(structure, (list, tuple, dict)):
+        return flat[0]
+    return _pack(structure, iter(flat))
 
-    def pack(node):
-        if isinstance(node, (list, tuple)):
-            packed = [pack(item) for item in node]
-            return type(node)(packed) if isinstance(node, list) else tuple(packed)
-        if isinstance(node, dict):
-            return {key: pack(node[key]) for key in sorted(node)}
-        return next(leaves)
 
-    return pack(structure)
+def _pack(node, leaves):
+    if isinstance(node, (list, tuple)):
+        packed = [_pack(item, leaves) for item in node]
+        return type(node)(packed) if isinstance(node, list) else tuple(packed)
+    if isinstance(node, dict):
+        return {key: _pack(node[key], leaves) for key in sorted(node)}
+    return next(leaves)
 
 
 def map_structure(fn: Callable, structure: Any) -> Any:
