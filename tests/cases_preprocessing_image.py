@@ -8,6 +8,8 @@ transformation once and both layers apply that same transformation with
 Bounding boxes and segmentation masks: tests/test_preprocessing_image.py.
 """
 
+import random
+
 import keras
 import numpy as np
 import torch
@@ -22,6 +24,10 @@ def same_transformation(ours, theirs, feed):
     to one image (Keras's colour layers fail on one image: its answer for the
     batch of that one image is the reference)."""
     batch = feed.first
+    # Keras's AugMix picks its chains' layers with Python's global `random`,
+    # whatever its seed: without this the draw, and whether some pixel lands on
+    # a rounding boundary of a posterization, changed from run to run.
+    random.seed(17)
     for images, reference in ((batch, batch), (batch[0], batch[:1])):
         transformation = theirs.get_random_transformation(images, training=True)
         # Copies: Keras's torch affine_transform swaps entries of its argument in
