@@ -5,6 +5,8 @@ hook, which makes every call take ``nn.Module.__call__``."""
 
 import contextlib
 import copy
+import gc
+import io
 import weakref
 
 import numpy as np
@@ -297,3 +299,29 @@ def test_model_outputs_are_freed_at_once(name):
         refs = [weakref.ref(t) for t in outputs]
         del outputs
         assert [ref() for ref in refs] == [None] * len(refs)
+
+
+@pytest.mark.parametrize("name", ["branches", "nested"])
+def test_a_model_with_plans_pickles_and_is_freed(name):
+    """Plans live in the model (runners reach back to it: a global table keyed
+    weakly by model would keep every model alive) and never travel with it."""
+    build, x = MODELS[name]
+    model = build()
+    for _ in range(3):
+        model(x)
+    assert model.__dict__.get("_run_plans")
+    buffer = io.BytesIO()
+    torch.save(model, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    assert not loaded.__dict__.get("_run_plans")
+    assert_same(_numpy_all(loaded(x)), _numpy_all(model(x)))
+    refs = [weakref.ref(m) for m in model.modules() if isinstance(m, lamina.Model)]
+    assert len(refs) > 1  # nested models: their plans hold each other's calls
+    del model
+    gc.collect()
+    assert [ref() for ref in refs] == [None] * len(refs)
+
+
+def _numpy_all(outputs):
+    return lamina.utils.tree.map_structure(_numpy, outputs)

@@ -23,16 +23,25 @@ plan: the functions read the variables themselves.
 from __future__ import annotations
 
 import functools
-import weakref
 
 import torch
 
 # Attributes set while running that no plan depends on.
 NEUTRAL = frozenset({"training", "_spec_checked_shape", "_losses", "_build_depth"})
 _MAX_PLANS = 8  # signatures kept per model (predict's last batch is another)
-# model -> {signature: (epoch, runners)}; outside the model, so that copies and
-# pickles of a model never carry functions bound to the original's layers.
-_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _Plans(dict):
+    """A model's ``{signature: (epoch, runners)}``, in its ``__dict__`` (a global
+    weak-keyed table would leak: runners reach back to their model). Deep copies
+    and pickles of the model get an empty table, never functions bound to the
+    original's layers."""
+
+    def __deepcopy__(self, memo):
+        return _Plans()
+
+    def __reduce__(self):
+        return (_Plans, ())
 
 
 class _Epoch:
@@ -142,7 +151,7 @@ def signature(tensors, training):
 
 def find(model, key):
     """``model``'s runners for the signature ``key`` if it has a current plan."""
-    plans = _PLANS.get(model)
+    plans = model.__dict__.get("_run_plans")
     if not plans or key is None:
         return None
     entry = plans.get(key)
@@ -156,9 +165,10 @@ def keep(model, key, made_in: int, runners) -> None:
     since the recording call began (``made_in``, the epoch then)."""
     if key is None or made_in != _Epoch.value:
         return
-    plans = _PLANS.get(model)
+    plans = model.__dict__.get("_run_plans")
     if plans is None or len(plans) >= _MAX_PLANS:
-        plans = _PLANS[model] = {}
+        plans = _Plans()
+        object.__setattr__(model, "_run_plans", plans)  # not a layer change
     plans[key] = (made_in, tuple(runners))
 
 
