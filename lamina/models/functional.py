@@ -368,7 +368,7 @@ class Functional(Model):
             else:
                 for slot, value in zip(step.out_slots, tree.flatten(out)):
                     values[slot] = value
-        if record:
+        if record and run_plan.epoch() == made_in:  # nothing changed meanwhile
             run_plan.keep(self, key, made_in, self._runners(record, training))
         flat_out = [values[s] for s in self._output_slots]
         return tree.pack_sequence_as(self._outputs_struct, flat_out)

@@ -169,7 +169,7 @@ class Sequential(Model):
             else:
                 shapes = None
                 inputs = call_in_model(layer, inputs, training)
-        if shapes is not None:
+        if shapes is not None and run_plan.epoch() == made_in:
             runners = run_plan.chain(self._stack, shapes, training)
             run_plan.keep(self, key, made_in, runners)
         return inputs
