@@ -26,6 +26,8 @@ import functools
 
 import torch
 
+from lamina.ops.convolution import TO_CHANNELS_FIRST, TO_CHANNELS_LAST
+
 # Attributes set while running that no plan depends on.
 NEUTRAL = frozenset({"training", "_spec_checked_shape", "_losses", "_build_depth"})
 _MAX_PLANS = 8  # signatures kept per model (predict's last batch is another)
@@ -115,8 +117,8 @@ def chain(layers, shapes, training) -> list:
 
 
 def _in_torch_layout(steps, rank: int):
-    to_first = (0, rank + 1, *range(1, rank + 1))
-    to_last = (0, *range(2, rank + 2), 1)
+    to_first = TO_CHANNELS_FIRST[rank]
+    to_last = TO_CHANNELS_LAST[rank]
 
     def run(x):
         x = x.permute(to_first)
