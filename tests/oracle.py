@@ -96,9 +96,11 @@ from typing import Any
 
 import keras
 import numpy as np
+from keras.src.utils import naming as keras_naming
 
 import lamina
 from lamina.saving import weights_h5
+from lamina.utils import naming as lamina_naming
 from tests.oracle_checks import (
     ATOL,
     check_train_call,
@@ -182,6 +184,11 @@ def _stable(kwargs: dict) -> str:
 
 
 def build_pair(case: Case):
+    # Both libraries' automatic names restart, so that the names of nested
+    # layers and cells (compared in the configs) do not depend on which tests
+    # ran before in the same worker.
+    lamina_naming.reset_uids()
+    keras_naming.reset_uids()
     if case.build is not None:
         return case.build(lamina.layers), case.build(keras.layers)
     ours = getattr(lamina.layers, case.layer)(**case.kwargs)
