@@ -325,3 +325,102 @@ def test_a_model_with_plans_pickles_and_is_freed(name):
 
 def _numpy_all(outputs):
     return lamina.utils.tree.map_structure(_numpy, outputs)
+
+
+def _count_calls(monkeypatch, cls):
+    counted = []
+    original = cls.call
+
+    def call(self, *args, **kwargs):
+        counted.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "call", call)
+    return counted
+
+
+def _chain_functional():
+    x = lamina.Input((12, 12, 3))
+    return lamina.Model(x, cnn()(x))
+
+
+@pytest.mark.parametrize("build", [cnn, _chain_functional])
+def test_a_top_level_call_follows_its_plan_at_once(monkeypatch, build):
+    """With a current plan, ``model(x)`` runs the plan's runners without
+    ``Layer.__call__`` and the model's ``call``; ``training=`` picks that
+    flag's plan (BN statistics move, Dropout drops) and the outputs are the
+    plain path's."""
+    model = build()
+    for training in (False, True, False, True):
+        model(IMAGES, training=training)
+    entered = _count_calls(monkeypatch, Layer)  # Layer.call: never used by models
+    counted = _count_calls(monkeypatch, type(model))
+    assert_same(*outputs_of(model, IMAGES))
+    counted.clear()
+    bn = next(m for m in model.modules() if isinstance(m, layers.BatchNormalization))
+    mean = bn.moving_mean.detach().clone()
+    first = model(IMAGES, training=True)
+    assert not torch.equal(bn.moving_mean.detach(), mean)
+    assert not torch.equal(first, model(IMAGES, training=True))  # dropout
+    torch.testing.assert_close(model(IMAGES), model(IMAGES, training=False))
+    assert counted == [] and entered == []
+
+
+def test_a_top_level_call_keeps_what_layer_call_does():
+    """Hooks on the model, a subclass's own ``call``, masks, casting and a
+    non-chain graph all take the full path, call after call."""
+    model = cnn()
+    seen = []
+    model.register_forward_hook(lambda module, args, out: seen.append(out))
+    for _ in range(4):
+        model(IMAGES)
+    assert len(seen) == 4
+
+    class Shifted(lamina.Sequential):
+        def call(self, inputs, training=None, mask=None):
+            return super().call(inputs, training=training, mask=mask) + 1.0
+
+    shifted = Shifted([lamina.Input((3,)), layers.Dense(2)])
+    x = torch.randn(2, 3)
+    for _ in range(4):
+        torch.testing.assert_close(shifted(x), shifted.layers[0](x) + 1.0)
+
+    dense = lamina.Sequential([lamina.Input((3,)), layers.Dense(2)])
+    for _ in range(3):
+        dense(x)
+    x64 = x.double()
+    torch.testing.assert_close(dense(x64), dense(x))  # cast, then followed
+    assert dense(x64).dtype == torch.float32
+
+    build, inputs = MODELS["branches"]
+    graph = build()
+    for _ in range(3):
+        assert_same(_numpy_all(graph(inputs)), outputs_of(graph, inputs)[1])
+
+
+def test_predict_of_one_numpy_batch_follows_the_plan(monkeypatch):
+    model = cnn()
+    images = IMAGES.numpy().astype("float64")
+    want = model(IMAGES).detach().numpy()
+    for _ in range(2):  # the first predict sets the model's predict state
+        model.predict(images, verbose=0)
+    counted = _count_calls(monkeypatch, lamina.Sequential)
+    for _ in range(2):
+        np.testing.assert_array_equal(model.predict(images, verbose=0), want)
+    assert counted == []
+
+
+def test_a_model_called_inside_a_layer_call_takes_the_context_flag():
+    inner = lamina.Sequential([lamina.Input((8,)), layers.Dropout(0.5)])
+
+    class Outer(Layer):
+        def call(self, inputs, training=None):
+            return inner(inputs)
+
+    outer = Outer()
+    x = torch.ones(4, 8)
+    for _ in range(3):
+        inner(x)
+        outer(x)
+    assert torch.equal(outer(x, training=False), x)
+    assert not torch.equal(outer(x, training=True), x)

@@ -41,19 +41,6 @@ from lamina.utils.validation import describe
 from lamina.variables import Variable
 
 _module_call = torch.nn.Module.__call__
-_torch_module = torch.nn.modules.module
-
-
-def _global_hooks_active() -> bool:
-    """Whether torch-wide module hooks, JIT tracing or compiled calls need the full
-    ``nn.Module.__call__`` (then lamina takes it; otherwise it calls ``call``)."""
-    return bool(
-        _torch_module._global_forward_hooks
-        or _torch_module._global_forward_pre_hooks
-        or _torch_module._global_backward_hooks
-        or _torch_module._global_backward_pre_hooks
-        or torch._C._get_tracing_state()
-    )
 
 
 class _CallInfo(NamedTuple):
@@ -86,7 +73,7 @@ def _call_info(cls) -> _CallInfo:
             cls.forward is Layer.forward,
             names[0] if names else None,
             cls.forward is Layer.forward
-            and cls.__call__ is Layer.__call__
+            and getattr(cls.__call__, "_plain_layer_call", False)
             and cls._eager_call is Layer._eager_call,
         )
         _call_info_cache[cls] = info
@@ -328,6 +315,7 @@ class Layer(WeightsAPI, NodeAPI, run_plan.Plannable, torch.nn.Module):
     def forward(self, *args, **kwargs):
         return self.call(*args, **kwargs)
 
+    @run_plan.plain_layer_call
     def __call__(self, *args, **kwargs):
         if args:
             if isinstance(args[0], torch.Tensor):
@@ -385,7 +373,7 @@ class Layer(WeightsAPI, NodeAPI, run_plan.Plannable, torch.nn.Module):
                 or self._forward_pre_hooks
                 or self._backward_hooks
                 or self._backward_pre_hooks
-                or _global_hooks_active()
+                or run_plan.global_hooks_active()
                 or not info.plain_forward
             ):
                 outputs = _module_call(self, *args, **kwargs)
@@ -673,7 +661,7 @@ def model_call_is_plain() -> bool:
     """
     return (
         _ctx.training is not None
-        and not _global_hooks_active()
+        and not run_plan.global_hooks_active()
         and not torch.compiler.is_compiling()
     )
 

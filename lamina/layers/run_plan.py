@@ -26,6 +26,7 @@ import functools
 
 import torch
 
+from lamina.layers.call_context import call_context as _ctx
 from lamina.ops.convolution import TO_CHANNELS_FIRST, TO_CHANNELS_LAST
 
 # Attributes set while running that no plan depends on.
@@ -57,6 +58,28 @@ def invalidate() -> None:
 
 def epoch() -> int:
     return _Epoch.value
+
+
+_torch_module = torch.nn.modules.module
+
+
+def global_hooks_active() -> bool:
+    """Whether torch-wide module hooks, JIT tracing or compiled calls need the full
+    ``nn.Module.__call__`` (then lamina takes it; otherwise it calls ``call``)."""
+    return bool(
+        _torch_module._global_forward_hooks
+        or _torch_module._global_forward_pre_hooks
+        or _torch_module._global_backward_hooks
+        or _torch_module._global_backward_pre_hooks
+        or torch._C._get_tracing_state()
+    )
+
+
+def plain_layer_call(function):
+    """Mark a ``__call__`` that does what ``Layer.__call__`` does, so that a model
+    may skip it like ``Layer.__call__`` (``calls_directly``)."""
+    function._plain_layer_call = True
+    return function
 
 
 def calls_directly(layer, x) -> bool:
@@ -127,6 +150,47 @@ def _in_torch_layout(steps, rank: int):
         return x.permute(to_last)
 
     return run
+
+
+def follow(model, x, training):
+    """A top-level ``model(x)`` or ``model(x, training=...)`` that follows a run
+    plan at once: the plan for ``x``'s signature, kept by a model whose plans
+    are one chain of runners (``model._follows_chain_plans()``), run with
+    ``training`` in the call context, as ``Layer.__call__`` then the model's
+    ``call`` would. NotImplemented where that does not apply: inside another
+    call, no current plan, or anything ``Layer.__call__`` would act on (hooks,
+    masks, casting, tracing or compiling).
+
+    A plan is kept under the signature of the input the model's ``call`` saw,
+    after ``Layer.__call__``'s casting and the model's input conforming; an
+    input that already has that signature passes both unchanged, so looking
+    up the raw input is enough."""
+    if _ctx.training is not None or x.__class__ is not torch.Tensor:
+        return NotImplemented
+    plans = model.__dict__.get("_run_plans")
+    if not plans:
+        return NotImplemented
+    if training is None:
+        training = model.training
+    entry = plans.get(((x.shape, x.dtype, x.device), training))
+    if (
+        entry is None
+        or entry[0] != _Epoch.value
+        or not calls_directly(model, x)
+        or not model._follows_chain_plans()
+        or global_hooks_active()
+        or torch.compiler.is_compiling()
+    ):
+        return NotImplemented
+    if _ctx.losses_used:
+        model._clear_losses()  # as a top-level Layer.__call__ does
+    _ctx.training = training
+    try:
+        for run in entry[1]:
+            x = run(x)
+    finally:
+        _ctx.training = None
+    return model._chain_plan_output(x)
 
 
 def call_directly(layer, x, training):

@@ -314,6 +314,12 @@ class Functional(Model):
             planned[i] = self._plan[i].layer._plan_runner(shape, training)
         return planned
 
+    def _follows_chain_plans(self) -> bool:
+        return self._is_chain and type(self).call is Functional.call
+
+    def _chain_plan_output(self, x):
+        return tree.pack_sequence_as(self._outputs_struct, [x])
+
     @staticmethod
     def _run_generic(step, values):
         """A step of several inputs or keyword arguments (or an operation)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lamina.layers import run_plan
 from lamina.layers.core.quantized import quantize_model
 from lamina.layers.layer import Layer
 from lamina.models.functional_config import functional_from_config
@@ -89,6 +90,25 @@ class Model(Trainer, Layer):
                 f"keyword arguments only; got {len(args)} positional argument(s)."
             )
         super().__init__(**kwargs)
+
+    @run_plan.plain_layer_call
+    def __call__(self, *args, **kwargs):
+        # A top-level call with a current run plan follows it at once.
+        if len(args) == 1 and (not kwargs or kwargs.keys() == {"training"}):
+            outputs = run_plan.follow(self, args[0], kwargs.get("training"))
+            if outputs is not NotImplemented:
+                return outputs
+        return Layer.__call__(self, *args, **kwargs)
+
+    def _follows_chain_plans(self) -> bool:
+        """Whether this model's run plans are one chain of runners that
+        ``run_plan.follow`` may run for a whole call (Sequential's; a
+        Functional chain's): not where a subclass overrides ``call``."""
+        return False
+
+    def _chain_plan_output(self, x):
+        """The call's result from a chain plan's last output ``x``."""
+        return x
 
     # ---------------------------------------------------------------- layers
     @property

@@ -158,6 +158,9 @@ class Sequential(Model):
             return inputs
         return self._record(inputs, training, key)
 
+    def _follows_chain_plans(self) -> bool:
+        return type(self).call is Sequential.call
+
     def _record(self, inputs, training, key):
         """Run the layers one by one (``call_in_model``), and keep a run plan for
         ``key`` if every layer took the direct path."""

@@ -440,6 +440,8 @@ class Trainer:
         fast = fast and not self._jit_compile
         fast = fast and not get_strategy().distributed
         if fast and _single_batch(x, batch_size or 32):
+            if isinstance(x, np.ndarray):  # as __call__ would: a run plan's key
+                x = self._convert_inputs(x)
             with torch.no_grad():
                 return to_numpy(self(x, training=False))
         iterator = EpochIterator(
